@@ -1,0 +1,311 @@
+//! The audit trail: one JSON object per event, tied to the invocation's grant id and the
+//! tool's digest. Every grant, allowed network action, denial, limit, revocation and exit
+//! is recorded. Nothing secret is written: env variables appear by name only, and file
+//! contents and payloads never appear at all.
+
+use serde::Serialize;
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EventKind {
+    #[serde(rename = "grant.issued")]
+    GrantIssued,
+    #[serde(rename = "allow")]
+    Allow,
+    #[serde(rename = "deny")]
+    Deny,
+    #[serde(rename = "limit")]
+    Limit,
+    #[serde(rename = "grant.revoked")]
+    GrantRevoked,
+    #[serde(rename = "exit")]
+    Exit,
+}
+
+/// The capability an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Capability {
+    #[serde(rename = "fs.read")]
+    FsRead,
+    #[serde(rename = "fs.write")]
+    FsWrite,
+    #[serde(rename = "net.connect")]
+    NetConnect,
+    #[serde(rename = "net.bind")]
+    NetBind,
+    #[serde(rename = "net.dns")]
+    NetDns,
+    #[serde(rename = "net.http")]
+    NetHttp,
+    #[serde(rename = "env")]
+    Env,
+    #[serde(rename = "limit.time")]
+    Time,
+    #[serde(rename = "limit.memory")]
+    Memory,
+    #[serde(rename = "limit.output")]
+    Output,
+}
+
+impl Capability {
+    /// The verb used in one-line messages: `denied: connect 10.0.0.5:443 ...`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Capability::FsRead => "read",
+            Capability::FsWrite => "write",
+            Capability::NetConnect => "connect",
+            Capability::NetBind => "bind",
+            Capability::NetDns => "lookup",
+            Capability::NetHttp => "http request to",
+            Capability::Env => "env",
+            Capability::Time => "time",
+            Capability::Memory => "memory",
+            Capability::Output => "output",
+        }
+    }
+}
+
+/// One audit record.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEvent {
+    /// RFC 3339, UTC, milliseconds.
+    pub ts: String,
+    /// The grant id of the invocation.
+    pub invocation: String,
+    /// `sha256:<hex>` of the tool.
+    pub tool: String,
+    pub event: EventKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capability: Option<Capability>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For denials: the flag that would allow it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Event-specific data (the grant's capabilities, an exit status).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// Where audit events go.
+pub trait AuditSink: Send + Sync + fmt::Debug {
+    fn record(&self, event: &AuditEvent);
+}
+
+/// Discards events.
+#[derive(Debug, Default)]
+pub struct NullSink;
+
+impl AuditSink for NullSink {
+    fn record(&self, _: &AuditEvent) {}
+}
+
+/// Appends JSON lines to a file; each event is written whole with one `write` on an
+/// `O_APPEND` file, so concurrent invocations (and processes) never interleave lines.
+#[derive(Debug)]
+pub struct JsonLinesSink {
+    file: Mutex<File>,
+}
+
+impl JsonLinesSink {
+    pub fn open(path: &Path) -> crate::Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| crate::Error::OpenAudit {
+                path: path.into(),
+                source,
+            })?;
+        Ok(JsonLinesSink {
+            file: Mutex::new(file),
+        })
+    }
+}
+
+impl AuditSink for JsonLinesSink {
+    fn record(&self, event: &AuditEvent) {
+        let Ok(mut line) = serde_json::to_vec(event) else {
+            return;
+        };
+        line.push(b'\n');
+        if let Ok(mut f) = self.file.lock() {
+            // An audit write failure must not go unnoticed, but must not crash the tool run.
+            if let Err(e) = f.write_all(&line) {
+                eprintln!("mcp-sandbox: warning: audit log write failed: {e}");
+            }
+        }
+    }
+}
+
+/// Keeps events in memory (library callers, tests).
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    events: Mutex<Vec<AuditEvent>>,
+}
+
+impl MemorySink {
+    pub fn events(&self) -> Vec<AuditEvent> {
+        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+
+    /// Removes and returns the events of one invocation.
+    pub fn take(&self, invocation: &str) -> Vec<AuditEvent> {
+        let Ok(mut all) = self.events.lock() else {
+            return Vec::new();
+        };
+        let (mine, rest) = std::mem::take(&mut *all)
+            .into_iter()
+            .partition(|e| e.invocation == invocation);
+        *all = rest;
+        mine
+    }
+}
+
+impl AuditSink for MemorySink {
+    fn record(&self, event: &AuditEvent) {
+        if let Ok(mut e) = self.events.lock() {
+            e.push(event.clone());
+        }
+    }
+}
+
+/// Sends every event to each of several sinks.
+#[derive(Debug, Default)]
+pub struct Fanout(pub Vec<Arc<dyn AuditSink>>);
+
+impl AuditSink for Fanout {
+    fn record(&self, event: &AuditEvent) {
+        for s in &self.0 {
+            s.record(event);
+        }
+    }
+}
+
+/// Prints each denial and limit as one line on stderr, with its fix-it hint (the CLI's view).
+#[derive(Debug, Default)]
+pub struct StderrDenials;
+
+impl AuditSink for StderrDenials {
+    fn record(&self, e: &AuditEvent) {
+        if matches!(e.event, EventKind::Deny | EventKind::Limit) {
+            eprintln!("mcp-sandbox: {}", one_line(e));
+        }
+    }
+}
+
+/// `denied: connect 10.0.0.5:443 (not declared); to allow: --allow-net 10.0.0.5:443`
+pub fn one_line(e: &AuditEvent) -> String {
+    let verb = e.capability.map_or("", Capability::verb);
+    let target = e.target.as_deref().unwrap_or("");
+    let head = if e.event == EventKind::Limit {
+        "limit"
+    } else {
+        "denied"
+    };
+    let mut s = format!("{head}: {verb} {target}");
+    if let Some(r) = &e.reason {
+        s.push_str(&format!(" ({r})"));
+    }
+    if let Some(h) = &e.hint {
+        s.push_str(&format!("; to allow: {h}"));
+    }
+    s
+}
+
+/// The audit handle of one invocation: stamps every event with its grant and tool.
+#[derive(Debug, Clone)]
+pub struct Auditor {
+    sink: Arc<dyn AuditSink>,
+    invocation: String,
+    tool: String,
+}
+
+impl Auditor {
+    pub fn new(sink: Arc<dyn AuditSink>, invocation: String, tool: String) -> Self {
+        Auditor {
+            sink,
+            invocation,
+            tool,
+        }
+    }
+
+    pub fn invocation(&self) -> &str {
+        &self.invocation
+    }
+
+    fn event(&self, event: EventKind, capability: Option<Capability>) -> AuditEvent {
+        AuditEvent {
+            ts: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
+            invocation: self.invocation.clone(),
+            tool: self.tool.clone(),
+            event,
+            capability,
+            target: None,
+            reason: None,
+            hint: None,
+            detail: None,
+        }
+    }
+
+    pub fn emit(
+        &self,
+        event: EventKind,
+        capability: Option<Capability>,
+        target: Option<String>,
+        reason: Option<String>,
+        detail: Option<serde_json::Value>,
+    ) {
+        let mut e = self.event(event, capability);
+        e.target = target;
+        e.reason = reason;
+        e.detail = detail;
+        self.sink.record(&e);
+    }
+
+    pub fn allow(
+        &self,
+        capability: Capability,
+        target: impl Into<String>,
+        reason: impl Into<String>,
+    ) {
+        self.emit(
+            EventKind::Allow,
+            Some(capability),
+            Some(target.into()),
+            Some(reason.into()),
+            None,
+        );
+    }
+
+    pub fn deny(&self, d: &crate::grant::Denial) {
+        let mut e = self.event(EventKind::Deny, Some(d.capability));
+        e.target = Some(d.target.clone());
+        e.reason = Some(d.reason.clone());
+        e.hint = d.hint.clone();
+        self.sink.record(&e);
+    }
+
+    pub fn limit(
+        &self,
+        capability: Capability,
+        target: impl Into<String>,
+        reason: impl Into<String>,
+    ) {
+        self.emit(
+            EventKind::Limit,
+            Some(capability),
+            Some(target.into()),
+            Some(reason.into()),
+            None,
+        );
+    }
+}

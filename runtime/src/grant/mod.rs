@@ -1,0 +1,347 @@
+//! Just-in-time capability grants.
+//!
+//! A [`Grant`] is the concrete set of capabilities issued for exactly one invocation: a
+//! random 128-bit id, the tool's digest, the paths, env variables, endpoints and limits,
+//! and its validity window. It is frozen once issued and serializable (so that later it can
+//! be signed and handed to another process). A [`LiveGrant`] is the grant in force: every
+//! capability check goes through it, and once it is revoked (the invocation ended, was
+//! cancelled, or someone revoked it from outside) or has expired, every check fails,
+//! including those of host tasks still in flight.
+
+mod broker;
+
+pub use broker::{GrantBroker, GrantRequest};
+
+use crate::audit::{Auditor, Capability, EventKind};
+use crate::egress::{Egress, NetGrant};
+use crate::policy::endpoint::Transport;
+use crate::policy::{Limits, PathRule};
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+use tokio::sync::watch;
+
+/// A random 128-bit grant id, shown as 32 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GrantId([u8; 16]);
+
+impl GrantId {
+    pub fn random() -> Self {
+        let mut b = [0u8; 16];
+        // The OS RNG failing is not something to paper over: an id must never repeat.
+        if getrandom::fill(&mut b).is_err() {
+            let t = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default();
+            let h = Sha256::digest(format!("{t:?}{:?}", std::thread::current().id()));
+            b.copy_from_slice(&h[..16]);
+        }
+        GrantId(b)
+    }
+}
+
+impl fmt::Display for GrantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for GrantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GrantId({self})")
+    }
+}
+
+impl Serialize for GrantId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// `sha256:<hex>` of a tool's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct ToolDigest(String);
+
+impl ToolDigest {
+    pub fn of(bytes: &[u8]) -> Self {
+        let d = Sha256::digest(bytes);
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        ToolDigest(format!("sha256:{hex}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The hex part, for file names.
+    pub fn hex(&self) -> &str {
+        self.0.trim_start_matches("sha256:")
+    }
+}
+
+impl fmt::Display for ToolDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An env variable with its concrete value. The value is never printed or serialized.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+impl fmt::Debug for EnvVar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}=<redacted>", self.name)
+    }
+}
+
+impl Serialize for EnvVar {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name)
+    }
+}
+
+fn rfc3339<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&humantime::format_rfc3339_millis(*t))
+}
+
+/// The concrete capabilities of one invocation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Grant {
+    pub id: GrantId,
+    pub tool: ToolDigest,
+    pub paths: Vec<PathRule>,
+    pub env: Vec<EnvVar>,
+    pub net: NetGrant,
+    pub limits: Limits,
+    #[serde(serialize_with = "rfc3339")]
+    pub issued_at: SystemTime,
+    #[serde(serialize_with = "rfc3339")]
+    pub expires_at: SystemTime,
+}
+
+/// A refused capability use, with the flag that would allow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    pub capability: Capability,
+    pub target: String,
+    pub reason: String,
+    pub hint: Option<String>,
+}
+
+impl Denial {
+    pub fn new(capability: Capability, target: &str, reason: &str, hint: Option<String>) -> Self {
+        Denial {
+            capability,
+            target: target.to_string(),
+            reason: reason.to_string(),
+            hint,
+        }
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "denied: {} {} ({})",
+            self.capability.verb(),
+            self.target,
+            self.reason
+        )?;
+        if let Some(h) = &self.hint {
+            write!(f, "; to allow: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    grant: Grant,
+    revoked: AtomicBool,
+    revoked_tx: watch::Sender<bool>,
+    audit: Auditor,
+    egress: Egress,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // A grant never outlives its last holder in force.
+        if !self.revoked.swap(true, Ordering::SeqCst) {
+            self.audit.emit(
+                EventKind::GrantRevoked,
+                None,
+                None,
+                Some("dropped".into()),
+                None,
+            );
+        }
+    }
+}
+
+/// The grant in force for one invocation. Cheap to clone; all clones share revocation.
+#[derive(Debug, Clone)]
+pub struct LiveGrant(Arc<Inner>);
+
+/// Revokes a grant from outside the invocation (a cancelled call, an operator).
+#[derive(Debug, Clone)]
+pub struct RevocationHandle(LiveGrant);
+
+impl RevocationHandle {
+    pub fn revoke(&self, reason: &str) {
+        self.0.revoke(reason);
+    }
+}
+
+impl LiveGrant {
+    pub fn grant(&self) -> &Grant {
+        &self.0.grant
+    }
+
+    pub fn id(&self) -> GrantId {
+        self.0.grant.id
+    }
+
+    pub fn audit(&self) -> &Auditor {
+        &self.0.audit
+    }
+
+    pub fn revocation_handle(&self) -> RevocationHandle {
+        RevocationHandle(self.clone())
+    }
+
+    /// Whether checks may still succeed: not revoked and not expired.
+    pub fn is_active(&self) -> bool {
+        !self.0.revoked.load(Ordering::SeqCst) && SystemTime::now() < self.0.grant.expires_at
+    }
+
+    /// Ends the grant; idempotent. Every later check fails and in-flight host tasks that
+    /// wait on [`LiveGrant::revoked`] are cut.
+    pub fn revoke(&self, reason: &str) {
+        if !self.0.revoked.swap(true, Ordering::SeqCst) {
+            self.0.revoked_tx.send_replace(true);
+            self.0.audit.emit(
+                EventKind::GrantRevoked,
+                None,
+                None,
+                Some(reason.to_string()),
+                None,
+            );
+        }
+    }
+
+    /// Resolves when the grant is revoked.
+    pub async fn revoked(&self) {
+        let mut rx = self.0.revoked_tx.subscribe();
+        // The sender lives as long as `self`, so this only ends by revocation.
+        let _ = rx.wait_for(|r| *r).await;
+    }
+
+    fn active(&self, cap: Capability, target: &str) -> Result<(), Denial> {
+        if self.0.revoked.load(Ordering::SeqCst) {
+            return Err(Denial::new(cap, target, "grant revoked", None));
+        }
+        if SystemTime::now() >= self.0.grant.expires_at {
+            return Err(Denial::new(cap, target, "grant expired", None));
+        }
+        Ok(())
+    }
+
+    fn audited<T>(
+        &self,
+        r: Result<(T, String), Denial>,
+        cap: Capability,
+        target: &str,
+    ) -> Result<T, Denial> {
+        match r {
+            Ok((v, why)) => {
+                self.0.audit.allow(cap, target, why);
+                Ok(v)
+            }
+            Err(d) => {
+                self.0.audit.deny(&d);
+                Err(d)
+            }
+        }
+    }
+
+    /// A tool's name look-up.
+    pub async fn lookup(&self, name: &str) -> Result<Vec<IpAddr>, Denial> {
+        let r = match self.active(Capability::NetDns, name) {
+            Ok(()) => self.0.egress.lookup(name, &self.0.audit).await,
+            Err(d) => Err(d),
+        };
+        if let Err(d) = &r {
+            self.0.audit.deny(d);
+        }
+        r
+    }
+
+    /// An outgoing TCP connection or UDP datagram.
+    pub async fn check_connect(&self, addr: SocketAddr, t: Transport) -> Result<(), Denial> {
+        let target = format!(
+            "{}://{addr}",
+            if t == Transport::Udp { "udp" } else { "tcp" }
+        );
+        let r = match self.active(Capability::NetConnect, &target) {
+            Ok(()) => self
+                .0
+                .egress
+                .check_connect(addr, t, &self.0.audit)
+                .await
+                .map(|why| ((), why)),
+            Err(d) => Err(d),
+        };
+        self.audited(r, Capability::NetConnect, &target)
+    }
+
+    /// Binding (and, with `listen`, listening on) a local address.
+    pub fn check_bind(&self, addr: SocketAddr, t: Transport, listen: bool) -> Result<(), Denial> {
+        let target = format!(
+            "{}://{addr}",
+            if t == Transport::Udp { "udp" } else { "tcp" }
+        );
+        let r = self
+            .active(Capability::NetBind, &target)
+            .and_then(|()| self.0.egress.check_bind(addr, t, listen))
+            .map(|why| ((), why));
+        self.audited(r, Capability::NetBind, &target)
+    }
+
+    /// An HTTP request: returns the pinned addresses to connect to.
+    pub async fn route_http(
+        &self,
+        tls: bool,
+        host: &str,
+        port: u16,
+    ) -> Result<Vec<SocketAddr>, Denial> {
+        let target = format!("{}://{host}:{port}", if tls { "https" } else { "http" });
+        let r = match self.active(Capability::NetHttp, &target) {
+            Ok(()) => self
+                .0
+                .egress
+                .route_http(tls, host, port, &self.0.audit)
+                .await
+                .map(|a| {
+                    let why = format!(
+                        "declared origin; pinned to {}",
+                        a.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    (a, why)
+                }),
+            Err(d) => Err(d),
+        };
+        self.audited(r, Capability::NetHttp, &target)
+    }
+}

@@ -1,0 +1,81 @@
+//! What an executor is asked to do and what it reports back; the same for every executor.
+
+use crate::grant::GrantId;
+use std::time::Duration;
+
+/// Where the tool's stdin comes from.
+#[derive(Debug, Clone, Default)]
+pub enum Stdin {
+    /// The runtime's own stdin (the CLI).
+    Inherit,
+    /// These bytes, then end of file.
+    Bytes(Vec<u8>),
+    /// End of file at once.
+    #[default]
+    Empty,
+}
+
+/// Where the tool's stdout and stderr go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Output {
+    /// The runtime's own stdout/stderr (the CLI).
+    Inherit,
+    /// Kept in memory, up to the grant's output limit per stream.
+    #[default]
+    Capture,
+}
+
+/// One tool call.
+#[derive(Debug, Clone, Default)]
+pub struct Call {
+    /// Arguments after the program name.
+    pub args: Vec<String>,
+    pub stdin: Stdin,
+    pub output: Output,
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// The tool exited with this status.
+    Exited(i32),
+    /// The tool trapped (crashed); the message says where.
+    Trapped(String),
+    /// The wall-clock limit passed.
+    TimedOut(Duration),
+    /// The memory limit stopped it.
+    MemoryExceeded(String),
+    /// The grant was revoked from outside (e.g. a cancelled call).
+    Revoked,
+}
+
+impl Status {
+    /// The CLI exit status: the tool's own; 124 timeout; 137 resource limit; 134 trap
+    /// (as an abort); 130 revoked (as an interrupt).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Status::Exited(c) => *c,
+            Status::Trapped(_) => 134,
+            Status::TimedOut(_) => 124,
+            Status::MemoryExceeded(_) => 137,
+            Status::Revoked => 130,
+        }
+    }
+
+    pub fn success(&self) -> bool {
+        *self == Status::Exited(0)
+    }
+}
+
+/// The result of one invocation.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub invocation: GrantId,
+    pub status: Status,
+    /// Captured stdout (empty when inherited).
+    pub stdout: Vec<u8>,
+    /// Captured stderr (empty when inherited).
+    pub stderr: Vec<u8>,
+    /// Whether captured output reached the output limit and was cut.
+    pub output_truncated: bool,
+}

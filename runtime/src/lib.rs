@@ -1,0 +1,25 @@
+//! mcp-sandbox: sandboxed execution of MCP tools under just-in-time capability grants.
+//!
+//! * [`policy`]: what a tool declares (files, env, endpoints, limits), validated and frozen;
+//! * [`grant`]: the concrete grant issued for one invocation, checked on every use and
+//!   revoked when the invocation ends;
+//! * [`egress`]: network decisions (endpoint matching, pinned resolution, DNS guard);
+//! * [`audit`]: the JSON-lines audit trail;
+//! * [`wasm`]: the WebAssembly component executor;
+//! * [`sandbox`]: the small library API that ties them together;
+//! * [`cli`]: the `mcp-sandbox` command line, a thin layer over the library.
+
+pub mod audit;
+pub mod cli;
+pub mod egress;
+pub mod error;
+pub mod grant;
+pub mod invoke;
+pub mod policy;
+pub mod sandbox;
+pub mod wasm;
+
+pub use error::{Error, Result};
+pub use invoke::{Call, Outcome, Output, Status, Stdin};
+pub use policy::{Policy, PolicyBuilder};
+pub use sandbox::{CacheSetting, Sandbox, SandboxBuilder, Tool};

@@ -1,0 +1,532 @@
+//! The policy model: what a tool *declares* it may be given.
+//!
+//! A [`PolicyBuilder`] gathers declarations from a policy file and from flags (the two
+//! combine into one declared set; limits given as flags override the file), validates every
+//! value, and freezes them into a [`Policy`]. A policy is not a grant: the broker turns it
+//! into a concrete, per-invocation [`Grant`](crate::grant::Grant).
+//!
+//! Defaults (deny by default): no paths, no endpoints, no listeners, no env variables;
+//! limits as in [`Limits::default`].
+
+pub mod endpoint;
+pub mod file;
+pub mod units;
+
+use crate::error::{Error, Result};
+use endpoint::{Endpoint, HostPattern, Scheme};
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Read-only or read-write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// A file or directory tree, at its canonical host path (it appears at the same path inside).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathRule {
+    pub path: PathBuf,
+    pub access: Access,
+}
+
+/// An environment variable the tool may see.
+#[derive(Clone, PartialEq, Eq)]
+pub enum EnvRule {
+    /// Pass the host's value, if the host has one.
+    Pass(String),
+    /// Set this value. The value is never printed, serialized or audited.
+    Set(String, String),
+}
+
+impl EnvRule {
+    pub fn name(&self) -> &str {
+        match self {
+            EnvRule::Pass(n) | EnvRule::Set(n, _) => n,
+        }
+    }
+}
+
+impl fmt::Debug for EnvRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnvRule::Pass(n) => write!(f, "Pass({n})"),
+            EnvRule::Set(n, _) => write!(f, "Set({n}=<redacted>)"),
+        }
+    }
+}
+
+impl Serialize for EnvRule {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// Resource limits for one invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// Wall-clock limit; the invocation is stopped (exit 124) when it passes.
+    #[serde(with = "humantime_serde_secs")]
+    pub timeout: Duration,
+    /// Bytes of linear memory the tool may hold (exit 137 beyond it).
+    pub memory: u64,
+    /// Bytes of stdout and of stderr kept when output is captured (library and `serve`).
+    pub output: u64,
+}
+
+impl Default for Limits {
+    /// 30 s wall clock, 256 MiB memory, 16 MiB of captured output per stream.
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(30),
+            memory: 256 << 20,
+            output: 16 << 20,
+        }
+    }
+}
+
+mod humantime_serde_secs {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
+
+/// A frozen, validated set of declared capabilities.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Policy {
+    pub paths: Vec<PathRule>,
+    pub endpoints: Vec<Endpoint>,
+    pub listen: Vec<Endpoint>,
+    /// `--resolve` pins: declared name -> addresses.
+    pub pins: BTreeMap<String, Vec<IpAddr>>,
+    pub env: Vec<EnvRule>,
+    pub limits: Limits,
+}
+
+impl Policy {
+    pub fn builder() -> PolicyBuilder {
+        PolicyBuilder::default()
+    }
+}
+
+/// Gathers declarations and validates each as it arrives.
+#[derive(Debug, Default)]
+pub struct PolicyBuilder {
+    policy: Policy,
+    timeout: Option<Duration>,
+    memory: Option<u64>,
+    output: Option<u64>,
+}
+
+fn invalid(
+    origin: &str,
+    what: &'static str,
+    value: &str,
+    reason: impl Into<String>,
+    hint: &str,
+) -> Error {
+    Error::InvalidValue {
+        origin: origin.to_string(),
+        what,
+        value: value.to_string(),
+        reason: reason.into(),
+        hint: hint.to_string(),
+    }
+}
+
+const NET_HINT: &str = "expected [scheme://]host[:port], e.g. api.example.com:443, https://api.example.com, udp://10.0.0.2:53";
+
+impl PolicyBuilder {
+    /// Reads and merges a TOML policy file. Relative paths in it are relative to its directory.
+    pub fn file(&mut self, path: &Path) -> Result<&mut Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadPolicy {
+            path: path.into(),
+            source,
+        })?;
+        let parsed: file::PolicyFile = toml::from_str(&text).map_err(|e| {
+            let (line, col) = file::line_col(&text, e.span().map_or(0, |s| s.start));
+            Error::ParsePolicy {
+                path: path.into(),
+                line,
+                col,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        if let Some(v) = parsed.version.filter(|v| *v != 1) {
+            return Err(Error::ParsePolicy {
+                path: path.into(),
+                line: 1,
+                col: 1,
+                message: format!(
+                    "unsupported policy version {v} (this mcp-sandbox reads version 1)"
+                ),
+            });
+        }
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let at = |s: &toml::Spanned<String>| {
+            let (l, c) = file::line_col(&text, s.span().start);
+            format!("{}:{l}:{c}", path.display())
+        };
+        for s in &parsed.filesystem.read {
+            self.path_at(&at(s), base, s.get_ref(), Access::Read)?;
+        }
+        for s in &parsed.filesystem.write {
+            self.path_at(&at(s), base, s.get_ref(), Access::Write)?;
+        }
+        for s in &parsed.network.allow {
+            self.net_at(&at(s), s.get_ref())?;
+        }
+        for s in &parsed.network.listen {
+            self.listen_at(&at(s), s.get_ref())?;
+        }
+        for s in &parsed.network.resolve {
+            self.resolve_at(&at(s), s.get_ref())?;
+        }
+        for s in &parsed.env.allow {
+            self.env_at(&at(s), s.get_ref())?;
+        }
+        let limits = &parsed.limits;
+        if let Some(s) = &limits.timeout {
+            let d = units::parse_duration(s.get_ref()).map_err(|r| {
+                invalid(&at(s), "timeout", s.get_ref(), r, "e.g. timeout = \"30s\"")
+            })?;
+            self.timeout.get_or_insert(d);
+        }
+        if let Some(s) = &limits.memory {
+            let m = units::parse_size(s.get_ref()).map_err(|r| {
+                invalid(
+                    &at(s),
+                    "memory limit",
+                    s.get_ref(),
+                    r,
+                    "e.g. memory = \"256MiB\"",
+                )
+            })?;
+            self.memory.get_or_insert(m);
+        }
+        if let Some(s) = &limits.output {
+            let m = units::parse_size(s.get_ref()).map_err(|r| {
+                invalid(
+                    &at(s),
+                    "output limit",
+                    s.get_ref(),
+                    r,
+                    "e.g. output = \"16MiB\"",
+                )
+            })?;
+            self.output.get_or_insert(m);
+        }
+        Ok(self)
+    }
+
+    /// `--allow-read PATH` (relative to the current directory).
+    pub fn allow_read(&mut self, path: &str) -> Result<&mut Self> {
+        self.path_at("--allow-read", Path::new("."), path, Access::Read)
+    }
+
+    /// `--allow-write PATH`.
+    pub fn allow_write(&mut self, path: &str) -> Result<&mut Self> {
+        self.path_at("--allow-write", Path::new("."), path, Access::Write)
+    }
+
+    /// `--allow-net ENDPOINT`.
+    pub fn allow_net(&mut self, endpoint: &str) -> Result<&mut Self> {
+        self.net_at("--allow-net", endpoint)
+    }
+
+    /// `--allow-listen [tcp://|udp://]IP:PORT`.
+    pub fn allow_listen(&mut self, endpoint: &str) -> Result<&mut Self> {
+        self.listen_at("--allow-listen", endpoint)
+    }
+
+    /// `--allow-env NAME` or `--allow-env NAME=VALUE`.
+    pub fn allow_env(&mut self, spec: &str) -> Result<&mut Self> {
+        self.env_at("--allow-env", spec)
+    }
+
+    /// `--resolve HOST:ADDR`.
+    pub fn resolve(&mut self, spec: &str) -> Result<&mut Self> {
+        self.resolve_at("--resolve", spec)
+    }
+
+    /// `--timeout` (overrides the policy file).
+    pub fn timeout(&mut self, text: &str) -> Result<&mut Self> {
+        self.timeout = Some(
+            units::parse_duration(text)
+                .map_err(|r| invalid("--timeout", "duration", text, r, "e.g. --timeout 30s"))?,
+        );
+        Ok(self)
+    }
+
+    /// `--memory` (overrides the policy file).
+    pub fn memory(&mut self, text: &str) -> Result<&mut Self> {
+        self.memory = Some(
+            units::parse_size(text)
+                .map_err(|r| invalid("--memory", "size", text, r, "e.g. --memory 256MiB"))?,
+        );
+        Ok(self)
+    }
+
+    /// Cap on captured output per stream (overrides the policy file).
+    pub fn output(&mut self, text: &str) -> Result<&mut Self> {
+        self.output = Some(
+            units::parse_size(text)
+                .map_err(|r| invalid("--output", "size", text, r, "e.g. 16MiB"))?,
+        );
+        Ok(self)
+    }
+
+    /// Sets limits directly (library use); unset fields keep their defaults.
+    pub fn limits(&mut self, limits: Limits) -> &mut Self {
+        self.timeout = Some(limits.timeout);
+        self.memory = Some(limits.memory);
+        self.output = Some(limits.output);
+        self
+    }
+
+    /// Freezes the declarations. Duplicates are dropped; the wider access wins for a path.
+    pub fn build(&self) -> Policy {
+        let mut p = self.policy.clone();
+        let d = Limits::default();
+        p.limits = Limits {
+            timeout: self.timeout.unwrap_or(d.timeout),
+            memory: self.memory.unwrap_or(d.memory),
+            output: self.output.unwrap_or(d.output),
+        };
+        p.paths.sort_by(|a, b| {
+            a.path
+                .cmp(&b.path)
+                .then(b.access.cmp_key().cmp(&a.access.cmp_key()))
+        });
+        p.paths.dedup_by(|later, first| later.path == first.path);
+        p.endpoints.dedup();
+        p.listen.dedup();
+        p
+    }
+
+    fn path_at(
+        &mut self,
+        origin: &str,
+        base: &Path,
+        text: &str,
+        access: Access,
+    ) -> Result<&mut Self> {
+        let hint = if access == Access::Read {
+            "grant an existing file or directory"
+        } else {
+            "create it first, or grant an existing parent directory"
+        };
+        if text.trim().is_empty() {
+            return Err(invalid(origin, "path", text, "empty", hint));
+        }
+        let joined = base.join(text);
+        let path = std::fs::canonicalize(&joined)
+            .map_err(|e| invalid(origin, "path", text, e.to_string(), hint))?;
+        self.policy.paths.push(PathRule { path, access });
+        Ok(self)
+    }
+
+    fn net_at(&mut self, origin: &str, text: &str) -> Result<&mut Self> {
+        let ep: Endpoint = text.parse().map_err(|e: endpoint::EndpointError| {
+            invalid(origin, "endpoint", text, e.0, NET_HINT)
+        })?;
+        self.policy.endpoints.push(ep);
+        Ok(self)
+    }
+
+    fn listen_at(&mut self, origin: &str, text: &str) -> Result<&mut Self> {
+        let hint = "expected [tcp://|udp://]IP:PORT, e.g. 127.0.0.1:8080";
+        let ep: Endpoint = text.parse().map_err(|e: endpoint::EndpointError| {
+            invalid(origin, "listen address", text, e.0, hint)
+        })?;
+        if ep.host.is_name() || matches!(ep.scheme, Scheme::Http | Scheme::Https) {
+            return Err(invalid(
+                origin,
+                "listen address",
+                text,
+                "a listener is a local IP address and port",
+                hint,
+            ));
+        }
+        self.policy.listen.push(ep);
+        Ok(self)
+    }
+
+    fn env_at(&mut self, origin: &str, text: &str) -> Result<&mut Self> {
+        let (name, value) = match text.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (text, None),
+        };
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            // Never echo a value: it may be a secret.
+            return Err(invalid(
+                origin,
+                "environment variable",
+                name,
+                "names are letters, digits and _, not starting with a digit",
+                "e.g. --allow-env HOME or --allow-env MODE=fast",
+            ));
+        }
+        self.policy.env.retain(|r| r.name() != name);
+        self.policy.env.push(match value {
+            Some(v) => EnvRule::Set(name.into(), v.into()),
+            None => EnvRule::Pass(name.into()),
+        });
+        Ok(self)
+    }
+
+    fn resolve_at(&mut self, origin: &str, text: &str) -> Result<&mut Self> {
+        let hint = "expected HOST:ADDR, e.g. --resolve api.example.com:203.0.113.7 or --resolve api.local:[::1]";
+        let Some((host, addr)) = text.split_once(':') else {
+            return Err(invalid(origin, "pin", text, "missing `:ADDR`", hint));
+        };
+        let name = match endpoint::parse_host(host) {
+            Ok(HostPattern::Name(n)) => n,
+            _ => {
+                return Err(invalid(
+                    origin,
+                    "pin",
+                    text,
+                    format!("`{host}` is not a host name"),
+                    hint,
+                ));
+            }
+        };
+        let addr = addr.trim_start_matches('[').trim_end_matches(']');
+        let ip: IpAddr = addr.parse().map_err(|_| {
+            invalid(
+                origin,
+                "pin",
+                text,
+                format!("`{addr}` is not an IP address"),
+                hint,
+            )
+        })?;
+        let list = self.policy.pins.entry(name).or_default();
+        if !list.contains(&ip.to_canonical()) {
+            list.push(ip.to_canonical());
+        }
+        Ok(self)
+    }
+}
+
+impl Access {
+    fn cmp_key(self) -> u8 {
+        match self {
+            Access::Read => 0,
+            Access::Write => 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_validate_and_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let p = Policy::builder()
+            .allow_read(d)
+            .unwrap()
+            .allow_write(d)
+            .unwrap()
+            .allow_net("https://api.example.com")
+            .unwrap()
+            .allow_env("MODE=fast")
+            .unwrap()
+            .allow_env("HOME")
+            .unwrap()
+            .resolve("api.example.com:[::1]")
+            .unwrap()
+            .timeout("5s")
+            .unwrap()
+            .build();
+        assert_eq!(p.paths.len(), 1, "duplicate path collapses");
+        assert_eq!(p.paths[0].access, Access::Write, "wider access wins");
+        assert_eq!(
+            p.pins["api.example.com"],
+            vec!["::1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(p.limits.timeout, Duration::from_secs(5));
+        assert_eq!(p.limits.memory, 256 << 20);
+        assert!(
+            !format!("{p:?}").contains("fast"),
+            "env values are redacted"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_origin() {
+        let e = Policy::builder()
+            .allow_net("10.0.0.5")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--allow-net: invalid endpoint `10.0.0.5`: a port is required"),
+            "{e}"
+        );
+        let e = Policy::builder()
+            .allow_env("1X=secret")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("secret"), "{e}");
+        assert!(Policy::builder().allow_read("/no/such/path").is_err());
+        assert!(Policy::builder().resolve("a.com:nope").is_err());
+        assert!(Policy::builder().allow_listen("example.com:80").is_err());
+    }
+
+    #[test]
+    fn file_errors_carry_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(&f, "[network]\nallow = [\n  \"ok.com:1\",\n  \"bad\",\n]\n").unwrap();
+        let e = Policy::builder().file(&f).unwrap_err().to_string();
+        assert!(e.contains("p.toml:4:3: invalid endpoint `bad`"), "{e}");
+        std::fs::write(&f, "[netwrk]\n").unwrap();
+        let e = Policy::builder().file(&f).unwrap_err().to_string();
+        assert!(e.contains("p.toml:1:"), "{e}");
+        assert!(e.contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn file_paths_are_relative_to_the_file_and_flags_override_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(
+            &f,
+            "[filesystem]\nread = [\"data\"]\n[limits]\ntimeout = \"9s\"\n",
+        )
+        .unwrap();
+        let p = Policy::builder()
+            .timeout("2s")
+            .unwrap()
+            .file(&f)
+            .unwrap()
+            .build();
+        assert_eq!(
+            p.paths[0].path,
+            std::fs::canonicalize(dir.path().join("data")).unwrap()
+        );
+        assert_eq!(p.limits.timeout, Duration::from_secs(2));
+    }
+}

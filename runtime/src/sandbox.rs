@@ -1,0 +1,137 @@
+//! The library API: build a sandbox once, then load tools and invoke them, each invocation
+//! under a fresh grant. The CLI (and later `serve` and `proxy`) sit on this same API.
+//!
+//! ```no_run
+//! # async fn demo() -> mcp_sandbox_runtime::Result<()> {
+//! use mcp_sandbox_runtime::{Call, Policy, Sandbox, Stdin};
+//! let sandbox = Sandbox::builder().build()?;
+//! let tool = sandbox.load("echo-json.wasm".as_ref())?;
+//! let policy = Policy::builder().build();
+//! let call = Call { stdin: Stdin::Bytes(br#"{"hi":1}"#.to_vec()), ..Call::default() };
+//! let outcome = sandbox.invoke(&tool, &policy, call).await?;
+//! println!("{}", String::from_utf8_lossy(&outcome.stdout));
+//! # Ok(()) }
+//! ```
+
+use crate::audit::{AuditSink, NullSink};
+use crate::egress::resolve::Resolve;
+use crate::error::{Error, Result};
+use crate::grant::{GrantBroker, GrantRequest, LiveGrant, ToolDigest};
+use crate::invoke::{Call, Outcome};
+use crate::policy::Policy;
+use crate::wasm::{WasmEngine, WasmTool, default_cache_root};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A loaded tool.
+#[derive(Debug, Clone)]
+pub struct Tool {
+    inner: Arc<WasmTool>,
+}
+
+impl Tool {
+    pub fn digest(&self) -> &ToolDigest {
+        &self.inner.digest
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+}
+
+/// Where compiled components are cached on disk.
+#[derive(Debug, Clone, Default)]
+pub enum CacheSetting {
+    /// `$MCP_SANDBOX_CACHE`, else the user's cache directory.
+    #[default]
+    Default,
+    Dir(PathBuf),
+    Disabled,
+}
+
+#[derive(Debug, Default)]
+pub struct SandboxBuilder {
+    audit: Option<Arc<dyn AuditSink>>,
+    resolver: Option<Arc<dyn Resolve>>,
+    cache: CacheSetting,
+}
+
+impl SandboxBuilder {
+    /// Where audit events go (default: nowhere).
+    pub fn audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
+    /// How declared names are resolved (default: the host's resolver).
+    pub fn resolver(mut self, resolver: Arc<dyn Resolve>) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    pub fn cache(mut self, cache: CacheSetting) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    pub fn build(self) -> Result<Sandbox> {
+        let root = match self.cache {
+            CacheSetting::Default => default_cache_root(),
+            CacheSetting::Dir(d) => Some(d),
+            CacheSetting::Disabled => None,
+        };
+        let wasm = WasmEngine::new(root.as_deref())?;
+        let mut broker = GrantBroker::new(self.audit.unwrap_or_else(|| Arc::new(NullSink)));
+        if let Some(r) = self.resolver {
+            broker = broker.with_resolver(r);
+        }
+        Ok(Sandbox { broker, wasm })
+    }
+}
+
+/// The sandbox: a grant broker and the executors. Share it (`Arc`) across concurrent calls.
+#[derive(Debug)]
+pub struct Sandbox {
+    broker: GrantBroker,
+    wasm: WasmEngine,
+}
+
+impl Sandbox {
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// Reads, digests and compiles (or fetches from cache) a tool.
+    pub fn load(&self, path: &Path) -> Result<Tool> {
+        let bytes = std::fs::read(path).map_err(|source| Error::ReadTool {
+            path: path.into(),
+            source,
+        })?;
+        let digest = ToolDigest::of(&bytes);
+        Ok(Tool {
+            inner: self.wasm.load(path, &bytes, digest)?,
+        })
+    }
+
+    /// Issues a fresh grant for one invocation of `tool` under `policy`. Hold on to its
+    /// [`revocation_handle`](LiveGrant::revocation_handle) to cancel the call from outside.
+    pub fn issue(&self, tool: &Tool, policy: &Policy, ttl: Option<Duration>) -> LiveGrant {
+        self.broker.issue(GrantRequest {
+            tool: tool.digest().clone(),
+            policy,
+            ttl,
+        })
+    }
+
+    /// Runs `tool` under an issued grant; the grant is revoked when this returns.
+    pub async fn run(&self, tool: &Tool, grant: LiveGrant, call: Call) -> Result<Outcome> {
+        self.wasm.run(&tool.inner, grant, call).await
+    }
+
+    /// Issues a grant and runs the tool under it.
+    pub async fn invoke(&self, tool: &Tool, policy: &Policy, call: Call) -> Result<Outcome> {
+        let grant = self.issue(tool, policy, None);
+        self.run(tool, grant, call).await
+    }
+}

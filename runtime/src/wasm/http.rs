@@ -1,0 +1,87 @@
+//! `wasi:http` outgoing requests, checked against the live grant.
+//!
+//! Every request (each hop of a redirect is a new request) is checked by scheme, host and
+//! port, then sent over a connection the runtime opens to the host's *pinned* address. The
+//! connection is cut when the grant is revoked.
+
+use crate::egress::http::connect_pinned;
+use crate::grant::LiveGrant;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use std::time::Duration;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+type SendResult = wasmtime_wasi_http::Result<(
+    http::Response<WasiBody>,
+    Box<dyn Future<Output = Result<(), Error>> + Send>,
+)>;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) struct GrantHttpHooks {
+    pub grant: LiveGrant,
+}
+
+impl WasiHttpHooks for GrantHttpHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        let grant = self.grant.clone();
+        Box::new(async move {
+            let cut = grant.clone();
+            tokio::select! {
+                r = send(grant, request, options) => r,
+                () = cut.revoked() => Err(Error::ConnectionTerminated),
+            }
+        })
+    }
+}
+
+async fn send(
+    grant: LiveGrant,
+    mut request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> SendResult {
+    let uri = request.uri().clone();
+    let tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+    let host = uri.host().ok_or(Error::HttpRequestUriInvalid)?.to_string();
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let addrs = grant
+        .route_http(tls, &host, port)
+        .await
+        .map_err(|_| Error::HttpRequestDenied)?;
+    let timeout = options
+        .and_then(|o| o.connect_timeout)
+        .unwrap_or(CONNECT_TIMEOUT);
+    let stream = connect_pinned(&addrs, &host, tls, timeout)
+        .await
+        .map_err(|e| {
+            if tls {
+                Error::Tls(e)
+            } else {
+                Error::Connect(e)
+            }
+        })?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let cut = grant.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = conn => {}
+            () = cut.revoked() => {}
+        }
+    });
+    // The request line carries only the path; the origin went into the connection.
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    *request.uri_mut() = http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
+    let response = sender.send_request(request).await?;
+    let response = response.map(|body| {
+        body.map_err(Error::from)
+            .map_frame(|f| f.map_data(Bytes::from))
+            .boxed_unsync()
+    });
+    Ok((response, Box::new(async { Ok(()) })))
+}

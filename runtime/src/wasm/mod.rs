@@ -1,0 +1,338 @@
+//! The WebAssembly executor: WASI 0.2 command components under wasmtime.
+//!
+//! One [`WasmEngine`] per process: one wasmtime `Engine`, one `Linker` with WASI, wasi:http
+//! and the grant-aware name look-up, an epoch ticker, and the compiled-component caches
+//! (in memory by digest, and on disk). Each invocation gets a fresh `Store` built from its
+//! grant alone; nothing survives from one invocation to the next.
+
+mod cache;
+mod http;
+mod lookup;
+mod preopen;
+mod state;
+
+pub use cache::default_root as default_cache_root;
+
+use crate::audit::{Capability, EventKind};
+use crate::error::{Error, Result};
+use crate::grant::{LiveGrant, ToolDigest};
+use crate::invoke::{Call, Outcome, Output, Status, Stdin};
+use crate::policy::endpoint::Transport;
+use cache::ComponentCache;
+use state::{Limiter, MemoryLimitExceeded, StoreState};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::p2::bindings::CommandPre;
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
+use wasmtime_wasi_http::WasiHttpCtx;
+
+/// How often the epoch advances; a running tool yields to the runtime at least this often,
+/// which bounds how late a timeout or revocation can stop it.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A loaded, compiled tool, ready to instantiate.
+#[derive(Clone)]
+pub struct WasmTool {
+    pub digest: ToolDigest,
+    pub path: PathBuf,
+    name: String,
+    pre: CommandPre<StoreState>,
+}
+
+impl std::fmt::Debug for WasmTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmTool")
+            .field("digest", &self.digest)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// Stops the epoch ticker thread when the engine goes away.
+#[derive(Debug)]
+struct Ticker(Arc<AtomicBool>);
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+pub struct WasmEngine {
+    engine: Engine,
+    linker: Linker<StoreState>,
+    disk: Option<ComponentCache>,
+    loaded: Mutex<HashMap<ToolDigest, Arc<WasmTool>>>,
+    _ticker: Ticker,
+}
+
+impl std::fmt::Debug for WasmEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmEngine")
+            .field("disk_cache", &self.disk)
+            .finish()
+    }
+}
+
+impl WasmEngine {
+    /// Builds the engine. `cache_root` = `None` disables the on-disk cache.
+    pub fn new(cache_root: Option<&Path>) -> Result<Self> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        // Deterministic, bounded guest stacks.
+        config.max_wasm_stack(1 << 20);
+        let engine = Engine::new(&config).map_err(|e| Error::StartEngine(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| Error::StartEngine(e.to_string()))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| Error::StartEngine(e.to_string()))?;
+        lookup::add_to_linker(&mut linker).map_err(|e| Error::StartEngine(e.to_string()))?;
+
+        let disk = cache_root.and_then(|root| match ComponentCache::open(root, &engine) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("mcp-sandbox: warning: compiled-component cache disabled: {e}; set MCP_SANDBOX_CACHE to a private directory");
+                None
+            }
+        });
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let (weak, flag) = (engine.weak(), stop.clone());
+        std::thread::Builder::new()
+            .name("mcp-sandbox-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(e) => e.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| Error::StartEngine(format!("epoch ticker: {e}")))?;
+        Ok(WasmEngine {
+            engine,
+            linker,
+            disk,
+            loaded: Mutex::new(HashMap::new()),
+            _ticker: Ticker(stop),
+        })
+    }
+
+    /// Loads a component from bytes already read (and digested) by the caller.
+    pub fn load(&self, path: &Path, bytes: &[u8], digest: ToolDigest) -> Result<Arc<WasmTool>> {
+        if let Some(t) = self
+            .loaded
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&digest).cloned())
+        {
+            return Ok(t);
+        }
+        let load_err = |reason: String, hint: &'static str| Error::LoadTool {
+            path: path.into(),
+            reason,
+            hint,
+        };
+        if !bytes.starts_with(b"\0asm") {
+            return Err(load_err(
+                "not a WebAssembly file".into(),
+                "pass a .wasm component built for wasm32-wasip2, or a native executable",
+            ));
+        }
+        if bytes.get(4..8) == Some(&[1, 0, 0, 0]) {
+            return Err(load_err(
+                "this is a core WebAssembly module, not a component".into(),
+                "build for wasm32-wasip2, or convert with `wasm-tools component new`",
+            ));
+        }
+        let cached = self
+            .disk
+            .as_ref()
+            .and_then(|c| c.get(&self.engine, &digest));
+        let component = match cached {
+            Some(c) => c,
+            None => {
+                let c = Component::new(&self.engine, bytes).map_err(|e| {
+                    load_err(
+                        format!("{e:#}"),
+                        "the file must be a valid WASI 0.2 component",
+                    )
+                })?;
+                if let Some(cache) = &self.disk {
+                    cache.put(&c, &digest);
+                }
+                c
+            }
+        };
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(CommandPre::new)
+            .map_err(|e| Error::InstantiateTool {
+                path: path.into(),
+                reason: format!("{e:#}"),
+            })?;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("tool")
+            .to_string();
+        let tool = Arc::new(WasmTool {
+            digest: digest.clone(),
+            path: path.into(),
+            name,
+            pre,
+        });
+        if let Ok(mut m) = self.loaded.lock() {
+            m.insert(digest, tool.clone());
+        }
+        Ok(tool)
+    }
+
+    /// Runs one invocation under `grant`, then revokes the grant whatever happened.
+    pub async fn run(&self, tool: &WasmTool, grant: LiveGrant, call: Call) -> Result<Outcome> {
+        let result = self.run_inner(tool, &grant, call).await;
+        let reason = match &result {
+            Ok(o) => match o.status {
+                Status::Revoked => "revoked",
+                Status::TimedOut(_) => "timeout",
+                _ => "invocation ended",
+            },
+            Err(_) => "invocation failed",
+        };
+        grant.revoke(reason);
+        if let Ok(o) = &result {
+            let detail = serde_json::json!({ "status": o.status.exit_code(), "outcome": format!("{:?}", o.status) });
+            grant
+                .audit()
+                .emit(EventKind::Exit, None, None, None, Some(detail));
+        }
+        result
+    }
+
+    async fn run_inner(&self, tool: &WasmTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
+        let g = grant.grant();
+        let limits = g.limits;
+        let mut b = WasiCtxBuilder::new();
+        b.arg(&tool.name).args(&call.args);
+        for v in &g.env {
+            b.env(&v.name, &v.value);
+        }
+        let _staging = preopen::preopen(&mut b, &g.paths, &g.id.to_string())?;
+        match call.stdin {
+            Stdin::Inherit => {
+                b.inherit_stdin();
+            }
+            Stdin::Bytes(bytes) => {
+                b.stdin(MemoryInputPipe::new(bytes));
+            }
+            Stdin::Empty => {}
+        }
+        let cap = usize::try_from(limits.output).unwrap_or(usize::MAX);
+        let (out, err) = (MemoryOutputPipe::new(cap), MemoryOutputPipe::new(cap));
+        if call.output == Output::Capture {
+            b.stdout(out.clone()).stderr(err.clone());
+        } else {
+            b.inherit_stdout().inherit_stderr();
+        }
+        b.allow_tcp(true)
+            .allow_udp(true)
+            .allow_ip_name_lookup(false);
+        let checker = grant.clone();
+        b.socket_addr_check(move |addr, usage| {
+            // The check runs as its own task: the future handed back must be Sync.
+            let grant = checker.clone();
+            let task = tokio::spawn(async move {
+                match usage {
+                    SocketAddrUse::TcpConnect => {
+                        grant.check_connect(addr, Transport::Tcp).await.is_ok()
+                    }
+                    // A datagram out, or one in: both only to/from declared UDP endpoints.
+                    SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
+                        grant.check_connect(addr, Transport::Udp).await.is_ok()
+                    }
+                    SocketAddrUse::TcpBind => grant.check_bind(addr, Transport::Tcp, false).is_ok(),
+                    SocketAddrUse::TcpListen => {
+                        grant.check_bind(addr, Transport::Tcp, true).is_ok()
+                    }
+                    SocketAddrUse::UdpBind => grant.check_bind(addr, Transport::Udp, false).is_ok(),
+                    // An accepted peer on a declared listener.
+                    SocketAddrUse::TcpAccept => grant.is_active(),
+                }
+            });
+            Box::pin(async move { task.await.unwrap_or(false) })
+        });
+
+        let state = StoreState {
+            wasi: b.build(),
+            table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            hooks: http::GrantHttpHooks {
+                grant: grant.clone(),
+            },
+            limiter: Limiter {
+                max_memory: limits.memory,
+                used: 0,
+                grant: grant.clone(),
+            },
+            grant: grant.clone(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.epoch_deadline_async_yield_and_update(1);
+
+        let run = async {
+            let cmd = tool.pre.instantiate_async(&mut store).await?;
+            cmd.wasi_cli_run().call_run(&mut store).await
+        };
+        let status = tokio::select! {
+            r = tokio::time::timeout(limits.timeout, run) => match r {
+                Err(_) => {
+                    grant.audit().limit(Capability::Time, humantime::format_duration(limits.timeout).to_string(), "wall-clock limit reached");
+                    Status::TimedOut(limits.timeout)
+                }
+                Ok(Ok(Ok(()))) => Status::Exited(0),
+                Ok(Ok(Err(()))) => Status::Exited(1),
+                Ok(Err(e)) => classify(&e),
+            },
+            () = grant.revoked() => Status::Revoked,
+        };
+        drop(store);
+        let (stdout, stderr) = (out.contents().to_vec(), err.contents().to_vec());
+        let truncated =
+            call.output == Output::Capture && (stdout.len() >= cap || stderr.len() >= cap);
+        if truncated {
+            grant.audit().limit(
+                Capability::Output,
+                crate::policy::units::format_size(limits.output),
+                "captured output cut at the limit",
+            );
+        }
+        Ok(Outcome {
+            invocation: g.id,
+            status,
+            stdout,
+            stderr,
+            output_truncated: truncated,
+        })
+    }
+}
+
+fn classify(e: &wasmtime::Error) -> Status {
+    if let Some(exit) = e.downcast_ref::<I32Exit>() {
+        return Status::Exited(exit.0);
+    }
+    if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
+        return Status::MemoryExceeded(m.to_string());
+    }
+    Status::Trapped(format!("{e:#}"))
+}

@@ -1,0 +1,114 @@
+//! Path grants as WASI preopens, each at the same path inside as on the host.
+//!
+//! A directory is preopened as it is (cap-std confines every access to it: no `..` or
+//! symlink escapes). WASI can only preopen directories, so single-file grants are staged:
+//! the files of one parent directory are hard-linked into a private directory (mode 0700)
+//! that is preopened at the parent's path, so the tool sees exactly those files there. A
+//! read-only file that cannot be hard-linked (another filesystem) is copied instead; a
+//! writable one must be granted through its directory.
+
+use crate::error::{Error, Result};
+use crate::policy::{Access, PathRule};
+use std::collections::BTreeMap;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// Staged single files; removed when dropped (the links only, never the originals).
+#[derive(Debug, Default)]
+pub(crate) struct Staging {
+    root: Option<PathBuf>,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if let Some(r) = &self.root {
+            let _ = std::fs::remove_dir_all(r);
+        }
+    }
+}
+
+fn perms(a: Access) -> FsPerms {
+    match a {
+        Access::Read => FsPerms::ReadOnly,
+        Access::Write => FsPerms::ReadWrite,
+    }
+}
+
+fn grant_err(path: &Path, reason: impl Into<String>) -> Error {
+    Error::PrepareGrant {
+        path: path.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Adds the preopens for `paths`; returns the staging area to keep alive for the run.
+pub(crate) fn preopen(
+    b: &mut WasiCtxBuilder,
+    paths: &[PathRule],
+    invocation: &str,
+) -> Result<Staging> {
+    let mut files: BTreeMap<PathBuf, Vec<&PathRule>> = BTreeMap::new();
+    for rule in paths {
+        let md = std::fs::metadata(&rule.path).map_err(|e| grant_err(&rule.path, e.to_string()))?;
+        if md.is_dir() {
+            let guest = rule
+                .path
+                .to_str()
+                .ok_or_else(|| grant_err(&rule.path, "path is not UTF-8"))?;
+            b.preopened_dir(&rule.path, guest, perms(rule.access))
+                .map_err(|e| grant_err(&rule.path, e.to_string()))?;
+        } else {
+            let parent = rule.path.parent().unwrap_or(Path::new("/")).to_path_buf();
+            files.entry(parent).or_default().push(rule);
+        }
+    }
+    let mut staging = Staging::default();
+    if files.is_empty() {
+        return Ok(staging);
+    }
+    let root = std::env::temp_dir().join(format!("mcp-sandbox-{invocation}"));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&root)
+        .map_err(|e| grant_err(&root, e.to_string()))?;
+    staging.root = Some(root.clone());
+    for (i, (parent, rules)) in files.iter().enumerate() {
+        let access = rules[0].access;
+        if rules.iter().any(|r| r.access != access) {
+            return Err(grant_err(
+                parent,
+                "mixes read-only and writable single files in one directory; grant them with the same access, or grant the directory",
+            ));
+        }
+        let dir = root.join(i.to_string());
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| grant_err(&dir, e.to_string()))?;
+        for r in rules {
+            let name = r
+                .path
+                .file_name()
+                .ok_or_else(|| grant_err(&r.path, "no file name"))?;
+            let link = dir.join(name);
+            if let Err(e) = std::fs::hard_link(&r.path, &link) {
+                if r.access == Access::Write {
+                    return Err(grant_err(
+                        &r.path,
+                        format!(
+                            "cannot stage a writable single file ({e}); grant its directory with --allow-write instead"
+                        ),
+                    ));
+                }
+                std::fs::copy(&r.path, &link).map_err(|e| grant_err(&r.path, e.to_string()))?;
+            }
+        }
+        let guest = parent
+            .to_str()
+            .ok_or_else(|| grant_err(parent, "path is not UTF-8"))?;
+        b.preopened_dir(&dir, guest, perms(access))
+            .map_err(|e| grant_err(parent, e.to_string()))?;
+    }
+    Ok(staging)
+}
