@@ -121,13 +121,8 @@ impl JsonLinesSink {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|source| crate::Error::OpenAudit {
-                path: path.into(),
-                source,
-            })?;
-        Ok(JsonLinesSink {
-            file: Mutex::new(file),
-        })
+            .map_err(|source| crate::Error::OpenAudit { path: path.into(), source })?;
+        Ok(JsonLinesSink { file: Mutex::new(file) })
     }
 }
 
@@ -162,9 +157,7 @@ impl MemorySink {
         let Ok(mut all) = self.events.lock() else {
             return Vec::new();
         };
-        let (mine, rest) = std::mem::take(&mut *all)
-            .into_iter()
-            .partition(|e| e.invocation == invocation);
+        let (mine, rest) = std::mem::take(&mut *all).into_iter().partition(|e| e.invocation == invocation);
         *all = rest;
         mine
     }
@@ -206,11 +199,7 @@ impl AuditSink for StderrDenials {
 pub fn one_line(e: &AuditEvent) -> String {
     let verb = e.capability.map_or("", Capability::verb);
     let target = e.target.as_deref().unwrap_or("");
-    let head = if e.event == EventKind::Limit {
-        "limit"
-    } else {
-        "denied"
-    };
+    let head = if e.event == EventKind::Limit { "limit" } else { "denied" };
     let mut s = format!("{head}: {verb} {target}");
     if let Some(r) = &e.reason {
         s.push_str(&format!(" ({r})"));
@@ -231,11 +220,7 @@ pub struct Auditor {
 
 impl Auditor {
     pub fn new(sink: Arc<dyn AuditSink>, invocation: String, tool: String) -> Self {
-        Auditor {
-            sink,
-            invocation,
-            tool,
-        }
+        Auditor { sink, invocation, tool }
     }
 
     pub fn invocation(&self) -> &str {
@@ -271,19 +256,8 @@ impl Auditor {
         self.sink.record(&e);
     }
 
-    pub fn allow(
-        &self,
-        capability: Capability,
-        target: impl Into<String>,
-        reason: impl Into<String>,
-    ) {
-        self.emit(
-            EventKind::Allow,
-            Some(capability),
-            Some(target.into()),
-            Some(reason.into()),
-            None,
-        );
+    pub fn allow(&self, capability: Capability, target: impl Into<String>, reason: impl Into<String>) {
+        self.emit(EventKind::Allow, Some(capability), Some(target.into()), Some(reason.into()), None);
     }
 
     pub fn deny(&self, d: &crate::grant::Denial) {
@@ -294,18 +268,7 @@ impl Auditor {
         self.sink.record(&e);
     }
 
-    pub fn limit(
-        &self,
-        capability: Capability,
-        target: impl Into<String>,
-        reason: impl Into<String>,
-    ) {
-        self.emit(
-            EventKind::Limit,
-            Some(capability),
-            Some(target.into()),
-            Some(reason.into()),
-            None,
-        );
+    pub fn limit(&self, capability: Capability, target: impl Into<String>, reason: impl Into<String>) {
+        self.emit(EventKind::Limit, Some(capability), Some(target.into()), Some(reason.into()), None);
     }
 }

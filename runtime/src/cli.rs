@@ -45,7 +45,7 @@ struct Cli {
 enum Command {
     /// Run a tool (a WASI 0.2 component) with only the capabilities declared
     #[command(after_help = RUN_EXAMPLES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Policy file helpers
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -103,8 +103,8 @@ pub struct RunArgs {
     no_cache: bool,
     /// The tool: a .wasm component
     tool: PathBuf,
-    /// Arguments passed to the tool
-    #[arg(last = true)]
+    /// Arguments passed to the tool (everything after TOOL, or after `--`)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
 }
 
@@ -115,17 +115,14 @@ pub fn main() -> i32 {
         Err(e) => return usage_error(&e),
     };
     match cli.command {
-        Command::Run(args) => run_command(args),
+        Command::Run(args) => run_command(*args),
         Command::Policy(PolicyCommand::Schema) => {
             print!("{}", crate::policy::file::json_schema());
             0
         }
         Command::Policy(PolicyCommand::Check { file }) => match Policy::builder().file(&file) {
             Ok(b) => {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&b.build()).unwrap_or_default()
-                );
+                println!("{}", serde_json::to_string_pretty(&b.build()).unwrap_or_default());
                 0
             }
             Err(e) => fail(&e),
@@ -137,23 +134,13 @@ fn usage_error(e: &clap::Error) -> i32 {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
         let _ = e.print();
-        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            125
-        } else {
-            0
-        };
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 125 } else { 0 };
     }
     let rendered = e.render().to_string();
-    let first = rendered
-        .lines()
-        .next()
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ");
+    let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
     eprintln!("mcp-sandbox: {first}; see `mcp-sandbox run --help`");
     125
 }
@@ -212,10 +199,7 @@ fn run_command(a: RunArgs) -> i32 {
     if let Some(r) = &a.resolver {
         match r.parse::<SocketAddr>() {
             Ok(server) => {
-                builder = builder.resolver(Arc::new(DnsServerResolver {
-                    server,
-                    timeout: Duration::from_secs(5),
-                }))
+                builder = builder.resolver(Arc::new(DnsServerResolver { server, timeout: Duration::from_secs(5) }))
             }
             Err(_) => {
                 return fail(&Error::InvalidValue {
@@ -231,10 +215,7 @@ fn run_command(a: RunArgs) -> i32 {
     if a.no_cache {
         builder = builder.cache(crate::CacheSetting::Disabled);
     }
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&Error::StartEngine(format!("async runtime: {e}"))),
     };
@@ -246,11 +227,7 @@ fn run_command(a: RunArgs) -> i32 {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
-    let call = Call {
-        args: a.args,
-        stdin: Stdin::Inherit,
-        output: Output::Inherit,
-    };
+    let call = Call { args: a.args, stdin: Stdin::Inherit, output: Output::Inherit };
     let outcome = match rt.block_on(sandbox.invoke(&tool, &policy, call)) {
         Ok(o) => o,
         Err(e) => return fail(&e),
@@ -261,10 +238,7 @@ fn run_command(a: RunArgs) -> i32 {
             eprintln!("mcp-sandbox: tool trapped: {first}");
         }
         Status::TimedOut(d) => {
-            eprintln!(
-                "mcp-sandbox: tool stopped after {}; to allow longer: --timeout",
-                humantime::format_duration(*d)
-            );
+            eprintln!("mcp-sandbox: tool stopped after {}; to allow longer: --timeout", humantime::format_duration(*d));
         }
         Status::MemoryExceeded(m) => {
             eprintln!("mcp-sandbox: tool stopped: {m}; to allow more: --memory")

@@ -8,54 +8,26 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read policy {path}: {source}; check the path given to --policy")]
-    ReadPolicy {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    ReadPolicy { path: PathBuf, source: std::io::Error },
 
     #[error("{path}:{line}:{col}: {message}; see policies/README.md for the policy format")]
-    ParsePolicy {
-        path: PathBuf,
-        line: usize,
-        col: usize,
-        message: String,
-    },
+    ParsePolicy { path: PathBuf, line: usize, col: usize, message: String },
 
     /// A value from a flag or a policy file that does not validate. `origin` is the flag
     /// name or `file:line:col`.
     #[error("{origin}: invalid {what} `{value}`: {reason}; {hint}")]
-    InvalidValue {
-        origin: String,
-        what: &'static str,
-        value: String,
-        reason: String,
-        hint: String,
-    },
+    InvalidValue { origin: String, what: &'static str, value: String, reason: String, hint: String },
 
-    #[error(
-        "cannot open audit log {path}: {source}; check that its directory exists and is writable"
-    )]
-    OpenAudit {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot open audit log {path}: {source}; check that its directory exists and is writable")]
+    OpenAudit { path: PathBuf, source: std::io::Error },
 
     #[error("cannot read tool {path}: {source}; check the path to the tool")]
-    ReadTool {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    ReadTool { path: PathBuf, source: std::io::Error },
 
     #[error("cannot load tool {path}: {reason}; {hint}")]
-    LoadTool {
-        path: PathBuf,
-        reason: String,
-        hint: &'static str,
-    },
+    LoadTool { path: PathBuf, reason: String, hint: &'static str },
 
-    #[error(
-        "cannot instantiate tool {path}: {reason}; the tool must be a wasi:cli command component for WASI 0.2"
-    )]
+    #[error("cannot instantiate tool {path}: {reason}; the tool must be a wasi:cli command component for WASI 0.2")]
     InstantiateTool { path: PathBuf, reason: String },
 
     #[error("cannot grant {path}: {reason}")]

@@ -104,24 +104,15 @@ impl Sandbox {
 
     /// Reads, digests and compiles (or fetches from cache) a tool.
     pub fn load(&self, path: &Path) -> Result<Tool> {
-        let bytes = std::fs::read(path).map_err(|source| Error::ReadTool {
-            path: path.into(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|source| Error::ReadTool { path: path.into(), source })?;
         let digest = ToolDigest::of(&bytes);
-        Ok(Tool {
-            inner: self.wasm.load(path, &bytes, digest)?,
-        })
+        Ok(Tool { inner: self.wasm.load(path, &bytes, digest)? })
     }
 
     /// Issues a fresh grant for one invocation of `tool` under `policy`. Hold on to its
     /// [`revocation_handle`](LiveGrant::revocation_handle) to cancel the call from outside.
     pub fn issue(&self, tool: &Tool, policy: &Policy, ttl: Option<Duration>) -> LiveGrant {
-        self.broker.issue(GrantRequest {
-            tool: tool.digest().clone(),
-            policy,
-            ttl,
-        })
+        self.broker.issue(GrantRequest { tool: tool.digest().clone(), policy, ttl })
     }
 
     /// Runs `tool` under an issued grant; the grant is revoked when this returns.

@@ -10,55 +10,34 @@ use std::sync::LazyLock;
 
 /// `(range, reason)`: one line of reason per entry.
 const SPECIAL_RANGES: &[(&str, &str)] = &[
-    (
-        "0.0.0.0/8",
-        "\"this network\"; 0.0.0.0 reaches local services",
-    ),
+    ("0.0.0.0/8", "\"this network\"; 0.0.0.0 reaches local services"),
     ("10.0.0.0/8", "private network (RFC 1918)"),
     ("100.64.0.0/10", "carrier-grade NAT shared space (RFC 6598)"),
     ("127.0.0.0/8", "loopback: services on this host"),
-    (
-        "169.254.0.0/16",
-        "link-local, including cloud metadata 169.254.169.254",
-    ),
+    ("169.254.0.0/16", "link-local, including cloud metadata 169.254.169.254"),
     ("172.16.0.0/12", "private network (RFC 1918)"),
-    (
-        "192.0.0.0/24",
-        "IETF protocol assignments (incl. some metadata services)",
-    ),
+    ("192.0.0.0/24", "IETF protocol assignments (incl. some metadata services)"),
     ("192.168.0.0/16", "private network (RFC 1918)"),
-    (
-        "198.18.0.0/15",
-        "benchmarking network, used internally by some clouds",
-    ),
+    ("198.18.0.0/15", "benchmarking network, used internally by some clouds"),
     ("224.0.0.0/4", "multicast"),
     ("240.0.0.0/4", "reserved, and the broadcast address"),
     ("::/128", "unspecified address"),
     ("::1/128", "loopback: services on this host"),
     ("64:ff9b:1::/48", "local-use NAT64 translation"),
-    (
-        "fc00::/7",
-        "unique local addresses, incl. fd00:ec2::254 metadata",
-    ),
+    ("fc00::/7", "unique local addresses, incl. fd00:ec2::254 metadata"),
     ("fe80::/10", "link-local"),
     ("ff00::/8", "multicast"),
 ];
 
 static RANGES: LazyLock<Vec<(IpNet, &'static str)>> = LazyLock::new(|| {
-    SPECIAL_RANGES
-        .iter()
-        .filter_map(|(net, why)| net.parse::<IpNet>().ok().map(|n| (n, *why)))
-        .collect()
+    SPECIAL_RANGES.iter().filter_map(|(net, why)| net.parse::<IpNet>().ok().map(|n| (n, *why))).collect()
 });
 
 /// Why `ip` must not be reached through a name, or `None` for an ordinary public address.
 /// IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
 pub fn special_range(ip: IpAddr) -> Option<&'static str> {
     let ip = ip.to_canonical();
-    RANGES
-        .iter()
-        .find(|(net, _)| net.contains(&ip))
-        .map(|(_, why)| *why)
+    RANGES.iter().find(|(net, _)| net.contains(&ip)).map(|(_, why)| *why)
 }
 
 #[cfg(test)]

@@ -33,11 +33,7 @@ pub fn encode_query(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
 }
 
 fn encode_name(out: &mut Vec<u8>, name: &str) -> Option<()> {
-    for label in name
-        .trim_end_matches('.')
-        .split('.')
-        .filter(|l| !l.is_empty())
-    {
+    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
         let len = u8::try_from(label.len()).ok().filter(|l| *l <= 63)?;
         out.push(len);
         out.extend_from_slice(label.as_bytes());
@@ -79,25 +75,14 @@ pub fn parse_question(msg: &[u8]) -> Option<Question> {
         return None;
     }
     let (name, pos) = read_name(msg, 12)?;
-    Some(Question {
-        id,
-        name,
-        qtype: u16_at(msg, pos)?,
-    })
+    Some(Question { id, name, qtype: u16_at(msg, pos)? })
 }
 
 /// The addresses in the answer section of a response to query `id`, or the response code
 /// when it carries none.
 pub fn parse_answers(msg: &[u8], id: u16) -> Result<Vec<IpAddr>, u8> {
     let bad = 2; // SERVFAIL stands in for a malformed response
-    let header = (|| {
-        Some((
-            u16_at(msg, 0)?,
-            *msg.get(3)?,
-            u16_at(msg, 4)?,
-            u16_at(msg, 6)?,
-        ))
-    })();
+    let header = (|| Some((u16_at(msg, 0)?, *msg.get(3)?, u16_at(msg, 4)?, u16_at(msg, 6)?)))();
     let Some((rid, flags, qd, an)) = header else {
         return Err(bad);
     };
@@ -135,29 +120,14 @@ pub fn parse_answers(msg: &[u8], id: u16) -> Result<Vec<IpAddr>, u8> {
         }
         pos = data_start + rdlen as usize;
     }
-    if addrs.is_empty() {
-        Err(if rcode == RCODE_NOERROR {
-            RCODE_NXDOMAIN
-        } else {
-            rcode
-        })
-    } else {
-        Ok(addrs)
-    }
+    if addrs.is_empty() { Err(if rcode == RCODE_NOERROR { RCODE_NXDOMAIN } else { rcode }) } else { Ok(addrs) }
 }
 
 /// Builds a response to `q` carrying `addrs` (those matching the question's type), or an
 /// empty answer with `rcode`.
 pub fn encode_response(q: &Question, rcode: u8, addrs: &[IpAddr]) -> Option<Vec<u8>> {
-    let answers: Vec<&IpAddr> = addrs
-        .iter()
-        .filter(|a| {
-            matches!(
-                (a, q.qtype),
-                (IpAddr::V4(_), TYPE_A) | (IpAddr::V6(_), TYPE_AAAA)
-            )
-        })
-        .collect();
+    let answers: Vec<&IpAddr> =
+        addrs.iter().filter(|a| matches!((a, q.qtype), (IpAddr::V4(_), TYPE_A) | (IpAddr::V6(_), TYPE_AAAA))).collect();
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&q.id.to_be_bytes());
     out.extend_from_slice(&[0x81, 0x80 | (rcode & 0x0F), 0, 1]);
@@ -193,24 +163,10 @@ mod tests {
     fn query_roundtrip() {
         let q = encode_query(7, "Api.Example.com.", TYPE_A).unwrap();
         let parsed = parse_question(&q).unwrap();
-        assert_eq!(
-            parsed,
-            Question {
-                id: 7,
-                name: "api.example.com".into(),
-                qtype: TYPE_A
-            }
-        );
-        let resp = encode_response(
-            &parsed,
-            RCODE_NOERROR,
-            &["1.2.3.4".parse().unwrap(), "::1".parse().unwrap()],
-        )
-        .unwrap();
-        assert_eq!(
-            parse_answers(&resp, 7),
-            Ok(vec!["1.2.3.4".parse().unwrap()])
-        );
+        assert_eq!(parsed, Question { id: 7, name: "api.example.com".into(), qtype: TYPE_A });
+        let resp =
+            encode_response(&parsed, RCODE_NOERROR, &["1.2.3.4".parse().unwrap(), "::1".parse().unwrap()]).unwrap();
+        assert_eq!(parse_answers(&resp, 7), Ok(vec!["1.2.3.4".parse().unwrap()]));
         assert_eq!(parse_answers(&resp, 8), Err(2), "wrong id is rejected");
         let nx = encode_response(&parsed, RCODE_NXDOMAIN, &[]).unwrap();
         assert_eq!(parse_answers(&nx, 7), Err(RCODE_NXDOMAIN));
@@ -218,12 +174,7 @@ mod tests {
 
     #[test]
     fn malformed_input_is_rejected_not_panicking() {
-        for msg in [
-            &[][..],
-            &[0, 1, 0x81],
-            &[0; 12],
-            &[0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0xC0, 12],
-        ] {
+        for msg in [&[][..], &[0, 1, 0x81], &[0; 12], &[0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0xC0, 12]] {
             let _ = parse_question(msg);
             let _ = parse_answers(msg, 1);
         }

@@ -15,9 +15,7 @@ pub trait OriginStream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> OriginStream for T {}
 
 static TLS: LazyLock<Result<Arc<rustls::ClientConfig>, String>> = LazyLock::new(|| {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
-    };
+    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.into() };
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map(|b| Arc::new(b.with_root_certificates(roots).with_no_client_auth()))
@@ -41,9 +39,7 @@ pub async fn connect_pinned(
                 break;
             }
             Ok(Err(e)) => last = e,
-            Err(_) => {
-                last = io::Error::new(io::ErrorKind::TimedOut, format!("connect {a} timed out"))
-            }
+            Err(_) => last = io::Error::new(io::ErrorKind::TimedOut, format!("connect {a} timed out")),
         }
     }
     let Some(tcp) = tcp else { return Err(last) };
@@ -52,15 +48,9 @@ pub async fn connect_pinned(
         return Ok(Box::new(tcp));
     }
     let config = TLS.as_ref().map_err(|e| io::Error::other(e.clone()))?;
-    let name = rustls::pki_types::ServerName::try_from(
-        server_name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string(),
-    )
-    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let stream = tokio_rustls::TlsConnector::from(config.clone())
-        .connect(name, tcp)
-        .await?;
+    let name =
+        rustls::pki_types::ServerName::try_from(server_name.trim_start_matches('[').trim_end_matches(']').to_string())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let stream = tokio_rustls::TlsConnector::from(config.clone()).connect(name, tcp).await?;
     Ok(Box::new(stream))
 }

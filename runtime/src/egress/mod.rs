@@ -50,11 +50,7 @@ fn transport_name(t: Transport) -> &'static str {
 
 impl Egress {
     pub fn new(net: NetGrant, resolver: Arc<dyn Resolve>) -> Self {
-        Egress {
-            net,
-            resolver,
-            resolved: Mutex::new(HashMap::new()),
-        }
+        Egress { net, resolver, resolved: Mutex::new(HashMap::new()) }
     }
 
     pub fn grant(&self) -> &NetGrant {
@@ -62,10 +58,7 @@ impl Egress {
     }
 
     fn covering(&self, t: Transport, port: u16) -> impl Iterator<Item = &Endpoint> {
-        self.net
-            .endpoints
-            .iter()
-            .filter(move |e| e.scheme.covers(t) && e.ports.contains(port))
+        self.net.endpoints.iter().filter(move |e| e.scheme.covers(t) && e.ports.contains(port))
     }
 
     fn declared_name(&self, name: &str) -> bool {
@@ -83,14 +76,8 @@ impl Egress {
         if let Ok(ip) = literal.parse::<IpAddr>() {
             return Ok(vec![ip.to_canonical()]);
         }
-        let deny = |reason: &str| {
-            Denial::new(
-                Capability::NetDns,
-                name,
-                reason,
-                Some(format!("--allow-net {name}:PORT")),
-            )
-        };
+        let deny =
+            |reason: &str| Denial::new(Capability::NetDns, name, reason, Some(format!("--allow-net {name}:PORT")));
         let name = endpoint::normalize_name(name).map_err(|_| deny("not a valid host name"))?;
         if !self.declared_name(&name) {
             return Err(deny("name not declared; no query was sent"));
@@ -102,26 +89,19 @@ impl Egress {
     /// address in a special range that no entry names literally (DNS-rebinding guard).
     async fn resolve_declared(&self, name: &str, audit: &Auditor) -> Result<Vec<IpAddr>, Denial> {
         if let Some(pinned) = self.net.pins.get(name) {
-            audit.allow(
-                Capability::NetDns,
-                name,
-                format!("pinned to {}", join(pinned)),
-            );
+            audit.allow(Capability::NetDns, name, format!("pinned to {}", join(pinned)));
             return Ok(pinned.clone());
         }
         let cell = {
-            let mut map = self.resolved.lock().map_err(|_| {
-                Denial::new(Capability::NetDns, name, "internal lock poisoned", None)
-            })?;
+            let mut map = self
+                .resolved
+                .lock()
+                .map_err(|_| Denial::new(Capability::NetDns, name, "internal lock poisoned", None))?;
             map.entry(name.to_string()).or_default().clone()
         };
         let result = cell
             .get_or_init(|| async {
-                let addrs = self
-                    .resolver
-                    .resolve(name)
-                    .await
-                    .map_err(|e| format!("resolution failed: {e}"))?;
+                let addrs = self.resolver.resolve(name).await.map_err(|e| format!("resolution failed: {e}"))?;
                 let (ok, refused): (Vec<IpAddr>, Vec<IpAddr>) = addrs
                     .into_iter()
                     .map(|a| a.to_canonical())
@@ -142,17 +122,11 @@ impl Egress {
                         "only refused addresses".to_string()
                     });
                 }
-                audit.allow(
-                    Capability::NetDns,
-                    name,
-                    format!("resolved to {} and pinned", join(&ok)),
-                );
+                audit.allow(Capability::NetDns, name, format!("resolved to {} and pinned", join(&ok)));
                 Ok(ok)
             })
             .await;
-        result
-            .clone()
-            .map_err(|reason| Denial::new(Capability::NetDns, name, &reason, None))
+        result.clone().map_err(|reason| Denial::new(Capability::NetDns, name, &reason, None))
     }
 
     /// Addresses already pinned for names matching `pattern` (resolving an exact name if needed).
@@ -171,13 +145,7 @@ impl Egress {
                     .filter_map(|(_, c)| c.get().and_then(|r| r.clone().ok()))
                     .flatten()
                     .collect();
-                out.extend(
-                    self.net
-                        .pins
-                        .iter()
-                        .filter(|(n, _)| pattern.matches_name(n))
-                        .flat_map(|(_, a)| a.clone()),
-                );
+                out.extend(self.net.pins.iter().filter(|(n, _)| pattern.matches_name(n)).flat_map(|(_, a)| a.clone()));
                 out
             }
             _ => Vec::new(),
@@ -185,12 +153,7 @@ impl Egress {
     }
 
     /// An outgoing TCP connection or UDP datagram to `addr`.
-    pub async fn check_connect(
-        &self,
-        addr: SocketAddr,
-        t: Transport,
-        audit: &Auditor,
-    ) -> Result<String, Denial> {
+    pub async fn check_connect(&self, addr: SocketAddr, t: Transport, audit: &Auditor) -> Result<String, Denial> {
         let ip = addr.ip().to_canonical();
         let target = SocketAddr::new(ip, addr.port());
         for e in self.covering(t, addr.port()) {
@@ -216,17 +179,10 @@ impl Egress {
     }
 
     /// Binding a local address (`listen` = also listening for connections).
-    pub fn check_bind(
-        &self,
-        addr: SocketAddr,
-        t: Transport,
-        listen: bool,
-    ) -> Result<String, Denial> {
+    pub fn check_bind(&self, addr: SocketAddr, t: Transport, listen: bool) -> Result<String, Denial> {
         let ip = addr.ip().to_canonical();
         let declared =
-            self.net.listen.iter().any(|e| {
-                e.scheme.covers(t) && e.ports.contains(addr.port()) && e.host.names_ip(ip)
-            });
+            self.net.listen.iter().any(|e| e.scheme.covers(t) && e.ports.contains(addr.port()) && e.host.names_ip(ip));
         if declared {
             return Ok("declared listener".into());
         }
@@ -251,11 +207,7 @@ impl Egress {
         Err(Denial::new(
             Capability::NetBind,
             &format!("{}://{addr}", transport_name(t)),
-            if listen {
-                "listening is not declared"
-            } else {
-                "binding is not declared"
-            },
+            if listen { "listening is not declared" } else { "binding is not declared" },
             Some(format!("--allow-listen {scheme}{addr}")),
         ))
     }
@@ -282,8 +234,7 @@ impl Egress {
         } else {
             format!("--allow-net {origin}")
         };
-        let deny =
-            |reason: &str| Denial::new(Capability::NetHttp, &origin, reason, Some(hint.clone()));
+        let deny = |reason: &str| Denial::new(Capability::NetHttp, &origin, reason, Some(hint.clone()));
         let literal = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = literal.parse::<IpAddr>() {
             let ip = ip.to_canonical();
@@ -297,23 +248,13 @@ impl Egress {
         if !self.covering(t, port).any(|e| e.host.matches_name(&name)) {
             return Err(deny("origin not declared"));
         }
-        let addrs = self
-            .resolve_declared(&name, audit)
-            .await
-            .map_err(|d| deny(&d.reason))?;
-        Ok(addrs
-            .into_iter()
-            .map(|ip| SocketAddr::new(ip, port))
-            .collect())
+        let addrs = self.resolve_declared(&name, audit).await.map_err(|d| deny(&d.reason))?;
+        Ok(addrs.into_iter().map(|ip| SocketAddr::new(ip, port)).collect())
     }
 }
 
 fn join(addrs: &[IpAddr]) -> String {
-    addrs
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -331,13 +272,8 @@ mod tests {
         fn resolve<'a>(&'a self, name: &'a str) -> resolve::ResolveFuture<'a> {
             self.asked.lock().unwrap().push(name.to_string());
             let r = match name {
-                "public.example.com" | "api.example.com" => {
-                    Ok(vec!["93.184.216.34".parse().unwrap()])
-                }
-                "rebind.example.com" => Ok(vec![
-                    "127.0.0.1".parse().unwrap(),
-                    "169.254.169.254".parse().unwrap(),
-                ]),
+                "public.example.com" | "api.example.com" => Ok(vec!["93.184.216.34".parse().unwrap()]),
+                "rebind.example.com" => Ok(vec!["127.0.0.1".parse().unwrap(), "169.254.169.254".parse().unwrap()]),
                 _ => Err(io::Error::new(io::ErrorKind::NotFound, "nxdomain")),
             };
             Box::pin(async move { r })
@@ -349,10 +285,7 @@ mod tests {
         let net = NetGrant {
             endpoints: eps.iter().map(|e| e.parse().unwrap()).collect(),
             listen: vec!["127.0.0.1:8080".parse().unwrap()],
-            pins: pins
-                .iter()
-                .map(|(n, a)| (n.to_string(), vec![a.parse().unwrap()]))
-                .collect(),
+            pins: pins.iter().map(|(n, a)| (n.to_string(), vec![a.parse().unwrap()])).collect(),
         };
         (Egress::new(net, dns.clone()), dns)
     }
@@ -365,17 +298,10 @@ mod tests {
     async fn undeclared_names_never_reach_the_resolver() {
         let (eg, dns) = egress(&["public.example.com:443", "*.example.com:443"], &[]);
         assert!(eg.lookup("secret-data.evil.net", &audit()).await.is_err());
-        assert!(
-            eg.lookup("example.com", &audit()).await.is_err(),
-            "apex is not under *.example.com"
-        );
+        assert!(eg.lookup("example.com", &audit()).await.is_err(), "apex is not under *.example.com");
         assert!(eg.lookup("public.example.com", &audit()).await.is_ok());
         assert!(eg.lookup("PUBLIC.example.com.", &audit()).await.is_ok());
-        assert_eq!(
-            *dns.asked.lock().unwrap(),
-            vec!["public.example.com"],
-            "resolved once, only the declared name"
-        );
+        assert_eq!(*dns.asked.lock().unwrap(), vec!["public.example.com"], "resolved once, only the declared name");
     }
 
     #[tokio::test]
@@ -384,81 +310,30 @@ mod tests {
         let a = Auditor::new(sink.clone(), "g".into(), "t".into());
         let (eg, _) = egress(&["rebind.example.com:80"], &[]);
         assert!(eg.lookup("rebind.example.com", &a).await.is_err());
-        assert!(
-            sink.events()
-                .iter()
-                .any(|e| e.hint.as_deref() == Some("--resolve rebind.example.com:127.0.0.1"))
-        );
+        assert!(sink.events().iter().any(|e| e.hint.as_deref() == Some("--resolve rebind.example.com:127.0.0.1")));
         let (eg, _) = egress(&["rebind.example.com:80", "127.0.0.1:80"], &[]);
-        assert_eq!(
-            eg.lookup("rebind.example.com", &a).await.unwrap(),
-            vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
-        );
-        let (eg, dns) = egress(
-            &["rebind.example.com:80"],
-            &[("rebind.example.com", "10.1.1.1")],
-        );
-        assert_eq!(
-            eg.lookup("rebind.example.com", &a).await.unwrap(),
-            vec!["10.1.1.1".parse::<IpAddr>().unwrap()]
-        );
+        assert_eq!(eg.lookup("rebind.example.com", &a).await.unwrap(), vec!["127.0.0.1".parse::<IpAddr>().unwrap()]);
+        let (eg, dns) = egress(&["rebind.example.com:80"], &[("rebind.example.com", "10.1.1.1")]);
+        assert_eq!(eg.lookup("rebind.example.com", &a).await.unwrap(), vec!["10.1.1.1".parse::<IpAddr>().unwrap()]);
         assert!(dns.asked.lock().unwrap().is_empty(), "a pin needs no query");
     }
 
     #[tokio::test]
     async fn connect_checks_address_port_and_transport() {
-        let (eg, _) = egress(
-            &[
-                "tcp://10.0.0.5:443",
-                "public.example.com:8000-8010",
-                "udp://[::1]:53",
-            ],
-            &[],
-        );
+        let (eg, _) = egress(&["tcp://10.0.0.5:443", "public.example.com:8000-8010", "udp://[::1]:53"], &[]);
         let a = audit();
         let ok = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert!(eg.check_connect(ok("10.0.0.5:443"), Transport::Tcp, &a).await.is_ok());
+        assert!(eg.check_connect(ok("10.0.0.5:443"), Transport::Udp, &a).await.is_err(), "tcp:// only");
+        assert!(eg.check_connect(ok("10.0.0.5:444"), Transport::Tcp, &a).await.is_err(), "other port");
+        assert!(eg.check_connect(ok("10.0.0.6:443"), Transport::Tcp, &a).await.is_err(), "other ip same port");
         assert!(
-            eg.check_connect(ok("10.0.0.5:443"), Transport::Tcp, &a)
-                .await
-                .is_ok()
-        );
-        assert!(
-            eg.check_connect(ok("10.0.0.5:443"), Transport::Udp, &a)
-                .await
-                .is_err(),
-            "tcp:// only"
-        );
-        assert!(
-            eg.check_connect(ok("10.0.0.5:444"), Transport::Tcp, &a)
-                .await
-                .is_err(),
-            "other port"
-        );
-        assert!(
-            eg.check_connect(ok("10.0.0.6:443"), Transport::Tcp, &a)
-                .await
-                .is_err(),
-            "other ip same port"
-        );
-        assert!(
-            eg.check_connect(ok("93.184.216.34:8005"), Transport::Udp, &a)
-                .await
-                .is_ok(),
+            eg.check_connect(ok("93.184.216.34:8005"), Transport::Udp, &a).await.is_ok(),
             "pinned address of a name"
         );
-        assert!(
-            eg.check_connect(ok("[::1]:53"), Transport::Udp, &a)
-                .await
-                .is_ok()
-        );
-        let d = eg
-            .check_connect(ok("1.2.3.4:80"), Transport::Tcp, &a)
-            .await
-            .unwrap_err();
-        assert_eq!(
-            d.to_string(),
-            "denied: connect tcp://1.2.3.4:80 (not declared); to allow: --allow-net 1.2.3.4:80"
-        );
+        assert!(eg.check_connect(ok("[::1]:53"), Transport::Udp, &a).await.is_ok());
+        let d = eg.check_connect(ok("1.2.3.4:80"), Transport::Tcp, &a).await.unwrap_err();
+        assert_eq!(d.to_string(), "denied: connect tcp://1.2.3.4:80 (not declared); to allow: --allow-net 1.2.3.4:80");
     }
 
     #[tokio::test]
@@ -466,29 +341,12 @@ mod tests {
         let (eg, _) = egress(&["https://api.example.com", "http://127.0.0.1:8080"], &[]);
         let a = audit();
         assert_eq!(
-            eg.route_http(true, "api.example.com", 443, &a)
-                .await
-                .unwrap(),
+            eg.route_http(true, "api.example.com", 443, &a).await.unwrap(),
             vec!["93.184.216.34:443".parse().unwrap()]
         );
-        assert!(
-            eg.route_http(false, "api.example.com", 443, &a)
-                .await
-                .is_err(),
-            "scheme"
-        );
-        assert!(
-            eg.route_http(true, "api.example.com", 8443, &a)
-                .await
-                .is_err(),
-            "port"
-        );
-        assert!(
-            eg.route_http(true, "evil.example.com", 443, &a)
-                .await
-                .is_err(),
-            "host"
-        );
+        assert!(eg.route_http(false, "api.example.com", 443, &a).await.is_err(), "scheme");
+        assert!(eg.route_http(true, "api.example.com", 8443, &a).await.is_err(), "port");
+        assert!(eg.route_http(true, "evil.example.com", 443, &a).await.is_err(), "host");
         assert!(eg.route_http(false, "127.0.0.1", 8080, &a).await.is_ok());
         let d = eg.route_http(true, "evil.com", 443, &a).await.unwrap_err();
         assert_eq!(d.hint.as_deref(), Some("--allow-net https://evil.com"));
@@ -497,32 +355,12 @@ mod tests {
     #[test]
     fn binds_need_a_listener_except_ephemeral_client_ports() {
         let (eg, _) = egress(&["udp://10.0.0.1:53"], &[]);
-        assert!(
-            eg.check_bind("0.0.0.0:0".parse().unwrap(), Transport::Udp, false)
-                .is_ok()
-        );
-        assert!(
-            eg.check_bind("0.0.0.0:0".parse().unwrap(), Transport::Tcp, false)
-                .is_ok(),
-            "tcp client port"
-        );
+        assert!(eg.check_bind("0.0.0.0:0".parse().unwrap(), Transport::Udp, false).is_ok());
+        assert!(eg.check_bind("0.0.0.0:0".parse().unwrap(), Transport::Tcp, false).is_ok(), "tcp client port");
         let (none, _) = egress(&["tcp://10.0.0.1:53"], &[]);
-        assert!(
-            none.check_bind("0.0.0.0:0".parse().unwrap(), Transport::Udp, false)
-                .is_err(),
-            "no udp endpoint"
-        );
-        assert!(
-            eg.check_bind("0.0.0.0:9999".parse().unwrap(), Transport::Udp, false)
-                .is_err()
-        );
-        assert!(
-            eg.check_bind("127.0.0.1:8080".parse().unwrap(), Transport::Tcp, true)
-                .is_ok()
-        );
-        assert!(
-            eg.check_bind("127.0.0.1:0".parse().unwrap(), Transport::Tcp, true)
-                .is_err()
-        );
+        assert!(none.check_bind("0.0.0.0:0".parse().unwrap(), Transport::Udp, false).is_err(), "no udp endpoint");
+        assert!(eg.check_bind("0.0.0.0:9999".parse().unwrap(), Transport::Udp, false).is_err());
+        assert!(eg.check_bind("127.0.0.1:8080".parse().unwrap(), Transport::Tcp, true).is_ok());
+        assert!(eg.check_bind("127.0.0.1:0".parse().unwrap(), Transport::Tcp, true).is_err());
     }
 }

@@ -39,11 +39,7 @@ pub struct DnsServerResolver {
 
 impl DnsServerResolver {
     async fn query(&self, name: &str, qtype: u16) -> io::Result<Vec<IpAddr>> {
-        let bind: SocketAddr = if self.server.is_ipv4() {
-            ([0, 0, 0, 0], 0).into()
-        } else {
-            ([0u16; 8], 0).into()
-        };
+        let bind: SocketAddr = if self.server.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
         let sock = tokio::net::UdpSocket::bind(bind).await?;
         sock.connect(self.server).await?;
         let mut id = [0u8; 2];
@@ -57,17 +53,13 @@ impl DnsServerResolver {
         loop {
             let n = tokio::time::timeout_at(deadline, sock.recv(&mut buf))
                 .await
-                .map_err(|_| {
-                    io::Error::new(io::ErrorKind::TimedOut, "DNS server did not answer")
-                })??;
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "DNS server did not answer"))??;
             match dns::parse_answers(&buf[..n], id) {
                 Ok(addrs) => return Ok(addrs),
                 Err(dns::RCODE_NXDOMAIN) => return Ok(Vec::new()),
                 Err(2) if buf.get(..2) != Some(&id.to_be_bytes()) => continue, // not ours
                 Err(code) => {
-                    return Err(io::Error::other(format!(
-                        "DNS server answered rcode {code}"
-                    )));
+                    return Err(io::Error::other(format!("DNS server answered rcode {code}")));
                 }
             }
         }
@@ -77,17 +69,11 @@ impl DnsServerResolver {
 impl Resolve for DnsServerResolver {
     fn resolve<'a>(&'a self, name: &'a str) -> ResolveFuture<'a> {
         Box::pin(async move {
-            let (a, aaaa) = tokio::join!(
-                self.query(name, dns::TYPE_A),
-                self.query(name, dns::TYPE_AAAA)
-            );
+            let (a, aaaa) = tokio::join!(self.query(name, dns::TYPE_A), self.query(name, dns::TYPE_AAAA));
             let mut out = a?;
             out.extend(aaaa.unwrap_or_default());
             if out.is_empty() {
-                return Err(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("{name}: no such name"),
-                ));
+                return Err(io::Error::new(io::ErrorKind::NotFound, format!("{name}: no such name")));
             }
             Ok(out)
         })

@@ -35,11 +35,7 @@ pub struct GrantBroker {
 impl GrantBroker {
     /// A broker using the host's resolver and environment.
     pub fn new(audit: Arc<dyn AuditSink>) -> Self {
-        GrantBroker {
-            resolver: Arc::new(SystemResolver),
-            audit,
-            host_env: |n| std::env::var(n).ok(),
-        }
+        GrantBroker { resolver: Arc::new(SystemResolver), audit, host_env: |n| std::env::var(n).ok() }
     }
 
     /// Resolves declared names with `resolver` instead of the host's.
@@ -55,22 +51,14 @@ impl GrantBroker {
     /// Issues a fresh grant, never reused: a new random id every time.
     pub fn issue(&self, req: GrantRequest<'_>) -> LiveGrant {
         let p = req.policy;
-        let ttl = req
-            .ttl
-            .map_or(p.limits.timeout, |t| t.min(p.limits.timeout));
+        let ttl = req.ttl.map_or(p.limits.timeout, |t| t.min(p.limits.timeout));
         let issued_at = SystemTime::now();
         let env = p
             .env
             .iter()
             .filter_map(|r| match r {
-                EnvRule::Set(n, v) => Some(EnvVar {
-                    name: n.clone(),
-                    value: v.clone(),
-                }),
-                EnvRule::Pass(n) => (self.host_env)(n).map(|v| EnvVar {
-                    name: n.clone(),
-                    value: v,
-                }),
+                EnvRule::Set(n, v) => Some(EnvVar { name: n.clone(), value: v.clone() }),
+                EnvRule::Pass(n) => (self.host_env)(n).map(|v| EnvVar { name: n.clone(), value: v }),
             })
             .collect();
         let grant = Grant {
@@ -78,20 +66,12 @@ impl GrantBroker {
             tool: req.tool,
             paths: p.paths.clone(),
             env,
-            net: NetGrant {
-                endpoints: p.endpoints.clone(),
-                listen: p.listen.clone(),
-                pins: p.pins.clone(),
-            },
+            net: NetGrant { endpoints: p.endpoints.clone(), listen: p.listen.clone(), pins: p.pins.clone() },
             limits: p.limits,
             issued_at,
             expires_at: issued_at + ttl,
         };
-        let audit = Auditor::new(
-            self.audit.clone(),
-            grant.id.to_string(),
-            grant.tool.to_string(),
-        );
+        let audit = Auditor::new(self.audit.clone(), grant.id.to_string(), grant.tool.to_string());
         let detail = serde_json::json!({
             "paths": grant.paths,
             "env": grant.env,
@@ -103,13 +83,7 @@ impl GrantBroker {
         audit.emit(EventKind::GrantIssued, None, None, None, Some(detail));
         let (revoked_tx, _) = watch::channel(false);
         let egress = Egress::new(grant.net.clone(), self.resolver.clone());
-        LiveGrant(Arc::new(Inner {
-            grant,
-            revoked: AtomicBool::new(false),
-            revoked_tx,
-            audit,
-            egress,
-        }))
+        LiveGrant(Arc::new(Inner { grant, revoked: AtomicBool::new(false), revoked_tx, audit, egress }))
     }
 }
 
@@ -123,17 +97,8 @@ mod tests {
     async fn grants_are_fresh_and_die_on_revocation() {
         let sink = Arc::new(MemorySink::default());
         let broker = GrantBroker::new(sink.clone());
-        let policy = Policy::builder()
-            .allow_net("10.0.0.5:443")
-            .unwrap()
-            .allow_env("SECRET=hunter2")
-            .unwrap()
-            .build();
-        let req = || GrantRequest {
-            tool: ToolDigest::of(b"tool"),
-            policy: &policy,
-            ttl: None,
-        };
+        let policy = Policy::builder().allow_net("10.0.0.5:443").unwrap().allow_env("SECRET=hunter2").unwrap().build();
+        let req = || GrantRequest { tool: ToolDigest::of(b"tool"), policy: &policy, ttl: None };
         let (a, b) = (broker.issue(req()), broker.issue(req()));
         assert_ne!(a.id(), b.id(), "never reused");
         let addr = "10.0.0.5:443".parse().unwrap();
@@ -142,29 +107,11 @@ mod tests {
         a.revoke("again");
         let d = a.check_connect(addr, Transport::Tcp).await.unwrap_err();
         assert_eq!(d.reason, "grant revoked");
-        assert!(
-            b.check_connect(addr, Transport::Tcp).await.is_ok(),
-            "revoking one grant leaves others"
-        );
+        assert!(b.check_connect(addr, Transport::Tcp).await.is_ok(), "revoking one grant leaves others");
         let log = serde_json::to_string(&sink.events()).unwrap();
-        assert!(
-            !log.contains("hunter2"),
-            "env values never reach the audit log"
-        );
-        let kinds: Vec<_> = sink
-            .take(&a.id().to_string())
-            .iter()
-            .map(|e| e.event)
-            .collect();
-        assert_eq!(
-            kinds,
-            [
-                EventKind::GrantIssued,
-                EventKind::Allow,
-                EventKind::GrantRevoked,
-                EventKind::Deny
-            ]
-        );
+        assert!(!log.contains("hunter2"), "env values never reach the audit log");
+        let kinds: Vec<_> = sink.take(&a.id().to_string()).iter().map(|e| e.event).collect();
+        assert_eq!(kinds, [EventKind::GrantIssued, EventKind::Allow, EventKind::GrantRevoked, EventKind::Deny]);
     }
 
     #[tokio::test]
@@ -177,10 +124,7 @@ mod tests {
             ttl: Some(Duration::from_millis(1)),
         });
         std::thread::sleep(Duration::from_millis(5));
-        let d = g
-            .check_connect("10.0.0.5:443".parse().unwrap(), Transport::Tcp)
-            .await
-            .unwrap_err();
+        let d = g.check_connect("10.0.0.5:443".parse().unwrap(), Transport::Tcp).await.unwrap_err();
         assert_eq!(d.reason, "grant expired");
     }
 }

@@ -34,9 +34,7 @@ impl GrantId {
         let mut b = [0u8; 16];
         // The OS RNG failing is not something to paper over: an id must never repeat.
         if getrandom::fill(&mut b).is_err() {
-            let t = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default();
+            let t = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
             let h = Sha256::digest(format!("{t:?}{:?}", std::thread::current().id()));
             b.copy_from_slice(&h[..16]);
         }
@@ -138,24 +136,13 @@ pub struct Denial {
 
 impl Denial {
     pub fn new(capability: Capability, target: &str, reason: &str, hint: Option<String>) -> Self {
-        Denial {
-            capability,
-            target: target.to_string(),
-            reason: reason.to_string(),
-            hint,
-        }
+        Denial { capability, target: target.to_string(), reason: reason.to_string(), hint }
     }
 }
 
 impl fmt::Display for Denial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "denied: {} {} ({})",
-            self.capability.verb(),
-            self.target,
-            self.reason
-        )?;
+        write!(f, "denied: {} {} ({})", self.capability.verb(), self.target, self.reason)?;
         if let Some(h) = &self.hint {
             write!(f, "; to allow: {h}")?;
         }
@@ -176,13 +163,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         // A grant never outlives its last holder in force.
         if !self.revoked.swap(true, Ordering::SeqCst) {
-            self.audit.emit(
-                EventKind::GrantRevoked,
-                None,
-                None,
-                Some("dropped".into()),
-                None,
-            );
+            self.audit.emit(EventKind::GrantRevoked, None, None, Some("dropped".into()), None);
         }
     }
 }
@@ -228,13 +209,7 @@ impl LiveGrant {
     pub fn revoke(&self, reason: &str) {
         if !self.0.revoked.swap(true, Ordering::SeqCst) {
             self.0.revoked_tx.send_replace(true);
-            self.0.audit.emit(
-                EventKind::GrantRevoked,
-                None,
-                None,
-                Some(reason.to_string()),
-                None,
-            );
+            self.0.audit.emit(EventKind::GrantRevoked, None, None, Some(reason.to_string()), None);
         }
     }
 
@@ -255,12 +230,7 @@ impl LiveGrant {
         Ok(())
     }
 
-    fn audited<T>(
-        &self,
-        r: Result<(T, String), Denial>,
-        cap: Capability,
-        target: &str,
-    ) -> Result<T, Denial> {
+    fn audited<T>(&self, r: Result<(T, String), Denial>, cap: Capability, target: &str) -> Result<T, Denial> {
         match r {
             Ok((v, why)) => {
                 self.0.audit.allow(cap, target, why);
@@ -287,17 +257,9 @@ impl LiveGrant {
 
     /// An outgoing TCP connection or UDP datagram.
     pub async fn check_connect(&self, addr: SocketAddr, t: Transport) -> Result<(), Denial> {
-        let target = format!(
-            "{}://{addr}",
-            if t == Transport::Udp { "udp" } else { "tcp" }
-        );
+        let target = format!("{}://{addr}", if t == Transport::Udp { "udp" } else { "tcp" });
         let r = match self.active(Capability::NetConnect, &target) {
-            Ok(()) => self
-                .0
-                .egress
-                .check_connect(addr, t, &self.0.audit)
-                .await
-                .map(|why| ((), why)),
+            Ok(()) => self.0.egress.check_connect(addr, t, &self.0.audit).await.map(|why| ((), why)),
             Err(d) => Err(d),
         };
         self.audited(r, Capability::NetConnect, &target)
@@ -305,10 +267,7 @@ impl LiveGrant {
 
     /// Binding (and, with `listen`, listening on) a local address.
     pub fn check_bind(&self, addr: SocketAddr, t: Transport, listen: bool) -> Result<(), Denial> {
-        let target = format!(
-            "{}://{addr}",
-            if t == Transport::Udp { "udp" } else { "tcp" }
-        );
+        let target = format!("{}://{addr}", if t == Transport::Udp { "udp" } else { "tcp" });
         let r = self
             .active(Capability::NetBind, &target)
             .and_then(|()| self.0.egress.check_bind(addr, t, listen))
@@ -317,29 +276,16 @@ impl LiveGrant {
     }
 
     /// An HTTP request: returns the pinned addresses to connect to.
-    pub async fn route_http(
-        &self,
-        tls: bool,
-        host: &str,
-        port: u16,
-    ) -> Result<Vec<SocketAddr>, Denial> {
+    pub async fn route_http(&self, tls: bool, host: &str, port: u16) -> Result<Vec<SocketAddr>, Denial> {
         let target = format!("{}://{host}:{port}", if tls { "https" } else { "http" });
         let r = match self.active(Capability::NetHttp, &target) {
-            Ok(()) => self
-                .0
-                .egress
-                .route_http(tls, host, port, &self.0.audit)
-                .await
-                .map(|a| {
-                    let why = format!(
-                        "declared origin; pinned to {}",
-                        a.iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
-                    (a, why)
-                }),
+            Ok(()) => self.0.egress.route_http(tls, host, port, &self.0.audit).await.map(|a| {
+                let why = format!(
+                    "declared origin; pinned to {}",
+                    a.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                );
+                (a, why)
+            }),
             Err(d) => Err(d),
         };
         self.audited(r, Capability::NetHttp, &target)

@@ -155,9 +155,7 @@ impl FromStr for Endpoint {
                     "http" => Scheme::Http,
                     "https" => Scheme::Https,
                     other => {
-                        return err(format!(
-                            "unknown scheme `{other}` (use tcp, udp, http or https)"
-                        ));
+                        return err(format!("unknown scheme `{other}` (use tcp, udp, http or https)"));
                     }
                 };
                 (scheme, rest)
@@ -178,18 +176,11 @@ impl FromStr for Endpoint {
             None => match scheme.default_port() {
                 Some(p) => PortRange { first: p, last: p },
                 None => {
-                    return err(
-                        "a port is required (e.g. host:443, or use https:// for the default port)",
-                    );
+                    return err("a port is required (e.g. host:443, or use https:// for the default port)");
                 }
             },
         };
-        Ok(Endpoint {
-            scheme,
-            host,
-            ports,
-            source: trimmed.to_string(),
-        })
+        Ok(Endpoint { scheme, host, ports, source: trimmed.to_string() })
     }
 }
 
@@ -233,9 +224,7 @@ pub fn parse_host(text: &str) -> Result<HostPattern, EndpointError> {
         return Ok(HostPattern::Ip(ip.to_canonical()));
     }
     if text == "*" {
-        return err(
-            "a bare `*` host is not allowed; name the hosts, or a range such as 203.0.113.0/24",
-        );
+        return err("a bare `*` host is not allowed; name the hosts, or a range such as 203.0.113.0/24");
     }
     if let Some(suffix) = text.strip_prefix("*.") {
         return Ok(HostPattern::Suffix(normalize_name(suffix)?));
@@ -254,9 +243,7 @@ pub fn normalize_name(text: &str) -> Result<String, EndpointError> {
             && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !ok {
             return err(format!("`{text}` is not a valid host name"));
         }
@@ -275,10 +262,7 @@ fn parse_ports(text: &str) -> Result<PortRange, EndpointError> {
         }
     };
     if text == "*" {
-        return Ok(PortRange {
-            first: 1,
-            last: u16::MAX,
-        });
+        return Ok(PortRange { first: 1, last: u16::MAX });
     }
     match text.split_once('-') {
         Some((a, b)) => {
@@ -302,25 +286,10 @@ mod tests {
 
     #[test]
     fn schemes_and_default_ports() {
-        assert_eq!(
-            ep("https://api.example.com").ports,
-            PortRange {
-                first: 443,
-                last: 443
-            }
-        );
-        assert_eq!(
-            ep("http://api.example.com/").ports,
-            PortRange {
-                first: 80,
-                last: 80
-            }
-        );
+        assert_eq!(ep("https://api.example.com").ports, PortRange { first: 443, last: 443 });
+        assert_eq!(ep("http://api.example.com/").ports, PortRange { first: 80, last: 80 });
         assert_eq!(ep("api.example.com:8443").scheme, Scheme::Any);
-        assert!(
-            "api.example.com".parse::<Endpoint>().is_err(),
-            "bare host needs a port"
-        );
+        assert!("api.example.com".parse::<Endpoint>().is_err(), "bare host needs a port");
         assert!("tcp://10.0.0.1".parse::<Endpoint>().is_err());
         assert!("ftp://x.com:21".parse::<Endpoint>().is_err());
         assert!("https://x.com/path".parse::<Endpoint>().is_err());
@@ -328,23 +297,11 @@ mod tests {
 
     #[test]
     fn hosts() {
-        assert_eq!(
-            ep("10.0.0.5:443").host,
-            HostPattern::Ip("10.0.0.5".parse().unwrap())
-        );
+        assert_eq!(ep("10.0.0.5:443").host, HostPattern::Ip("10.0.0.5".parse().unwrap()));
         assert_eq!(ep("[::1]:80").host, HostPattern::Ip("::1".parse().unwrap()));
-        assert_eq!(
-            ep("10.1.2.3/8:22").host,
-            HostPattern::Cidr("10.0.0.0/8".parse().unwrap())
-        );
-        assert_eq!(
-            ep("[fd00::/8]:53").host,
-            HostPattern::Cidr("fd00::/8".parse().unwrap())
-        );
-        assert_eq!(
-            ep("*.Example.COM:1").host,
-            HostPattern::Suffix("example.com".into())
-        );
+        assert_eq!(ep("10.1.2.3/8:22").host, HostPattern::Cidr("10.0.0.0/8".parse().unwrap()));
+        assert_eq!(ep("[fd00::/8]:53").host, HostPattern::Cidr("fd00::/8".parse().unwrap()));
+        assert_eq!(ep("*.Example.COM:1").host, HostPattern::Suffix("example.com".into()));
         assert!("::1:80".parse::<Endpoint>().is_err(), "unbracketed IPv6");
         assert!("*:80".parse::<Endpoint>().is_err());
         assert!("bad_host!:80".parse::<Endpoint>().is_err());
@@ -353,20 +310,8 @@ mod tests {
 
     #[test]
     fn ports() {
-        assert_eq!(
-            ep("h.com:*").ports,
-            PortRange {
-                first: 1,
-                last: 65535
-            }
-        );
-        assert_eq!(
-            ep("h.com:8000-8100").ports,
-            PortRange {
-                first: 8000,
-                last: 8100
-            }
-        );
+        assert_eq!(ep("h.com:*").ports, PortRange { first: 1, last: 65535 });
+        assert_eq!(ep("h.com:8000-8100").ports, PortRange { first: 8000, last: 8100 });
         assert!("h.com:0".parse::<Endpoint>().is_err());
         assert!("h.com:9-1".parse::<Endpoint>().is_err());
         assert!("h.com:70000".parse::<Endpoint>().is_err());
@@ -384,21 +329,9 @@ mod tests {
 
     #[test]
     fn literal_addresses_and_ranges() {
-        assert!(
-            ep("10.0.0.0/8:1")
-                .host
-                .names_ip("10.9.9.9".parse().unwrap())
-        );
-        assert!(
-            !ep("10.0.0.0/8:1")
-                .host
-                .names_ip("11.0.0.1".parse().unwrap())
-        );
-        assert!(
-            ep("127.0.0.1:1")
-                .host
-                .names_ip("::ffff:127.0.0.1".parse().unwrap())
-        );
+        assert!(ep("10.0.0.0/8:1").host.names_ip("10.9.9.9".parse().unwrap()));
+        assert!(!ep("10.0.0.0/8:1").host.names_ip("11.0.0.1".parse().unwrap()));
+        assert!(ep("127.0.0.1:1").host.names_ip("::ffff:127.0.0.1".parse().unwrap()));
         assert!(!ep("a.com:1").host.names_ip("1.2.3.4".parse().unwrap()));
     }
 

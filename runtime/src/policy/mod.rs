@@ -83,19 +83,12 @@ pub struct Limits {
 impl Default for Limits {
     /// 30 s wall clock, 256 MiB memory, 16 MiB of captured output per stream.
     fn default() -> Self {
-        Limits {
-            timeout: Duration::from_secs(30),
-            memory: 256 << 20,
-            output: 16 << 20,
-        }
+        Limits { timeout: Duration::from_secs(30), memory: 256 << 20, output: 16 << 20 }
     }
 }
 
 mod humantime_serde_secs {
-    pub fn serialize<S: serde::Serializer>(
-        d: &std::time::Duration,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&humantime::format_duration(*d).to_string())
     }
 }
@@ -127,13 +120,7 @@ pub struct PolicyBuilder {
     output: Option<u64>,
 }
 
-fn invalid(
-    origin: &str,
-    what: &'static str,
-    value: &str,
-    reason: impl Into<String>,
-    hint: &str,
-) -> Error {
+fn invalid(origin: &str, what: &'static str, value: &str, reason: impl Into<String>, hint: &str) -> Error {
     Error::InvalidValue {
         origin: origin.to_string(),
         what,
@@ -143,38 +130,26 @@ fn invalid(
     }
 }
 
-const NET_HINT: &str = "expected [scheme://]host[:port], e.g. api.example.com:443, https://api.example.com, udp://10.0.0.2:53";
+const NET_HINT: &str =
+    "expected [scheme://]host[:port], e.g. api.example.com:443, https://api.example.com, udp://10.0.0.2:53";
 
 impl PolicyBuilder {
     /// Reads and merges a TOML policy file. Relative paths in it are relative to its directory.
     pub fn file(&mut self, path: &Path) -> Result<&mut Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadPolicy {
-            path: path.into(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadPolicy { path: path.into(), source })?;
         let parsed: file::PolicyFile = toml::from_str(&text).map_err(|e| {
             let (line, col) = file::line_col(&text, e.span().map_or(0, |s| s.start));
-            Error::ParsePolicy {
-                path: path.into(),
-                line,
-                col,
-                message: e.message().trim().to_string(),
-            }
+            Error::ParsePolicy { path: path.into(), line, col, message: e.message().trim().to_string() }
         })?;
         if let Some(v) = parsed.version.filter(|v| *v != 1) {
             return Err(Error::ParsePolicy {
                 path: path.into(),
                 line: 1,
                 col: 1,
-                message: format!(
-                    "unsupported policy version {v} (this mcp-sandbox reads version 1)"
-                ),
+                message: format!("unsupported policy version {v} (this mcp-sandbox reads version 1)"),
             });
         }
-        let base = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let at = |s: &toml::Spanned<String>| {
             let (l, c) = file::line_col(&text, s.span().start);
             format!("{}:{l}:{c}", path.display())
@@ -199,33 +174,18 @@ impl PolicyBuilder {
         }
         let limits = &parsed.limits;
         if let Some(s) = &limits.timeout {
-            let d = units::parse_duration(s.get_ref()).map_err(|r| {
-                invalid(&at(s), "timeout", s.get_ref(), r, "e.g. timeout = \"30s\"")
-            })?;
+            let d = units::parse_duration(s.get_ref())
+                .map_err(|r| invalid(&at(s), "timeout", s.get_ref(), r, "e.g. timeout = \"30s\""))?;
             self.timeout.get_or_insert(d);
         }
         if let Some(s) = &limits.memory {
-            let m = units::parse_size(s.get_ref()).map_err(|r| {
-                invalid(
-                    &at(s),
-                    "memory limit",
-                    s.get_ref(),
-                    r,
-                    "e.g. memory = \"256MiB\"",
-                )
-            })?;
+            let m = units::parse_size(s.get_ref())
+                .map_err(|r| invalid(&at(s), "memory limit", s.get_ref(), r, "e.g. memory = \"256MiB\""))?;
             self.memory.get_or_insert(m);
         }
         if let Some(s) = &limits.output {
-            let m = units::parse_size(s.get_ref()).map_err(|r| {
-                invalid(
-                    &at(s),
-                    "output limit",
-                    s.get_ref(),
-                    r,
-                    "e.g. output = \"16MiB\"",
-                )
-            })?;
+            let m = units::parse_size(s.get_ref())
+                .map_err(|r| invalid(&at(s), "output limit", s.get_ref(), r, "e.g. output = \"16MiB\""))?;
             self.output.get_or_insert(m);
         }
         Ok(self)
@@ -264,27 +224,21 @@ impl PolicyBuilder {
     /// `--timeout` (overrides the policy file).
     pub fn timeout(&mut self, text: &str) -> Result<&mut Self> {
         self.timeout = Some(
-            units::parse_duration(text)
-                .map_err(|r| invalid("--timeout", "duration", text, r, "e.g. --timeout 30s"))?,
+            units::parse_duration(text).map_err(|r| invalid("--timeout", "duration", text, r, "e.g. --timeout 30s"))?,
         );
         Ok(self)
     }
 
     /// `--memory` (overrides the policy file).
     pub fn memory(&mut self, text: &str) -> Result<&mut Self> {
-        self.memory = Some(
-            units::parse_size(text)
-                .map_err(|r| invalid("--memory", "size", text, r, "e.g. --memory 256MiB"))?,
-        );
+        self.memory =
+            Some(units::parse_size(text).map_err(|r| invalid("--memory", "size", text, r, "e.g. --memory 256MiB"))?);
         Ok(self)
     }
 
     /// Cap on captured output per stream (overrides the policy file).
     pub fn output(&mut self, text: &str) -> Result<&mut Self> {
-        self.output = Some(
-            units::parse_size(text)
-                .map_err(|r| invalid("--output", "size", text, r, "e.g. 16MiB"))?,
-        );
+        self.output = Some(units::parse_size(text).map_err(|r| invalid("--output", "size", text, r, "e.g. 16MiB"))?);
         Ok(self)
     }
 
@@ -305,24 +259,14 @@ impl PolicyBuilder {
             memory: self.memory.unwrap_or(d.memory),
             output: self.output.unwrap_or(d.output),
         };
-        p.paths.sort_by(|a, b| {
-            a.path
-                .cmp(&b.path)
-                .then(b.access.cmp_key().cmp(&a.access.cmp_key()))
-        });
+        p.paths.sort_by(|a, b| a.path.cmp(&b.path).then(b.access.cmp_key().cmp(&a.access.cmp_key())));
         p.paths.dedup_by(|later, first| later.path == first.path);
         p.endpoints.dedup();
         p.listen.dedup();
         p
     }
 
-    fn path_at(
-        &mut self,
-        origin: &str,
-        base: &Path,
-        text: &str,
-        access: Access,
-    ) -> Result<&mut Self> {
+    fn path_at(&mut self, origin: &str, base: &Path, text: &str, access: Access) -> Result<&mut Self> {
         let hint = if access == Access::Read {
             "grant an existing file or directory"
         } else {
@@ -332,33 +276,24 @@ impl PolicyBuilder {
             return Err(invalid(origin, "path", text, "empty", hint));
         }
         let joined = base.join(text);
-        let path = std::fs::canonicalize(&joined)
-            .map_err(|e| invalid(origin, "path", text, e.to_string(), hint))?;
+        let path = std::fs::canonicalize(&joined).map_err(|e| invalid(origin, "path", text, e.to_string(), hint))?;
         self.policy.paths.push(PathRule { path, access });
         Ok(self)
     }
 
     fn net_at(&mut self, origin: &str, text: &str) -> Result<&mut Self> {
-        let ep: Endpoint = text.parse().map_err(|e: endpoint::EndpointError| {
-            invalid(origin, "endpoint", text, e.0, NET_HINT)
-        })?;
+        let ep: Endpoint =
+            text.parse().map_err(|e: endpoint::EndpointError| invalid(origin, "endpoint", text, e.0, NET_HINT))?;
         self.policy.endpoints.push(ep);
         Ok(self)
     }
 
     fn listen_at(&mut self, origin: &str, text: &str) -> Result<&mut Self> {
         let hint = "expected [tcp://|udp://]IP:PORT, e.g. 127.0.0.1:8080";
-        let ep: Endpoint = text.parse().map_err(|e: endpoint::EndpointError| {
-            invalid(origin, "listen address", text, e.0, hint)
-        })?;
+        let ep: Endpoint =
+            text.parse().map_err(|e: endpoint::EndpointError| invalid(origin, "listen address", text, e.0, hint))?;
         if ep.host.is_name() || matches!(ep.scheme, Scheme::Http | Scheme::Https) {
-            return Err(invalid(
-                origin,
-                "listen address",
-                text,
-                "a listener is a local IP address and port",
-                hint,
-            ));
+            return Err(invalid(origin, "listen address", text, "a listener is a local IP address and port", hint));
         }
         self.policy.listen.push(ep);
         Ok(self)
@@ -369,10 +304,7 @@ impl PolicyBuilder {
             Some((n, v)) => (n, Some(v)),
             None => (text, None),
         };
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             // Never echo a value: it may be a secret.
@@ -400,25 +332,12 @@ impl PolicyBuilder {
         let name = match endpoint::parse_host(host) {
             Ok(HostPattern::Name(n)) => n,
             _ => {
-                return Err(invalid(
-                    origin,
-                    "pin",
-                    text,
-                    format!("`{host}` is not a host name"),
-                    hint,
-                ));
+                return Err(invalid(origin, "pin", text, format!("`{host}` is not a host name"), hint));
             }
         };
         let addr = addr.trim_start_matches('[').trim_end_matches(']');
-        let ip: IpAddr = addr.parse().map_err(|_| {
-            invalid(
-                origin,
-                "pin",
-                text,
-                format!("`{addr}` is not an IP address"),
-                hint,
-            )
-        })?;
+        let ip: IpAddr =
+            addr.parse().map_err(|_| invalid(origin, "pin", text, format!("`{addr}` is not an IP address"), hint))?;
         let list = self.policy.pins.entry(name).or_default();
         if !list.contains(&ip.to_canonical()) {
             list.push(ip.to_canonical());
@@ -462,32 +381,17 @@ mod tests {
             .build();
         assert_eq!(p.paths.len(), 1, "duplicate path collapses");
         assert_eq!(p.paths[0].access, Access::Write, "wider access wins");
-        assert_eq!(
-            p.pins["api.example.com"],
-            vec!["::1".parse::<IpAddr>().unwrap()]
-        );
+        assert_eq!(p.pins["api.example.com"], vec!["::1".parse::<IpAddr>().unwrap()]);
         assert_eq!(p.limits.timeout, Duration::from_secs(5));
         assert_eq!(p.limits.memory, 256 << 20);
-        assert!(
-            !format!("{p:?}").contains("fast"),
-            "env values are redacted"
-        );
+        assert!(!format!("{p:?}").contains("fast"), "env values are redacted");
     }
 
     #[test]
     fn bad_values_name_their_origin() {
-        let e = Policy::builder()
-            .allow_net("10.0.0.5")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("--allow-net: invalid endpoint `10.0.0.5`: a port is required"),
-            "{e}"
-        );
-        let e = Policy::builder()
-            .allow_env("1X=secret")
-            .unwrap_err()
-            .to_string();
+        let e = Policy::builder().allow_net("10.0.0.5").unwrap_err().to_string();
+        assert!(e.starts_with("--allow-net: invalid endpoint `10.0.0.5`: a port is required"), "{e}");
+        let e = Policy::builder().allow_env("1X=secret").unwrap_err().to_string();
         assert!(!e.contains("secret"), "{e}");
         assert!(Policy::builder().allow_read("/no/such/path").is_err());
         assert!(Policy::builder().resolve("a.com:nope").is_err());
@@ -512,21 +416,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("data")).unwrap();
         let f = dir.path().join("p.toml");
-        std::fs::write(
-            &f,
-            "[filesystem]\nread = [\"data\"]\n[limits]\ntimeout = \"9s\"\n",
-        )
-        .unwrap();
-        let p = Policy::builder()
-            .timeout("2s")
-            .unwrap()
-            .file(&f)
-            .unwrap()
-            .build();
-        assert_eq!(
-            p.paths[0].path,
-            std::fs::canonicalize(dir.path().join("data")).unwrap()
-        );
+        std::fs::write(&f, "[filesystem]\nread = [\"data\"]\n[limits]\ntimeout = \"9s\"\n").unwrap();
+        let p = Policy::builder().timeout("2s").unwrap().file(&f).unwrap().build();
+        assert_eq!(p.paths[0].path, std::fs::canonicalize(dir.path().join("data")).unwrap());
         assert_eq!(p.limits.timeout, Duration::from_secs(2));
     }
 }

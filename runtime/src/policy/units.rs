@@ -4,8 +4,7 @@ use std::time::Duration;
 
 /// Parses a human duration; zero is refused (a limit of nothing is a mistake).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("{e} (e.g. 30s, 1m30s, 500ms)"))?;
+    let d = humantime::parse_duration(text.trim()).map_err(|e| format!("{e} (e.g. 30s, 1m30s, 500ms)"))?;
     if d.is_zero() {
         return Err("must be greater than zero".into());
     }
@@ -17,9 +16,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| "expected a number with an optional unit, e.g. 256MiB".to_string())?;
+    let n: u64 = num.parse().map_err(|_| "expected a number with an optional unit, e.g. 256MiB".to_string())?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kib" => 1 << 10,
@@ -40,7 +37,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// Formats a size for messages: `256MiB`, `1536KiB`, `100B`.
 pub fn format_size(bytes: u64) -> String {
     for (unit, m) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if bytes >= m && bytes % m == 0 {
+        if bytes >= m && bytes.is_multiple_of(m) {
             return format!("{}{unit}", bytes / m);
         }
     }

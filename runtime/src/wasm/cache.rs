@@ -76,10 +76,7 @@ impl ComponentCache {
     pub fn get(&self, engine: &Engine, digest: &ToolDigest) -> Option<Component> {
         let path = self.entry(digest);
         let md = std::fs::symlink_metadata(&path).ok()?;
-        if !md.is_file()
-            || md.uid() != rustix::process::geteuid().as_raw()
-            || md.permissions().mode() & 0o022 != 0
-        {
+        if !md.is_file() || md.uid() != rustix::process::geteuid().as_raw() || md.permissions().mode() & 0o022 != 0 {
             return None;
         }
         // SAFETY: `deserialize_file` trusts the file to be an artifact wasmtime produced. The
@@ -95,9 +92,7 @@ impl ComponentCache {
         let Ok(bytes) = component.serialize() else {
             return;
         };
-        let tmp = self
-            .dir
-            .join(format!(".{}.{}.tmp", digest.hex(), std::process::id()));
+        let tmp = self.dir.join(format!(".{}.{}.tmp", digest.hex(), std::process::id()));
         let written = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)

@@ -12,10 +12,8 @@ use std::time::Duration;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-type SendResult = wasmtime_wasi_http::Result<(
-    http::Response<WasiBody>,
-    Box<dyn Future<Output = Result<(), Error>> + Send>,
-)>;
+type SendResult =
+    wasmtime_wasi_http::Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), Error>> + Send>)>;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -41,31 +39,16 @@ impl WasiHttpHooks for GrantHttpHooks {
     }
 }
 
-async fn send(
-    grant: LiveGrant,
-    mut request: http::Request<WasiBody>,
-    options: Option<RequestOptions>,
-) -> SendResult {
+async fn send(grant: LiveGrant, mut request: http::Request<WasiBody>, options: Option<RequestOptions>) -> SendResult {
     let uri = request.uri().clone();
     let tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
     let host = uri.host().ok_or(Error::HttpRequestUriInvalid)?.to_string();
     let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-    let addrs = grant
-        .route_http(tls, &host, port)
-        .await
-        .map_err(|_| Error::HttpRequestDenied)?;
-    let timeout = options
-        .and_then(|o| o.connect_timeout)
-        .unwrap_or(CONNECT_TIMEOUT);
+    let addrs = grant.route_http(tls, &host, port).await.map_err(|_| Error::HttpRequestDenied)?;
+    let timeout = options.and_then(|o| o.connect_timeout).unwrap_or(CONNECT_TIMEOUT);
     let stream = connect_pinned(&addrs, &host, tls, timeout)
         .await
-        .map_err(|e| {
-            if tls {
-                Error::Tls(e)
-            } else {
-                Error::Connect(e)
-            }
-        })?;
+        .map_err(|e| if tls { Error::Tls(e) } else { Error::Connect(e) })?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let cut = grant.clone();
     tokio::spawn(async move {
@@ -78,10 +61,6 @@ async fn send(
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     *request.uri_mut() = http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
     let response = sender.send_request(request).await?;
-    let response = response.map(|body| {
-        body.map_err(Error::from)
-            .map_frame(|f| f.map_data(Bytes::from))
-            .boxed_unsync()
-    });
+    let response = response.map(|body| body.map_err(Error::from).map_frame(|f| f.map_data(Bytes::from)).boxed_unsync());
     Ok((response, Box::new(async { Ok(()) })))
 }

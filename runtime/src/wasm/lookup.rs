@@ -26,38 +26,25 @@ type LookupResult = Result<Resource<PinnedAddresses>, ErrorCode>;
 pub(crate) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let mut inst = linker.instance(INTERFACE)?;
-    inst.resource(
-        "resolve-address-stream",
-        ResourceType::host::<PinnedAddresses>(),
-        |mut store, rep| {
-            store
-                .data_mut()
-                .table
-                .delete(Resource::<PinnedAddresses>::new_own(rep))?;
-            Ok(())
-        },
-    )?;
-    inst.func_wrap_async(
-        "resolve-addresses",
-        |mut store, (network, name): (Resource<Network>, String)| {
-            Box::new(async move {
-                // The network handle is the capability to ask at all.
-                if store.data_mut().table.get(&network).is_err() {
-                    return Ok((LookupResult::Err(ErrorCode::InvalidArgument),));
-                }
-                let grant = store.data().grant.clone();
-                let found = match grant.lookup(&name).await {
-                    Ok(addrs) => addrs,
-                    Err(_) => return Ok((LookupResult::Err(ErrorCode::PermanentResolverFailure),)),
-                };
-                let stream = store
-                    .data_mut()
-                    .table
-                    .push(PinnedAddresses(found.into_iter()))?;
-                Ok((LookupResult::Ok(stream),))
-            })
-        },
-    )?;
+    inst.resource("resolve-address-stream", ResourceType::host::<PinnedAddresses>(), |mut store, rep| {
+        store.data_mut().table.delete(Resource::<PinnedAddresses>::new_own(rep))?;
+        Ok(())
+    })?;
+    inst.func_wrap_async("resolve-addresses", |mut store, (network, name): (Resource<Network>, String)| {
+        Box::new(async move {
+            // The network handle is the capability to ask at all.
+            if store.data_mut().table.get(&network).is_err() {
+                return Ok((LookupResult::Err(ErrorCode::InvalidArgument),));
+            }
+            let grant = store.data().grant.clone();
+            let found = match grant.lookup(&name).await {
+                Ok(addrs) => addrs,
+                Err(_) => return Ok((LookupResult::Err(ErrorCode::PermanentResolverFailure),)),
+            };
+            let stream = store.data_mut().table.push(PinnedAddresses(found.into_iter()))?;
+            Ok((LookupResult::Ok(stream),))
+        })
+    })?;
     inst.func_wrap(
         "[method]resolve-address-stream.resolve-next-address",
         |mut store, (this,): (Resource<PinnedAddresses>,)| {
@@ -66,14 +53,10 @@ pub(crate) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result
             Ok((next,))
         },
     )?;
-    inst.func_wrap(
-        "[method]resolve-address-stream.subscribe",
-        |mut store, (this,): (Resource<PinnedAddresses>,)| {
-            let pollable: Resource<DynPollable> =
-                wasmtime_wasi::p2::subscribe(&mut store.data_mut().table, this)?;
-            Ok((pollable,))
-        },
-    )?;
+    inst.func_wrap("[method]resolve-address-stream.subscribe", |mut store, (this,): (Resource<PinnedAddresses>,)| {
+        let pollable: Resource<DynPollable> = wasmtime_wasi::p2::subscribe(&mut store.data_mut().table, this)?;
+        Ok((pollable,))
+    })?;
     linker.allow_shadowing(false);
     Ok(())
 }

@@ -48,10 +48,7 @@ pub struct WasmTool {
 
 impl std::fmt::Debug for WasmTool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WasmTool")
-            .field("digest", &self.digest)
-            .field("path", &self.path)
-            .finish()
+        f.debug_struct("WasmTool").field("digest", &self.digest).field("path", &self.path).finish()
     }
 }
 
@@ -75,9 +72,7 @@ pub struct WasmEngine {
 
 impl std::fmt::Debug for WasmEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WasmEngine")
-            .field("disk_cache", &self.disk)
-            .finish()
+        f.debug_struct("WasmEngine").field("disk_cache", &self.disk).finish()
     }
 }
 
@@ -90,8 +85,7 @@ impl WasmEngine {
         config.max_wasm_stack(1 << 20);
         let engine = Engine::new(&config).map_err(|e| Error::StartEngine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| Error::StartEngine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::StartEngine(e.to_string()))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| Error::StartEngine(e.to_string()))?;
         lookup::add_to_linker(&mut linker).map_err(|e| Error::StartEngine(e.to_string()))?;
@@ -118,30 +112,15 @@ impl WasmEngine {
                 }
             })
             .map_err(|e| Error::StartEngine(format!("epoch ticker: {e}")))?;
-        Ok(WasmEngine {
-            engine,
-            linker,
-            disk,
-            loaded: Mutex::new(HashMap::new()),
-            _ticker: Ticker(stop),
-        })
+        Ok(WasmEngine { engine, linker, disk, loaded: Mutex::new(HashMap::new()), _ticker: Ticker(stop) })
     }
 
     /// Loads a component from bytes already read (and digested) by the caller.
     pub fn load(&self, path: &Path, bytes: &[u8], digest: ToolDigest) -> Result<Arc<WasmTool>> {
-        if let Some(t) = self
-            .loaded
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&digest).cloned())
-        {
+        if let Some(t) = self.loaded.lock().ok().and_then(|m| m.get(&digest).cloned()) {
             return Ok(t);
         }
-        let load_err = |reason: String, hint: &'static str| Error::LoadTool {
-            path: path.into(),
-            reason,
-            hint,
-        };
+        let load_err = |reason: String, hint: &'static str| Error::LoadTool { path: path.into(), reason, hint };
         if !bytes.starts_with(b"\0asm") {
             return Err(load_err(
                 "not a WebAssembly file".into(),
@@ -154,19 +133,12 @@ impl WasmEngine {
                 "build for wasm32-wasip2, or convert with `wasm-tools component new`",
             ));
         }
-        let cached = self
-            .disk
-            .as_ref()
-            .and_then(|c| c.get(&self.engine, &digest));
+        let cached = self.disk.as_ref().and_then(|c| c.get(&self.engine, &digest));
         let component = match cached {
             Some(c) => c,
             None => {
-                let c = Component::new(&self.engine, bytes).map_err(|e| {
-                    load_err(
-                        format!("{e:#}"),
-                        "the file must be a valid WASI 0.2 component",
-                    )
-                })?;
+                let c = Component::new(&self.engine, bytes)
+                    .map_err(|e| load_err(format!("{e:#}"), "the file must be a valid WASI 0.2 component"))?;
                 if let Some(cache) = &self.disk {
                     cache.put(&c, &digest);
                 }
@@ -177,21 +149,9 @@ impl WasmEngine {
             .linker
             .instantiate_pre(&component)
             .and_then(CommandPre::new)
-            .map_err(|e| Error::InstantiateTool {
-                path: path.into(),
-                reason: format!("{e:#}"),
-            })?;
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("tool")
-            .to_string();
-        let tool = Arc::new(WasmTool {
-            digest: digest.clone(),
-            path: path.into(),
-            name,
-            pre,
-        });
+            .map_err(|e| Error::InstantiateTool { path: path.into(), reason: format!("{e:#}") })?;
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("tool").to_string();
+        let tool = Arc::new(WasmTool { digest: digest.clone(), path: path.into(), name, pre });
         if let Ok(mut m) = self.loaded.lock() {
             m.insert(digest, tool.clone());
         }
@@ -212,9 +172,7 @@ impl WasmEngine {
         grant.revoke(reason);
         if let Ok(o) = &result {
             let detail = serde_json::json!({ "status": o.status.exit_code(), "outcome": format!("{:?}", o.status) });
-            grant
-                .audit()
-                .emit(EventKind::Exit, None, None, None, Some(detail));
+            grant.audit().emit(EventKind::Exit, None, None, None, Some(detail));
         }
         result
     }
@@ -244,26 +202,20 @@ impl WasmEngine {
         } else {
             b.inherit_stdout().inherit_stderr();
         }
-        b.allow_tcp(true)
-            .allow_udp(true)
-            .allow_ip_name_lookup(false);
+        b.allow_tcp(true).allow_udp(true).allow_ip_name_lookup(false);
         let checker = grant.clone();
         b.socket_addr_check(move |addr, usage| {
             // The check runs as its own task: the future handed back must be Sync.
             let grant = checker.clone();
             let task = tokio::spawn(async move {
                 match usage {
-                    SocketAddrUse::TcpConnect => {
-                        grant.check_connect(addr, Transport::Tcp).await.is_ok()
-                    }
+                    SocketAddrUse::TcpConnect => grant.check_connect(addr, Transport::Tcp).await.is_ok(),
                     // A datagram out, or one in: both only to/from declared UDP endpoints.
                     SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
                         grant.check_connect(addr, Transport::Udp).await.is_ok()
                     }
                     SocketAddrUse::TcpBind => grant.check_bind(addr, Transport::Tcp, false).is_ok(),
-                    SocketAddrUse::TcpListen => {
-                        grant.check_bind(addr, Transport::Tcp, true).is_ok()
-                    }
+                    SocketAddrUse::TcpListen => grant.check_bind(addr, Transport::Tcp, true).is_ok(),
                     SocketAddrUse::UdpBind => grant.check_bind(addr, Transport::Udp, false).is_ok(),
                     // An accepted peer on a declared listener.
                     SocketAddrUse::TcpAccept => grant.is_active(),
@@ -276,14 +228,8 @@ impl WasmEngine {
             wasi: b.build(),
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
-            hooks: http::GrantHttpHooks {
-                grant: grant.clone(),
-            },
-            limiter: Limiter {
-                max_memory: limits.memory,
-                used: 0,
-                grant: grant.clone(),
-            },
+            hooks: http::GrantHttpHooks { grant: grant.clone() },
+            limiter: Limiter { max_memory: limits.memory, used: 0, grant: grant.clone() },
             grant: grant.clone(),
         };
         let mut store = Store::new(&self.engine, state);
@@ -308,8 +254,7 @@ impl WasmEngine {
         };
         drop(store);
         let (stdout, stderr) = (out.contents().to_vec(), err.contents().to_vec());
-        let truncated =
-            call.output == Output::Capture && (stdout.len() >= cap || stderr.len() >= cap);
+        let truncated = call.output == Output::Capture && (stdout.len() >= cap || stderr.len() >= cap);
         if truncated {
             grant.audit().limit(
                 Capability::Output,
@@ -317,13 +262,7 @@ impl WasmEngine {
                 "captured output cut at the limit",
             );
         }
-        Ok(Outcome {
-            invocation: g.id,
-            status,
-            stdout,
-            stderr,
-            output_truncated: truncated,
-        })
+        Ok(Outcome { invocation: g.id, status, stdout, stderr, output_truncated: truncated })
     }
 }
 

@@ -36,28 +36,17 @@ fn perms(a: Access) -> FsPerms {
 }
 
 fn grant_err(path: &Path, reason: impl Into<String>) -> Error {
-    Error::PrepareGrant {
-        path: path.into(),
-        reason: reason.into(),
-    }
+    Error::PrepareGrant { path: path.into(), reason: reason.into() }
 }
 
 /// Adds the preopens for `paths`; returns the staging area to keep alive for the run.
-pub(crate) fn preopen(
-    b: &mut WasiCtxBuilder,
-    paths: &[PathRule],
-    invocation: &str,
-) -> Result<Staging> {
+pub(crate) fn preopen(b: &mut WasiCtxBuilder, paths: &[PathRule], invocation: &str) -> Result<Staging> {
     let mut files: BTreeMap<PathBuf, Vec<&PathRule>> = BTreeMap::new();
     for rule in paths {
         let md = std::fs::metadata(&rule.path).map_err(|e| grant_err(&rule.path, e.to_string()))?;
         if md.is_dir() {
-            let guest = rule
-                .path
-                .to_str()
-                .ok_or_else(|| grant_err(&rule.path, "path is not UTF-8"))?;
-            b.preopened_dir(&rule.path, guest, perms(rule.access))
-                .map_err(|e| grant_err(&rule.path, e.to_string()))?;
+            let guest = rule.path.to_str().ok_or_else(|| grant_err(&rule.path, "path is not UTF-8"))?;
+            b.preopened_dir(&rule.path, guest, perms(rule.access)).map_err(|e| grant_err(&rule.path, e.to_string()))?;
         } else {
             let parent = rule.path.parent().unwrap_or(Path::new("/")).to_path_buf();
             files.entry(parent).or_default().push(rule);
@@ -68,10 +57,7 @@ pub(crate) fn preopen(
         return Ok(staging);
     }
     let root = std::env::temp_dir().join(format!("mcp-sandbox-{invocation}"));
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&root)
-        .map_err(|e| grant_err(&root, e.to_string()))?;
+    std::fs::DirBuilder::new().mode(0o700).create(&root).map_err(|e| grant_err(&root, e.to_string()))?;
     staging.root = Some(root.clone());
     for (i, (parent, rules)) in files.iter().enumerate() {
         let access = rules[0].access;
@@ -82,15 +68,9 @@ pub(crate) fn preopen(
             ));
         }
         let dir = root.join(i.to_string());
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| grant_err(&dir, e.to_string()))?;
+        std::fs::DirBuilder::new().mode(0o700).create(&dir).map_err(|e| grant_err(&dir, e.to_string()))?;
         for r in rules {
-            let name = r
-                .path
-                .file_name()
-                .ok_or_else(|| grant_err(&r.path, "no file name"))?;
+            let name = r.path.file_name().ok_or_else(|| grant_err(&r.path, "no file name"))?;
             let link = dir.join(name);
             if let Err(e) = std::fs::hard_link(&r.path, &link) {
                 if r.access == Access::Write {
@@ -104,11 +84,8 @@ pub(crate) fn preopen(
                 std::fs::copy(&r.path, &link).map_err(|e| grant_err(&r.path, e.to_string()))?;
             }
         }
-        let guest = parent
-            .to_str()
-            .ok_or_else(|| grant_err(parent, "path is not UTF-8"))?;
-        b.preopened_dir(&dir, guest, perms(access))
-            .map_err(|e| grant_err(parent, e.to_string()))?;
+        let guest = parent.to_str().ok_or_else(|| grant_err(parent, "path is not UTF-8"))?;
+        b.preopened_dir(&dir, guest, perms(access)).map_err(|e| grant_err(parent, e.to_string()))?;
     }
     Ok(staging)
 }

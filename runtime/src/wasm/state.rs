@@ -21,20 +21,13 @@ pub(crate) struct StoreState {
 
 impl WasiView for StoreState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
 impl WasiHttpView for StoreState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
     }
 }
 
@@ -57,35 +50,18 @@ pub(crate) struct Limiter {
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let after = self
-            .used
-            .saturating_add(desired.saturating_sub(current) as u64);
+    fn memory_growing(&mut self, current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        let after = self.used.saturating_add(desired.saturating_sub(current) as u64);
         if after > self.max_memory {
-            let err = MemoryLimitExceeded {
-                limit: format_size(self.max_memory),
-                asked: format_size(after),
-            };
-            self.grant
-                .audit()
-                .limit(Capability::Memory, format_size(after), err.to_string());
+            let err = MemoryLimitExceeded { limit: format_size(self.max_memory), asked: format_size(after) };
+            self.grant.audit().limit(Capability::Memory, format_size(after), err.to_string());
             return Err(err.into());
         }
         self.used = after;
         Ok(true)
     }
 
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
 }
