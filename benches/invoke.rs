@@ -39,7 +39,11 @@ fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
 }
 
 fn fmt(d: Duration) -> String {
-    if d < Duration::from_millis(1) { format!("{:.1} µs", d.as_secs_f64() * 1e6) } else { format!("{:.2} ms", d.as_secs_f64() * 1e3) }
+    if d < Duration::from_millis(1) {
+        format!("{:.1} µs", d.as_secs_f64() * 1e6)
+    } else {
+        format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    }
 }
 
 fn spawn_once(program: &Path, args: &[&str], cache: &Path) -> Duration {
@@ -97,7 +101,11 @@ fn main() {
         })
         .collect();
     let (p50, p99) = percentiles(samples);
-    rows.push(format!("| in-process `invoke` of echo-json (warm) | {} | {} | target p50 ≤ 100 µs |", fmt(p50), fmt(p99)));
+    rows.push(format!(
+        "| in-process `invoke` of echo-json (warm) | {} | {} | target p50 ≤ 100 µs |",
+        fmt(p50),
+        fmt(p99)
+    ));
 
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_mcp-sandbox"));
     let tool_arg = tool_path.to_str().unwrap();
@@ -120,14 +128,20 @@ fn main() {
     match wasmtime {
         Some(w) => {
             let (b50, b99) = percentiles(b);
-            let version = Command::new(&w).arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+            let version = Command::new(&w)
+                .arg("--version")
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .unwrap_or_default();
             rows.push(format!("| `wasmtime run echo-json.wasm` ({version}) | {} | {} | |", fmt(b50), fmt(b99)));
             rows.push(format!(
                 "| **ratio** mcp-sandbox / wasmtime (p50) | **{:.2}** | | target ≤ 1.0 |",
                 a50.as_secs_f64() / b50.as_secs_f64()
             ));
         }
-        None => eprintln!("wasmtime CLI not found: install with `cargo install wasmtime-cli --version 48.0.8 --locked` or set WASMTIME"),
+        None => eprintln!(
+            "wasmtime CLI not found: install with `cargo install wasmtime-cli --version 48.0.8 --locked` or set WASMTIME"
+        ),
     }
     let cold: Vec<Duration> = (0..10).map(|_| spawn_once(&ours, &["run", "--no-cache", tool_arg], &cache)).collect();
     let (c50, c99) = percentiles(cold);

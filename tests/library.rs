@@ -93,7 +93,9 @@ async fn concurrent_invocations_each_see_only_their_own_grant() {
         let (sb, reader) = (sb.clone(), reader.clone());
         let policy = Policy::builder().allow_read(mine.path().to_str().unwrap()).unwrap().build();
         let args = vec![mine.path().join("f").display().to_string(), other.path().join("f").display().to_string()];
-        tasks.push(tokio::spawn(async move { sb.invoke(&reader, &policy, Call { args, ..Call::default() }).await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            sb.invoke(&reader, &policy, Call { args, ..Call::default() }).await.unwrap()
+        }));
     }
     let (ra, rb) = (tasks.remove(0).await.unwrap(), tasks.remove(0).await.unwrap());
     assert_eq!(String::from_utf8_lossy(&ra.stdout), "from-a");
