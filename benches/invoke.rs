@@ -86,25 +86,52 @@ fn main() {
         out
     };
 
+    let pooled = Sandbox::builder().cache(CacheSetting::Dir(cache.clone())).pooling(16).build().unwrap();
+    let pooled_tool = pooled.load(&tool_path).unwrap();
+    let once_pooled = || {
+        let out = rt.block_on(pooled.invoke(&pooled_tool, &policy, call.clone())).unwrap();
+        assert!(out.status.success());
+        out
+    };
+
     let mut c = Criterion::default().configure_from_args();
-    c.bench_function("invoke/echo-json in-process (warm)", |b| b.iter(once));
+    c.bench_function("invoke/echo-json in-process (warm, on-demand allocation)", |b| b.iter(once));
+    c.bench_function("invoke/echo-json in-process (warm, pooling allocation)", |b| b.iter(once_pooled));
 
     let mut rows = Vec::new();
-    for _ in 0..200 {
-        once();
+    let sample = |f: &dyn Fn() -> mcp_sandbox_runtime::Outcome| {
+        for _ in 0..200 {
+            f();
+        }
+        let samples: Vec<Duration> = (0..3000)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        percentiles(samples)
+    };
+    // Interleave the two allocation strategies in blocks so noise hits both.
+    let (mut od, mut po) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        od.push(sample(&once));
+        po.push(sample(&once_pooled));
     }
-    let samples: Vec<Duration> = (0..3000)
-        .map(|_| {
-            let t = Instant::now();
-            once();
-            t.elapsed()
-        })
-        .collect();
-    let (p50, p99) = percentiles(samples);
+    let median_of = |v: &mut Vec<(Duration, Duration)>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let ((p50, p99), (q50, q99)) = (median_of(&mut od), median_of(&mut po));
     rows.push(format!(
-        "| in-process `invoke` of echo-json (warm) | {} | {} | target p50 ≤ 100 µs |",
+        "| in-process `invoke` of echo-json (warm, on-demand allocation) | {} | {} | target p50 ≤ 100 µs |",
         fmt(p50),
         fmt(p99)
+    ));
+    rows.push(format!(
+        "| in-process `invoke` of echo-json (warm, pooling allocation) | {} | {} | |",
+        fmt(q50),
+        fmt(q99)
     ));
 
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_mcp-sandbox"));

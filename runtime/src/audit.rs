@@ -98,6 +98,11 @@ pub struct AuditEvent {
 /// Where audit events go.
 pub trait AuditSink: Send + Sync + fmt::Debug {
     fn record(&self, event: &AuditEvent);
+
+    /// Whether events are wanted at all; `false` lets callers skip building them.
+    fn enabled(&self) -> bool {
+        true
+    }
 }
 
 /// Discards events.
@@ -106,6 +111,10 @@ pub struct NullSink;
 
 impl AuditSink for NullSink {
     fn record(&self, _: &AuditEvent) {}
+
+    fn enabled(&self) -> bool {
+        false
+    }
 }
 
 /// Appends JSON lines to a file; each event is written whole with one `write` on an
@@ -181,6 +190,10 @@ impl AuditSink for Fanout {
             s.record(event);
         }
     }
+
+    fn enabled(&self) -> bool {
+        self.0.iter().any(|s| s.enabled())
+    }
 }
 
 /// Prints each denial and limit as one line on stderr, with its fix-it hint (the CLI's view).
@@ -227,6 +240,11 @@ impl Auditor {
         &self.invocation
     }
 
+    /// Whether anyone listens (building an event's detail can be skipped otherwise).
+    pub fn enabled(&self) -> bool {
+        self.sink.enabled()
+    }
+
     fn event(&self, event: EventKind, capability: Option<Capability>) -> AuditEvent {
         AuditEvent {
             ts: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
@@ -249,6 +267,9 @@ impl Auditor {
         reason: Option<String>,
         detail: Option<serde_json::Value>,
     ) {
+        if !self.sink.enabled() {
+            return;
+        }
         let mut e = self.event(event, capability);
         e.target = target;
         e.reason = reason;
@@ -261,6 +282,9 @@ impl Auditor {
     }
 
     pub fn deny(&self, d: &crate::grant::Denial) {
+        if !self.sink.enabled() {
+            return;
+        }
         let mut e = self.event(EventKind::Deny, Some(d.capability));
         e.target = Some(d.target.clone());
         e.reason = Some(d.reason.clone());

@@ -55,9 +55,18 @@ pub struct SandboxBuilder {
     audit: Option<Arc<dyn AuditSink>>,
     resolver: Option<Arc<dyn Resolve>>,
     cache: CacheSetting,
+    pooling: Option<u32>,
 }
 
 impl SandboxBuilder {
+    /// Pre-reserves instance slots for up to `concurrent` simultaneous invocations: faster
+    /// instantiation for long-lived hosts (the library, `serve`). Off by default, which suits
+    /// one-shot processes (`run`).
+    pub fn pooling(mut self, concurrent: u32) -> Self {
+        self.pooling = Some(concurrent.max(1));
+        self
+    }
+
     /// Where audit events go (default: nowhere).
     pub fn audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
         self.audit = Some(sink);
@@ -81,7 +90,7 @@ impl SandboxBuilder {
             CacheSetting::Dir(d) => Some(d),
             CacheSetting::Disabled => None,
         };
-        let wasm = WasmEngine::new(root.as_deref())?;
+        let wasm = WasmEngine::new(root.as_deref(), self.pooling)?;
         let mut broker = GrantBroker::new(self.audit.unwrap_or_else(|| Arc::new(NullSink)));
         if let Some(r) = self.resolver {
             broker = broker.with_resolver(r);

@@ -72,15 +72,17 @@ impl GrantBroker {
             expires_at: issued_at + ttl,
         };
         let audit = Auditor::new(self.audit.clone(), grant.id.to_string(), grant.tool.to_string());
-        let detail = serde_json::json!({
-            "paths": grant.paths,
-            "env": grant.env,
-            "net": grant.net,
-            "limits": grant.limits,
-            "issued_at": humantime::format_rfc3339_millis(grant.issued_at).to_string(),
-            "expires_at": humantime::format_rfc3339_millis(grant.expires_at).to_string(),
-        });
-        audit.emit(EventKind::GrantIssued, None, None, None, Some(detail));
+        if audit.enabled() {
+            let detail = serde_json::json!({
+                "paths": grant.paths,
+                "env": grant.env,
+                "net": grant.net,
+                "limits": grant.limits,
+                "issued_at": humantime::format_rfc3339_millis(grant.issued_at).to_string(),
+                "expires_at": humantime::format_rfc3339_millis(grant.expires_at).to_string(),
+            });
+            audit.emit(EventKind::GrantIssued, None, None, None, Some(detail));
+        }
         let (revoked_tx, _) = watch::channel(false);
         let egress = Egress::new(grant.net.clone(), self.resolver.clone());
         LiveGrant(Arc::new(Inner { grant, revoked: AtomicBool::new(false), revoked_tx, audit, egress }))

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::sockets::SocketAddrUse;
@@ -77,12 +77,24 @@ impl std::fmt::Debug for WasmEngine {
 }
 
 impl WasmEngine {
-    /// Builds the engine. `cache_root` = `None` disables the on-disk cache.
-    pub fn new(cache_root: Option<&Path>) -> Result<Self> {
+    /// Builds the engine. `cache_root` = `None` disables the on-disk cache. `pooling` =
+    /// `Some(n)` pre-reserves slots for `n` concurrent instances (faster instantiation for
+    /// long-lived hosts; each memory is then also capped at 4 GiB); `None` allocates on demand.
+    pub fn new(cache_root: Option<&Path>, pooling: Option<u32>) -> Result<Self> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         // Deterministic, bounded guest stacks.
         config.max_wasm_stack(1 << 20);
+        if let Some(n) = pooling {
+            let mut pool = PoolingAllocationConfig::default();
+            // A component may hold several core instances, memories and tables.
+            pool.total_component_instances(n)
+                .total_core_instances(n * 4)
+                .total_memories(n * 2)
+                .total_tables(n * 4)
+                .max_memory_size(4 << 30);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
         let engine = Engine::new(&config).map_err(|e| Error::StartEngine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::StartEngine(e.to_string()))?;
@@ -170,7 +182,7 @@ impl WasmEngine {
             Err(_) => "invocation failed",
         };
         grant.revoke(reason);
-        if let Ok(o) = &result {
+        if let (Ok(o), true) = (&result, grant.audit().enabled()) {
             let detail = serde_json::json!({ "status": o.status.exit_code(), "outcome": format!("{:?}", o.status) });
             grant.audit().emit(EventKind::Exit, None, None, None, Some(detail));
         }
