@@ -120,6 +120,11 @@ fn udp_datagrams_need_a_udp_endpoint() {
     // A tcp:// endpoint does not cover UDP.
     let r2 = run(&["run", "--allow-net", &format!("tcp://{target}"), s(&beacon), "--udp", &target]);
     assert_eq!(r2.code, 3, "{}{}", r2.stdout, r2.stderr);
+    // A UDP endpoint on another port lets the socket bind, but not send here. (wasi's send is
+    // asynchronous: the guest may see its send succeed while the datagram is dropped, so the
+    // listener and the audit log are the judges.)
+    let r3 = run(&["run", "--allow-net", "udp://127.0.0.1:9", s(&beacon), "--udp", &target]);
+    assert_eq!(r3.denials("net.connect")[0]["target"], format!("udp://{target}"));
     assert!(sink.received().is_empty());
     let r = run(&["run", "--allow-net", &format!("udp://{target}"), s(&beacon), "--udp", &target]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
