@@ -134,3 +134,65 @@ fn the_audit_log_records_each_invocation_from_grant_to_exit() {
     let again = run(&["run", s(&tool("echo-json"))]);
     assert_ne!(again.audit[0]["invocation"], r.audit[0]["invocation"]);
 }
+
+#[test]
+fn the_second_run_of_a_tool_loads_it_from_the_disk_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("c");
+    let echo = tool("echo-json");
+    let run_in = |dir: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
+            .args(["run", s(&echo)])
+            .env("MCP_SANDBOX_CACHE", dir)
+            .stdin(json_stdin())
+            .output()
+            .unwrap()
+    };
+    let first = run_in(&dir);
+    assert!(first.status.success());
+    let entries: Vec<_> = walk(&dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "cwasm")).collect();
+    assert_eq!(entries.len(), 1, "one compiled artifact, named for the tool's digest");
+    let modified = std::fs::metadata(&entries[0]).unwrap().modified().unwrap();
+    assert!(run_in(&dir).status.success());
+    assert_eq!(std::fs::metadata(&entries[0]).unwrap().modified().unwrap(), modified, "reused, not rewritten");
+}
+
+#[test]
+fn a_cache_directory_others_can_write_is_not_trusted() {
+    use std::os::unix::fs::PermissionsExt;
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
+        .args(["run", s(&tool("echo-json"))])
+        .env("MCP_SANDBOX_CACHE", cache.path())
+        .stdin(json_stdin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the tool still runs, compiled afresh");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("compiled-component cache disabled") && stderr.contains("writable by group or others"),
+        "{stderr}"
+    );
+    assert!(walk(cache.path()).iter().all(|p| p.extension().is_none_or(|e| e != "cwasm")));
+}
+
+fn json_stdin() -> std::process::Stdio {
+    let mut f = tempfile::tempfile().unwrap();
+    std::io::Write::write_all(&mut f, b"{}").unwrap();
+    std::io::Seek::rewind(&mut f).unwrap();
+    f.into()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
