@@ -101,7 +101,10 @@ pub struct RunArgs {
     /// Do not use the on-disk cache of compiled components
     #[arg(long)]
     no_cache: bool,
-    /// The tool: a .wasm component
+    /// Treat TOOL as a native program (detected automatically for ELF files and #! scripts)
+    #[arg(long)]
+    native: bool,
+    /// The tool: a .wasm component, an ELF executable or a #! script
     tool: PathBuf,
     /// Arguments passed to the tool (everything after TOOL, or after `--`)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -110,6 +113,12 @@ pub struct RunArgs {
 
 /// Parses the process arguments and runs; returns the exit status.
 pub fn main() -> i32 {
+    // The native sandbox's init stages re-execute this binary; they must run before anything
+    // starts a thread.
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(code) = crate::native::init_stage(&argv) {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
@@ -223,7 +232,7 @@ fn run_command(a: RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    let tool = match sandbox.load(&a.tool) {
+    let tool = match sandbox.load_as(&a.tool, a.native) {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };

@@ -6,6 +6,7 @@
 //! * [`egress`]: network decisions (endpoint matching, pinned resolution, DNS guard);
 //! * [`audit`]: the JSON-lines audit trail;
 //! * [`wasm`]: the WebAssembly component executor;
+//! * [`native`]: the native executor (namespaces, Landlock, seccomp);
 //! * [`sandbox`]: the small library API that ties them together;
 //! * [`cli`]: the `mcp-sandbox` command line, a thin layer over the library.
 
@@ -15,6 +16,7 @@ pub mod egress;
 pub mod error;
 pub mod grant;
 pub mod invoke;
+pub mod native;
 pub mod policy;
 pub mod sandbox;
 pub mod wasm;

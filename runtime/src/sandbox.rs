@@ -18,25 +18,42 @@ use crate::egress::resolve::Resolve;
 use crate::error::{Error, Result};
 use crate::grant::{GrantBroker, GrantRequest, LiveGrant, ToolDigest};
 use crate::invoke::{Call, Outcome};
+use crate::native::{self, NativeTool};
 use crate::policy::Policy;
 use crate::wasm::{WasmEngine, WasmTool, default_cache_root};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A loaded tool.
+/// A loaded tool: a WebAssembly component or a native program.
 #[derive(Debug, Clone)]
 pub struct Tool {
-    inner: Arc<WasmTool>,
+    inner: ToolKind,
+}
+
+#[derive(Debug, Clone)]
+enum ToolKind {
+    Wasm(Arc<WasmTool>),
+    Native(Arc<NativeTool>),
 }
 
 impl Tool {
     pub fn digest(&self) -> &ToolDigest {
-        &self.inner.digest
+        match &self.inner {
+            ToolKind::Wasm(t) => &t.digest,
+            ToolKind::Native(t) => &t.digest,
+        }
     }
 
     pub fn path(&self) -> &Path {
-        &self.inner.path
+        match &self.inner {
+            ToolKind::Wasm(t) => &t.path,
+            ToolKind::Native(t) => &t.path,
+        }
+    }
+
+    pub fn is_native(&self) -> bool {
+        matches!(self.inner, ToolKind::Native(_))
     }
 }
 
@@ -111,11 +128,20 @@ impl Sandbox {
         SandboxBuilder::default()
     }
 
-    /// Reads, digests and compiles (or fetches from cache) a tool.
-    pub fn load(&self, path: &Path) -> Result<Tool> {
+    /// Reads, digests and compiles (or fetches from cache) a tool. ELF executables and `#!`
+    /// scripts are native tools; `force_native` treats any file as one.
+    pub fn load_as(&self, path: &Path, force_native: bool) -> Result<Tool> {
         let bytes = std::fs::read(path).map_err(|source| Error::ReadTool { path: path.into(), source })?;
         let digest = ToolDigest::of(&bytes);
-        Ok(Tool { inner: self.wasm.load(path, &bytes, digest)? })
+        if force_native || native::is_native(&bytes) {
+            return Ok(Tool { inner: ToolKind::Native(Arc::new(NativeTool { path: path.into(), digest })) });
+        }
+        Ok(Tool { inner: ToolKind::Wasm(self.wasm.load(path, &bytes, digest)?) })
+    }
+
+    /// [`load_as`](Self::load_as) with detection by content.
+    pub fn load(&self, path: &Path) -> Result<Tool> {
+        self.load_as(path, false)
     }
 
     /// Issues a fresh grant for one invocation of `tool` under `policy`. Hold on to its
@@ -126,7 +152,10 @@ impl Sandbox {
 
     /// Runs `tool` under an issued grant; the grant is revoked when this returns.
     pub async fn run(&self, tool: &Tool, grant: LiveGrant, call: Call) -> Result<Outcome> {
-        self.wasm.run(&tool.inner, grant, call).await
+        match &tool.inner {
+            ToolKind::Wasm(t) => self.wasm.run(t, grant, call).await,
+            ToolKind::Native(t) => native::run(t, grant, call).await,
+        }
     }
 
     /// Issues a grant and runs the tool under it.

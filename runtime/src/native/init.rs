@@ -1,0 +1,142 @@
+//! The init stages, run as `mcp-sandbox __native-init FD` before any thread exists. Stage 1
+//! reads the spec, enters new namespaces and maps its uid; its forked child, stage 2, is PID 1
+//! of the new PID namespace and builds the sandbox, then starts the tool. A setup failure ends
+//! the stage with 125 and one line on stderr.
+
+use super::spec::{INNER_ID, Spec};
+use super::{landlock, mounts, seccomp, sys};
+use std::io::Read;
+use std::process::Command;
+
+const SPEC_FD: i32 = 3;
+
+fn fail(step: &str, e: impl std::fmt::Display) -> i32 {
+    eprintln!("mcp-sandbox: native sandbox setup failed: {step}: {e}");
+    125
+}
+
+fn read_spec(arg: Option<&str>) -> Result<Spec, String> {
+    let fd = arg.and_then(|a| a.parse().ok()).ok_or("missing descriptor argument")?;
+    let fd = sys::take_inherited_fd(fd).ok_or("descriptor not inherited")?;
+    let mut text = String::new();
+    std::fs::File::from(fd).read_to_string(&mut text).map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// Arranges for a child to read a spec at `SPEC_FD`; returns the pipe's write end, to be
+/// written with [`write_spec`] once the child is started (no thread: after unsharing a PID
+/// namespace, a process can no longer create threads).
+pub(crate) fn spec_pipe(cmd: &mut Command) -> std::io::Result<std::fs::File> {
+    let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    sys::pass_fd(cmd, read, SPEC_FD);
+    cmd.arg(SPEC_FD.to_string());
+    Ok(std::fs::File::from(write))
+}
+
+pub(crate) fn write_spec(mut pipe: std::fs::File, spec: &Spec) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec(spec).map_err(std::io::Error::other)?;
+    std::io::Write::write_all(&mut pipe, &bytes)
+}
+
+/// Stage 1: new namespaces, the uid/gid mapping, then stage 2 as PID 1 of the new PID namespace.
+pub fn stage1(arg: Option<&str>) -> i32 {
+    let spec = match read_spec(arg) {
+        Ok(s) => s,
+        Err(e) => return fail("read spec", e),
+    };
+    if let Err(e) = sys::unshare_all() {
+        return fail("create namespaces (user, mount, pid, net, ipc, uts, cgroup)", e);
+    }
+    let maps = [
+        ("/proc/self/setgroups", "deny".to_string()),
+        ("/proc/self/uid_map", format!("{INNER_ID} {} 1", spec.outer_uid)),
+        ("/proc/self/gid_map", format!("{INNER_ID} {} 1", spec.outer_gid)),
+    ];
+    for (file, line) in maps {
+        if let Err(e) = std::fs::write(file, line) {
+            return fail(&format!("write {file}"), e);
+        }
+    }
+    // The child of a fork is PID 1 of the new PID namespace, and keeps our capabilities there.
+    match sys::fork_single_threaded() {
+        Err(e) => fail("fork PID 1", e),
+        Ok(None) => std::process::exit(stage2(&spec)),
+        Ok(Some(pid)) => match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
+            Ok(Some((_, status))) => {
+                status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).unwrap_or(1)
+            }
+            Ok(None) => fail("wait for PID 1", "no status"),
+            Err(e) => fail("wait for PID 1", e),
+        },
+    }
+}
+
+/// Stage 2 (PID 1): the root filesystem, limits, Landlock, seccomp; then the tool as PID 2.
+/// When the tool exits, so does PID 1, and the kernel kills whatever the tool left behind.
+fn stage2(spec: &Spec) -> i32 {
+    // If stage 1 (and so the supervisor's hold on us) goes away, so do we.
+    if let Err(e) = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)) {
+        return fail("set parent-death signal", e);
+    }
+    if let Err(e) = rustix::system::sethostname(b"sandbox") {
+        return fail("set hostname", e);
+    }
+    if let Err(e) = mounts::build_root(&spec.binds, &spec.links) {
+        return fail("build root", e);
+    }
+    if let Err(e) = apply_rlimits(spec) {
+        return fail("rlimits", e);
+    }
+    if let Err(e) = rustix::thread::set_no_new_privs(true) {
+        return fail("no_new_privs", e);
+    }
+    if let Err(e) = landlock::restrict(&spec.binds) {
+        return fail("landlock", e);
+    }
+    let filters = match seccomp::compile() {
+        Ok(f) => f,
+        Err(e) => return fail("seccomp", e),
+    };
+    for f in &filters {
+        if let Err(e) = seccompiler::apply_filter(f) {
+            return fail("seccomp", e);
+        }
+    }
+    let child = Command::new(&spec.program)
+        .args(&spec.args)
+        .env_clear()
+        .envs(spec.env.iter().cloned())
+        .current_dir("/tmp")
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("start {}", spec.program.display()), e),
+    };
+    let tool = rustix::process::Pid::from_child(&child);
+    // Reap every orphan re-parented to us until the tool itself ends.
+    loop {
+        match rustix::process::wait(rustix::process::WaitOptions::empty()) {
+            Ok(Some((pid, status))) if pid == tool => {
+                return status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).unwrap_or(1);
+            }
+            Ok(_) => continue,
+            Err(e) => return fail("wait", e),
+        }
+    }
+}
+
+fn apply_rlimits(spec: &Spec) -> Result<(), String> {
+    use rustix::process::{Resource, Rlimit, setrlimit};
+    let l = spec.limits;
+    for (res, v) in [
+        (Resource::Core, 0),
+        (Resource::Cpu, l.cpu_seconds),
+        (Resource::As, l.address_space),
+        (Resource::Nproc, l.processes),
+        (Resource::Nofile, l.open_files),
+        (Resource::Fsize, l.file_size),
+    ] {
+        setrlimit(res, Rlimit { current: Some(v), maximum: Some(v) }).map_err(|e| format!("{res:?}: {e}"))?;
+    }
+    Ok(())
+}

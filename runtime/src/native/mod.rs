@@ -1,0 +1,192 @@
+//! The native executor (in progress): ELF programs and `#!` scripts confined by user, mount,
+//! PID, network, IPC, UTS and cgroup namespaces, Landlock, seccomp-bpf and rlimits, under the
+//! same grants, flags, audit log and exit statuses as WebAssembly components.
+//!
+//! Not yet built: the egress broker (DNS stub, relays, HTTP proxy). Until it is, a native
+//! tool gets a network namespace with no way out, and a grant that declares network access
+//! is refused rather than run weaker.
+
+pub mod init;
+pub mod landlock;
+mod mounts;
+pub mod seccomp;
+mod spec;
+mod sys;
+
+use crate::audit::{Capability, EventKind};
+use crate::error::{Error, Result};
+use crate::grant::{LiveGrant, ToolDigest};
+use crate::invoke::{Call, Outcome, Output, Status, Stdin};
+use crate::policy::Access;
+use spec::{Bind, RLimits, Spec};
+use std::path::PathBuf;
+use std::process::Stdio;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A native program: an ELF executable or a `#!` script.
+#[derive(Debug, Clone)]
+pub struct NativeTool {
+    pub path: PathBuf,
+    pub digest: ToolDigest,
+}
+
+/// Whether these leading bytes are a native program rather than WebAssembly.
+pub fn is_native(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x7fELF") || bytes.starts_with(b"#!")
+}
+
+fn unsupported(what: String) -> Error {
+    Error::RunTool(what)
+}
+
+/// Refuses to run when a layer cannot be enforced on this kernel (fail closed).
+pub fn preflight() -> Result<()> {
+    let abi = landlock::kernel_abi();
+    if abi < landlock::REQUIRED as i32 {
+        return Err(unsupported(format!(
+            "Landlock ABI {abi} on this kernel, native tools need ABI {} (TCP port rules, socket and signal scoping); use a WebAssembly tool, or a newer kernel",
+            landlock::REQUIRED as i32
+        )));
+    }
+    let max_userns = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap_or_default();
+    if max_userns.trim() == "0" {
+        return Err(unsupported(
+            "user namespaces are disabled (user.max_user_namespaces = 0); enable them to run native tools".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<Spec> {
+    let g = grant.grant();
+    if !g.net.endpoints.is_empty() || !g.net.listen.is_empty() {
+        return Err(unsupported(
+            "network access for native tools needs the egress broker, which is not built yet; remove --allow-net/--allow-listen, or use a WebAssembly tool".into(),
+        ));
+    }
+    let program =
+        std::fs::canonicalize(&tool.path).map_err(|source| Error::ReadTool { path: tool.path.clone(), source })?;
+    let (mut binds, links) = mounts::system_binds();
+    binds.push(Bind { path: program.clone(), writable: false, exec: true });
+    for p in &g.paths {
+        binds.push(Bind { path: p.path.clone(), writable: p.access == Access::Write, exec: false });
+    }
+    let mut env: Vec<(String, String)> = g.env.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
+    if !env.iter().any(|(n, _)| n == "PATH") {
+        // Not a host value: the sandbox's own system view.
+        env.push(("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()));
+    }
+    let secs = g.limits.timeout.as_secs().max(1) + 1;
+    let limits = RLimits {
+        cpu_seconds: secs,
+        address_space: g.limits.memory,
+        processes: 256,
+        open_files: 1024,
+        file_size: 1 << 30,
+    };
+    let (outer_uid, outer_gid) = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
+    Ok(Spec { program, args, env, binds, links, outer_uid, outer_gid, limits })
+}
+
+async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    let mut cut = false;
+    while let Ok(n) = r.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        let room = cap.saturating_sub(out.len());
+        cut |= n > room;
+        out.extend_from_slice(&buf[..n.min(room)]);
+    }
+    (out, cut)
+}
+
+/// Runs one invocation under `grant`; the grant is revoked when it ends.
+pub async fn run(tool: &NativeTool, grant: LiveGrant, call: Call) -> Result<Outcome> {
+    let result = run_inner(tool, &grant, call).await;
+    grant.revoke(match &result {
+        Ok(Outcome { status: Status::TimedOut(_), .. }) => "timeout",
+        Ok(Outcome { status: Status::Revoked, .. }) => "revoked",
+        Ok(_) => "invocation ended",
+        Err(_) => "invocation failed",
+    });
+    if let (Ok(o), true) = (&result, grant.audit().enabled()) {
+        let detail = serde_json::json!({ "status": o.status.exit_code(), "outcome": format!("{:?}", o.status) });
+        grant.audit().emit(EventKind::Exit, None, None, None, Some(detail));
+    }
+    result
+}
+
+async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
+    preflight()?;
+    let spec = spec_for(tool, grant, call.args)?;
+    let exe = std::env::current_exe().map_err(|e| Error::RunTool(format!("cannot find own executable: {e}")))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("__native-init").env_clear();
+    let pipe = init::spec_pipe(&mut cmd).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.kill_on_drop(true);
+    match &call.stdin {
+        Stdin::Inherit => cmd.stdin(Stdio::inherit()),
+        Stdin::Bytes(_) => cmd.stdin(Stdio::piped()),
+        Stdin::Empty => cmd.stdin(Stdio::null()),
+    };
+    let capture = call.output == Output::Capture;
+    if capture {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
+    let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
+    // Our copy of the pipe's read end goes with the command; the child holds its own.
+    drop(cmd);
+    init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
+    if let (Stdin::Bytes(bytes), Some(mut input)) = (call.stdin, child.stdin.take()) {
+        tokio::spawn(async move {
+            let _ = input.write_all(&bytes).await;
+        });
+    }
+    let cap = usize::try_from(grant.grant().limits.output).unwrap_or(usize::MAX);
+    let out = child.stdout.take().map(|s| tokio::spawn(read_capped(s, cap)));
+    let err = child.stderr.take().map(|s| tokio::spawn(read_capped(s, cap)));
+    let timeout = grant.grant().limits.timeout;
+    let status = tokio::select! {
+        s = child.wait() => match s {
+            Ok(s) => {
+                use std::os::unix::process::ExitStatusExt;
+                match s.code() {
+                    Some(137) => Status::MemoryExceeded("killed (SIGKILL), most likely for memory".into()),
+                    Some(c) => Status::Exited(c),
+                    None => Status::Exited(128 + s.signal().unwrap_or(9)),
+                }
+            }
+            Err(e) => return Err(Error::RunTool(format!("wait for the sandbox: {e}"))),
+        },
+        () = tokio::time::sleep(timeout) => {
+            grant.audit().limit(Capability::Time, humantime::format_duration(timeout).to_string(), "wall-clock limit reached");
+            Status::TimedOut(timeout)
+        }
+        () = grant.revoked() => Status::Revoked,
+    };
+    // Killing stage 1 kills PID 1 of the sandbox (parent-death signal), and with it every process inside.
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    let (mut stdout, mut stderr, mut truncated) = (Vec::new(), Vec::new(), false);
+    if let Some(h) = out {
+        (stdout, truncated) = h.await.unwrap_or_default();
+    }
+    if let Some(h) = err {
+        let (e, cut) = h.await.unwrap_or_default();
+        stderr = e;
+        truncated |= cut;
+    }
+    Ok(Outcome { invocation: grant.id(), status, stdout, stderr, output_truncated: truncated })
+}
+
+/// Entry points of the init stages, dispatched before anything else in `main`.
+pub fn init_stage(args: &[String]) -> Option<i32> {
+    match args.get(1).map(String::as_str) {
+        Some("__native-init") => Some(init::stage1(args.get(2).map(String::as_str))),
+        _ => None,
+    }
+}

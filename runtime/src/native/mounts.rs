@@ -1,0 +1,216 @@
+//! The filesystem a native tool sees: a fresh tmpfs root holding only the read-only system
+//! view, the granted paths (at their host paths), a private `/tmp`, its own `/proc` and a
+//! minimal `/dev`. Host sockets and daemons (`/run`, `/var/run`, D-Bus, docker.sock) are
+//! simply not there.
+
+use super::spec::Bind;
+use std::path::{Path, PathBuf};
+
+/// The default read-only system view: `(path, executable, reason)`. Paths missing on this
+/// host are skipped; symlinks (e.g. `/bin -> usr/bin`) are recreated as symlinks.
+pub const SYSTEM_PATHS: &[(&str, bool, &str)] = &[
+    ("/usr", true, "programs, interpreters and shared libraries"),
+    ("/bin", true, "programs (often a link to /usr/bin)"),
+    ("/sbin", true, "programs (often a link to /usr/sbin)"),
+    ("/lib", true, "the dynamic loader and libc (often a link to /usr/lib)"),
+    ("/lib64", true, "the dynamic loader on x86_64"),
+    ("/etc/ld.so.cache", false, "the dynamic loader's cache"),
+    ("/etc/ld.so.conf", false, "the dynamic loader's configuration"),
+    ("/etc/ld.so.conf.d", false, "the dynamic loader's configuration"),
+    ("/etc/alternatives", false, "Debian's program alternatives (python3, java…)"),
+    ("/etc/ssl", false, "TLS certificates"),
+    ("/etc/ca-certificates", false, "TLS certificate configuration"),
+    ("/etc/localtime", false, "the time zone"),
+    ("/etc/mime.types", false, "MIME types"),
+];
+
+/// Device nodes bound from the host: `(path, reason)`.
+pub const DEVICES: &[(&str, &str)] = &[
+    ("/dev/null", "discard output"),
+    ("/dev/zero", "zero bytes"),
+    ("/dev/full", "a full device, for tests of write errors"),
+    ("/dev/random", "random bytes"),
+    ("/dev/urandom", "random bytes"),
+];
+
+/// Files written into the sandbox's root: `(path, contents)`. No host user or host names leak.
+pub const SYNTHETIC_FILES: &[(&str, &str)] = &[
+    (
+        "/etc/passwd",
+        "root:x:0:0:root:/:/usr/sbin/nologin\ntool:x:1000:1000:tool:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/:/usr/sbin/nologin\n",
+    ),
+    ("/etc/group", "root:x:0:\ntool:x:1000:\nnogroup:x:65534:\n"),
+    ("/etc/hostname", "sandbox\n"),
+    ("/etc/hosts", "127.0.0.1 localhost sandbox\n::1 localhost\n"),
+    ("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n"),
+    ("/etc/resolv.conf", "nameserver 127.0.0.1\n"),
+];
+
+/// The system view as binds, for the paths that exist on this host (symlinks reported apart).
+pub fn system_binds() -> (Vec<Bind>, Vec<(PathBuf, PathBuf)>) {
+    let mut binds = Vec::new();
+    let mut links = Vec::new();
+    for (p, exec, _) in SYSTEM_PATHS {
+        let path = Path::new(p);
+        match std::fs::symlink_metadata(path) {
+            Ok(md) if md.file_type().is_symlink() => {
+                if let Ok(target) = std::fs::read_link(path) {
+                    links.push((path.to_path_buf(), target));
+                }
+            }
+            Ok(_) => binds.push(Bind { path: path.to_path_buf(), writable: false, exec: *exec }),
+            Err(_) => {}
+        }
+    }
+    (binds, links)
+}
+
+use rustix::fs::StatVfsMountFlags;
+use rustix::mount::{
+    MountFlags, MountPropagationFlags, UnmountFlags, mount, mount_bind_recursive, mount_change, mount_remount, unmount,
+};
+
+/// One step of building the root, applied in path order (parents first).
+enum Step<'a> {
+    Bind(&'a Bind),
+    Tmpfs,
+    Proc,
+    Dev,
+}
+
+fn err(step: &str, path: &Path, e: impl std::fmt::Display) -> String {
+    format!("{step} {}: {e}", path.display())
+}
+
+/// Path of `p` (absolute) under `root`.
+fn under(root: &Path, p: &Path) -> PathBuf {
+    root.join(p.strip_prefix("/").unwrap_or(p))
+}
+
+fn make_target(target: &Path, dir: bool) -> Result<(), String> {
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| err("mkdir", parent, e))?;
+    }
+    if target.symlink_metadata().is_ok() {
+        return Ok(());
+    }
+    let r = if dir { std::fs::create_dir(target) } else { std::fs::write(target, b"").map(|_| ()) };
+    r.map_err(|e| err("create mount point", target, e))
+}
+
+/// Bind `source` at `target`, then remount it read-only (and noexec) as asked, keeping the
+/// flags the kernel locks on mounts inherited into a user namespace.
+fn bind(source: &Path, target: &Path, writable: bool, exec: bool) -> Result<(), String> {
+    bind_with(source, target, writable, exec, MountFlags::NODEV)
+}
+
+/// `bind`, with `nodev` left off for the device nodes of `/dev`.
+fn bind_with(source: &Path, target: &Path, writable: bool, exec: bool, nodev: MountFlags) -> Result<(), String> {
+    let dir = source.is_dir();
+    make_target(target, dir)?;
+    mount_bind_recursive(source, target).map_err(|e| err("bind", source, e))?;
+    let current = rustix::fs::statvfs(target).map_err(|e| err("statvfs", target, e))?.f_flag;
+    let mut flags = MountFlags::BIND | MountFlags::NOSUID | nodev;
+    if current.contains(StatVfsMountFlags::NODEV) {
+        flags |= MountFlags::NODEV;
+    }
+    if !writable || current.contains(StatVfsMountFlags::RDONLY) {
+        flags |= MountFlags::RDONLY;
+    }
+    if !exec || current.contains(StatVfsMountFlags::NOEXEC) {
+        flags |= MountFlags::NOEXEC;
+    }
+    for (locked, keep) in [
+        (StatVfsMountFlags::NOATIME, MountFlags::NOATIME),
+        (StatVfsMountFlags::NODIRATIME, MountFlags::NODIRATIME),
+        (StatVfsMountFlags::RELATIME, MountFlags::RELATIME),
+    ] {
+        if current.contains(locked) {
+            flags |= keep;
+        }
+    }
+    mount_remount(target, flags, c"").map_err(|e| err("remount", target, e))
+}
+
+fn tmpfs(target: &Path, options: &std::ffi::CStr) -> Result<(), String> {
+    make_target(target, true)?;
+    mount(c"tmpfs", target, c"tmpfs", MountFlags::NOSUID | MountFlags::NODEV, options)
+        .map_err(|e| err("tmpfs", target, e))
+}
+
+/// Builds the sandbox's root and pivots into it. Runs as PID 1 of the new PID namespace, with
+/// capabilities in its new user namespace (dropped when the tool is executed).
+pub fn build_root(binds: &[Bind], links: &[(PathBuf, PathBuf)]) -> Result<(), String> {
+    let slash = Path::new("/");
+    mount_change(slash, MountPropagationFlags::REC | MountPropagationFlags::PRIVATE)
+        .map_err(|e| err("make private", slash, e))?;
+    // A scratch tmpfs becomes the root for a while; the host's tree stays reachable at /oldroot.
+    let base = Path::new("/tmp");
+    mount(c"tmpfs", base, c"tmpfs", MountFlags::NOSUID | MountFlags::NODEV, c"mode=0755,size=1m")
+        .map_err(|e| err("tmpfs", base, e))?;
+    std::fs::create_dir(base.join("oldroot")).map_err(|e| err("mkdir", base, e))?;
+    std::fs::create_dir(base.join("newroot")).map_err(|e| err("mkdir", base, e))?;
+    rustix::process::pivot_root(base, base.join("oldroot")).map_err(|e| err("pivot_root", base, e))?;
+    std::env::set_current_dir(slash).map_err(|e| err("chdir", slash, e))?;
+    let (old, new) = (Path::new("/oldroot"), Path::new("/newroot"));
+    mount(c"tmpfs", new, c"tmpfs", MountFlags::NOSUID | MountFlags::NODEV, c"mode=0755,size=4m")
+        .map_err(|e| err("tmpfs", new, e))?;
+
+    let (tmp, proc, dev) = (PathBuf::from("/tmp"), PathBuf::from("/proc"), PathBuf::from("/dev"));
+    let mut steps: Vec<(&Path, Step)> = binds.iter().map(|b| (b.path.as_path(), Step::Bind(b))).collect();
+    steps.extend([(tmp.as_path(), Step::Tmpfs), (proc.as_path(), Step::Proc), (dev.as_path(), Step::Dev)]);
+    steps.sort_by(|a, b| a.0.cmp(b.0));
+    for (path, step) in steps {
+        let target = under(new, path);
+        match step {
+            Step::Bind(b) => bind(&under(old, &b.path), &target, b.writable, b.exec)?,
+            Step::Tmpfs => tmpfs(&target, c"mode=1777,size=64m")?,
+            Step::Proc => {
+                make_target(&target, true)?;
+                let flags = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
+                mount(c"proc", &target, c"proc", flags, c"").map_err(|e| err("mount proc", &target, e))?;
+            }
+            Step::Dev => {
+                tmpfs(&target, c"mode=0755,size=64k")?;
+                for (d, _) in DEVICES {
+                    let d = Path::new(d);
+                    if under(old, d).exists() {
+                        bind_with(&under(old, d), &under(new, d), true, false, MountFlags::empty())?;
+                    }
+                }
+                for (name, to) in [
+                    ("fd", "/proc/self/fd"),
+                    ("stdin", "/proc/self/fd/0"),
+                    ("stdout", "/proc/self/fd/1"),
+                    ("stderr", "/proc/self/fd/2"),
+                ] {
+                    let link = target.join(name);
+                    std::os::unix::fs::symlink(to, &link).map_err(|e| err("symlink", &link, e))?;
+                }
+                tmpfs(&target.join("shm"), c"mode=1777,size=64m")?;
+            }
+        }
+    }
+    for (link, to) in links {
+        let at = under(new, link);
+        if at.symlink_metadata().is_err() {
+            std::os::unix::fs::symlink(to, &at).map_err(|e| err("symlink", &at, e))?;
+        }
+    }
+    for (file, contents) in SYNTHETIC_FILES {
+        let at = under(new, Path::new(file));
+        if at.symlink_metadata().is_err() {
+            make_target(&at, false)?;
+            std::fs::write(&at, contents).map_err(|e| err("write", &at, e))?;
+        }
+    }
+    unmount(old, UnmountFlags::DETACH).map_err(|e| err("detach", old, e))?;
+    std::env::set_current_dir(new).map_err(|e| err("chdir", new, e))?;
+    rustix::process::pivot_root(".", ".").map_err(|e| err("pivot_root", new, e))?;
+    unmount(".", UnmountFlags::DETACH).map_err(|e| err("detach", slash, e))?;
+    std::env::set_current_dir(slash).map_err(|e| err("chdir", slash, e))?;
+    // The root itself (mount points, synthetic files) is read-only from here on.
+    mount_remount(slash, MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV, c"")
+        .map_err(|e| err("remount", slash, e))?;
+    Ok(())
+}

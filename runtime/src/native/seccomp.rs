@@ -1,0 +1,433 @@
+//! The seccomp-bpf policy for native tools: an allowlist with a deny default (EPERM), in the
+//! spirit of Docker's default profile, broad enough for Python, Node, Go and shell tools.
+//! Policy is data: every entry carries a one-line reason. Two filters are installed: a small
+//! one that answers `clone3` with ENOSYS (its flags sit behind a pointer, so it cannot be
+//! inspected; libc then falls back to `clone`, whose flags can), and the allowlist.
+//!
+//! Only the native ABI is allowed: the filter checks the architecture (x32 and ia32 calls use
+//! other numbers or another audit arch, and match nothing here).
+
+use libc as c;
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen as Len, SeccompCmpOp as Op, SeccompCondition as Cond, SeccompFilter,
+    SeccompRule, TargetArch,
+};
+use std::collections::BTreeMap;
+
+/// How a syscall is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allow {
+    /// Any arguments.
+    Always,
+    /// `clone` without namespace-creating flags.
+    CloneWithoutNamespaces,
+    /// `socket`: AF_UNIX, or AF_INET/AF_INET6 stream and datagram sockets (no raw, packet, netlink…).
+    InetOrUnixSocket,
+    /// `socketpair`: AF_UNIX only.
+    UnixSocketPair,
+    /// `ioctl` except TIOCSTI and TIOCLINUX (terminal input injection).
+    IoctlExceptTerminalInjection,
+}
+
+use Allow::*;
+
+/// `(syscall, how, reason)`.
+#[cfg(target_arch = "x86_64")]
+pub const ALLOWED: &[(i64, Allow, &str)] = &[
+    // Files and descriptors (what may be opened is Landlock's and the mount namespace's job).
+    (c::SYS_read, Always, "read from a descriptor"),
+    (c::SYS_write, Always, "write to a descriptor"),
+    (c::SYS_readv, Always, "vectored read"),
+    (c::SYS_writev, Always, "vectored write"),
+    (c::SYS_pread64, Always, "positional read"),
+    (c::SYS_pwrite64, Always, "positional write"),
+    (c::SYS_preadv, Always, "positional vectored read"),
+    (c::SYS_pwritev, Always, "positional vectored write"),
+    (c::SYS_preadv2, Always, "positional vectored read with flags"),
+    (c::SYS_pwritev2, Always, "positional vectored write with flags"),
+    (c::SYS_open, Always, "open a file (legacy)"),
+    (c::SYS_openat, Always, "open a file"),
+    (c::SYS_openat2, Always, "open a file with resolve flags"),
+    (c::SYS_creat, Always, "create a file (legacy)"),
+    (c::SYS_close, Always, "close a descriptor"),
+    (c::SYS_close_range, Always, "close many descriptors"),
+    (c::SYS_lseek, Always, "seek"),
+    (c::SYS_stat, Always, "file status (legacy)"),
+    (c::SYS_fstat, Always, "file status of a descriptor"),
+    (c::SYS_lstat, Always, "link status (legacy)"),
+    (c::SYS_newfstatat, Always, "file status"),
+    (c::SYS_statx, Always, "extended file status"),
+    (c::SYS_statfs, Always, "filesystem status"),
+    (c::SYS_fstatfs, Always, "filesystem status of a descriptor"),
+    (c::SYS_access, Always, "check access (legacy)"),
+    (c::SYS_faccessat, Always, "check access"),
+    (c::SYS_faccessat2, Always, "check access with flags"),
+    (c::SYS_readlink, Always, "read a symlink (legacy)"),
+    (c::SYS_readlinkat, Always, "read a symlink"),
+    (c::SYS_getdents, Always, "list a directory (legacy)"),
+    (c::SYS_getdents64, Always, "list a directory"),
+    (c::SYS_getcwd, Always, "current directory"),
+    (c::SYS_chdir, Always, "change directory"),
+    (c::SYS_fchdir, Always, "change directory by descriptor"),
+    (c::SYS_mkdir, Always, "make a directory (legacy)"),
+    (c::SYS_mkdirat, Always, "make a directory"),
+    (c::SYS_rmdir, Always, "remove a directory"),
+    (c::SYS_rename, Always, "rename (legacy)"),
+    (c::SYS_renameat, Always, "rename"),
+    (c::SYS_renameat2, Always, "rename with flags"),
+    (c::SYS_unlink, Always, "remove a file (legacy)"),
+    (c::SYS_unlinkat, Always, "remove a file"),
+    (c::SYS_link, Always, "hard link (legacy)"),
+    (c::SYS_linkat, Always, "hard link"),
+    (c::SYS_symlink, Always, "symlink (legacy)"),
+    (c::SYS_symlinkat, Always, "symlink"),
+    (c::SYS_chmod, Always, "change mode (legacy)"),
+    (c::SYS_fchmod, Always, "change mode by descriptor"),
+    (c::SYS_fchmodat, Always, "change mode"),
+    (c::SYS_chown, Always, "change owner (no capabilities: own files only)"),
+    (c::SYS_fchown, Always, "change owner by descriptor"),
+    (c::SYS_lchown, Always, "change owner of a link"),
+    (c::SYS_fchownat, Always, "change owner"),
+    (c::SYS_truncate, Always, "truncate a file"),
+    (c::SYS_ftruncate, Always, "truncate by descriptor"),
+    (c::SYS_fallocate, Always, "preallocate file space"),
+    (c::SYS_fsync, Always, "flush a file"),
+    (c::SYS_fdatasync, Always, "flush file data"),
+    (c::SYS_sync_file_range, Always, "flush part of a file"),
+    (c::SYS_flock, Always, "advisory lock"),
+    (c::SYS_fcntl, Always, "descriptor control"),
+    (c::SYS_dup, Always, "duplicate a descriptor"),
+    (c::SYS_dup2, Always, "duplicate a descriptor"),
+    (c::SYS_dup3, Always, "duplicate a descriptor with flags"),
+    (c::SYS_pipe, Always, "pipe (legacy)"),
+    (c::SYS_pipe2, Always, "pipe"),
+    (c::SYS_utime, Always, "set times (legacy)"),
+    (c::SYS_utimes, Always, "set times (legacy)"),
+    (c::SYS_utimensat, Always, "set times"),
+    (c::SYS_futimesat, Always, "set times (legacy)"),
+    (c::SYS_umask, Always, "file creation mask"),
+    (c::SYS_sendfile, Always, "copy between descriptors"),
+    (c::SYS_splice, Always, "move data through a pipe"),
+    (c::SYS_tee, Always, "duplicate pipe data"),
+    (c::SYS_copy_file_range, Always, "copy between files"),
+    (c::SYS_fadvise64, Always, "access pattern hint"),
+    (c::SYS_readahead, Always, "read-ahead hint"),
+    (c::SYS_getxattr, Always, "read an extended attribute"),
+    (c::SYS_lgetxattr, Always, "read an extended attribute of a link"),
+    (c::SYS_fgetxattr, Always, "read an extended attribute by descriptor"),
+    (c::SYS_listxattr, Always, "list extended attributes"),
+    (c::SYS_llistxattr, Always, "list extended attributes of a link"),
+    (c::SYS_flistxattr, Always, "list extended attributes by descriptor"),
+    (c::SYS_setxattr, Always, "set an extended attribute (writable grants only)"),
+    (c::SYS_lsetxattr, Always, "set an extended attribute of a link"),
+    (c::SYS_fsetxattr, Always, "set an extended attribute by descriptor"),
+    (c::SYS_removexattr, Always, "remove an extended attribute"),
+    (c::SYS_lremovexattr, Always, "remove an extended attribute of a link"),
+    (c::SYS_fremovexattr, Always, "remove an extended attribute by descriptor"),
+    (c::SYS_inotify_init, Always, "watch files (legacy)"),
+    (c::SYS_inotify_init1, Always, "watch files"),
+    (c::SYS_inotify_add_watch, Always, "watch a file"),
+    (c::SYS_inotify_rm_watch, Always, "stop watching a file"),
+    (c::SYS_memfd_create, Always, "anonymous memory file (JITs, Node)"),
+    // Memory.
+    (c::SYS_brk, Always, "grow the heap"),
+    (c::SYS_mmap, Always, "map memory"),
+    (c::SYS_munmap, Always, "unmap memory"),
+    (c::SYS_mremap, Always, "remap memory"),
+    (c::SYS_mprotect, Always, "change memory protection (JITs)"),
+    (c::SYS_madvise, Always, "memory advice"),
+    (c::SYS_msync, Always, "flush mapped memory"),
+    (c::SYS_mincore, Always, "page residency"),
+    (c::SYS_mlock, Always, "lock memory (bounded by RLIMIT_MEMLOCK)"),
+    (c::SYS_mlock2, Always, "lock memory"),
+    (c::SYS_munlock, Always, "unlock memory"),
+    (c::SYS_munlockall, Always, "unlock all memory"),
+    (c::SYS_membarrier, Always, "memory barrier across threads (runtimes)"),
+    (c::SYS_pkey_alloc, Always, "memory protection key"),
+    (c::SYS_pkey_free, Always, "memory protection key"),
+    (c::SYS_pkey_mprotect, Always, "memory protection with a key"),
+    // Processes and threads (inside their own PID namespace).
+    (c::SYS_clone, CloneWithoutNamespaces, "threads and processes, never new namespaces"),
+    (c::SYS_clone3, Always, "answered ENOSYS by the first filter, so libc falls back to clone"),
+    (c::SYS_fork, Always, "new process (legacy)"),
+    (c::SYS_vfork, Always, "new process sharing memory (posix_spawn)"),
+    (c::SYS_execve, Always, "run a program (what it may run is Landlock's job)"),
+    (c::SYS_execveat, Always, "run a program by descriptor"),
+    (c::SYS_exit, Always, "end a thread"),
+    (c::SYS_exit_group, Always, "end the process"),
+    (c::SYS_wait4, Always, "wait for a child"),
+    (c::SYS_waitid, Always, "wait for a child"),
+    (c::SYS_kill, Always, "signal a process (Landlock scopes signals to the sandbox)"),
+    (c::SYS_tkill, Always, "signal a thread"),
+    (c::SYS_tgkill, Always, "signal a thread"),
+    (c::SYS_getpid, Always, "own process id"),
+    (c::SYS_getppid, Always, "parent process id"),
+    (c::SYS_gettid, Always, "own thread id"),
+    (c::SYS_getuid, Always, "user id"),
+    (c::SYS_geteuid, Always, "effective user id"),
+    (c::SYS_getgid, Always, "group id"),
+    (c::SYS_getegid, Always, "effective group id"),
+    (c::SYS_getgroups, Always, "supplementary groups"),
+    (c::SYS_getresuid, Always, "user ids"),
+    (c::SYS_getresgid, Always, "group ids"),
+    (c::SYS_setuid, Always, "no capabilities: can only drop"),
+    (c::SYS_setgid, Always, "no capabilities: can only drop"),
+    (c::SYS_setreuid, Always, "no capabilities: can only drop"),
+    (c::SYS_setregid, Always, "no capabilities: can only drop"),
+    (c::SYS_setresuid, Always, "no capabilities: can only drop"),
+    (c::SYS_setresgid, Always, "no capabilities: can only drop"),
+    (c::SYS_getpgid, Always, "process group"),
+    (c::SYS_setpgid, Always, "process group (shells)"),
+    (c::SYS_getpgrp, Always, "process group"),
+    (c::SYS_getsid, Always, "session"),
+    (c::SYS_setsid, Always, "new session (daemons die with the PID namespace anyway)"),
+    (c::SYS_prctl, Always, "process settings (seccomp can only be narrowed)"),
+    (c::SYS_arch_prctl, Always, "thread-local storage setup"),
+    (c::SYS_set_tid_address, Always, "thread start-up"),
+    (c::SYS_set_robust_list, Always, "thread start-up"),
+    (c::SYS_get_robust_list, Always, "thread state"),
+    (c::SYS_rseq, Always, "restartable sequences (glibc)"),
+    (c::SYS_futex, Always, "thread synchronisation"),
+    (c::SYS_futex_waitv, Always, "thread synchronisation"),
+    (c::SYS_sched_yield, Always, "yield the CPU"),
+    (c::SYS_sched_getaffinity, Always, "CPU affinity (runtimes size thread pools)"),
+    (c::SYS_sched_setaffinity, Always, "CPU affinity"),
+    (c::SYS_sched_getparam, Always, "scheduling parameters"),
+    (c::SYS_sched_setparam, Always, "scheduling parameters"),
+    (c::SYS_sched_getscheduler, Always, "scheduling policy"),
+    (c::SYS_sched_setscheduler, Always, "scheduling policy (no capabilities: normal only)"),
+    (c::SYS_sched_get_priority_max, Always, "scheduling range"),
+    (c::SYS_sched_get_priority_min, Always, "scheduling range"),
+    (c::SYS_getpriority, Always, "nice value"),
+    (c::SYS_setpriority, Always, "nice value (can only lower priority)"),
+    (c::SYS_getrlimit, Always, "resource limits"),
+    (c::SYS_setrlimit, Always, "resource limits (can only lower)"),
+    (c::SYS_prlimit64, Always, "resource limits"),
+    (c::SYS_getrusage, Always, "resource usage"),
+    (c::SYS_times, Always, "process times"),
+    (c::SYS_capget, Always, "capabilities (there are none)"),
+    (c::SYS_capset, Always, "capabilities (can only drop)"),
+    (c::SYS_uname, Always, "system name"),
+    (c::SYS_sysinfo, Always, "memory and uptime (runtimes)"),
+    (c::SYS_getrandom, Always, "random bytes"),
+    (c::SYS_getcpu, Always, "current CPU"),
+    (c::SYS_pidfd_open, Always, "process descriptor of a child"),
+    (c::SYS_pidfd_send_signal, Always, "signal by process descriptor (scoped)"),
+    // Signals.
+    (c::SYS_rt_sigaction, Always, "signal handlers"),
+    (c::SYS_rt_sigprocmask, Always, "signal mask"),
+    (c::SYS_rt_sigreturn, Always, "return from a handler"),
+    (c::SYS_rt_sigsuspend, Always, "wait for a signal"),
+    (c::SYS_rt_sigpending, Always, "pending signals"),
+    (c::SYS_rt_sigtimedwait, Always, "wait for a signal"),
+    (c::SYS_rt_sigqueueinfo, Always, "queue a signal"),
+    (c::SYS_rt_tgsigqueueinfo, Always, "queue a signal to a thread"),
+    (c::SYS_sigaltstack, Always, "alternate signal stack (Go, Rust)"),
+    (c::SYS_pause, Always, "wait for a signal"),
+    (c::SYS_alarm, Always, "timer signal"),
+    (c::SYS_signalfd, Always, "signals as a descriptor"),
+    (c::SYS_signalfd4, Always, "signals as a descriptor"),
+    // Time.
+    (c::SYS_clock_gettime, Always, "read a clock"),
+    (c::SYS_clock_getres, Always, "clock resolution"),
+    (c::SYS_clock_nanosleep, Always, "sleep"),
+    (c::SYS_nanosleep, Always, "sleep"),
+    (c::SYS_gettimeofday, Always, "read the clock (legacy)"),
+    (c::SYS_time, Always, "read the clock (legacy)"),
+    (c::SYS_getitimer, Always, "interval timer"),
+    (c::SYS_setitimer, Always, "interval timer"),
+    (c::SYS_timer_create, Always, "POSIX timer"),
+    (c::SYS_timer_settime, Always, "POSIX timer"),
+    (c::SYS_timer_gettime, Always, "POSIX timer"),
+    (c::SYS_timer_getoverrun, Always, "POSIX timer"),
+    (c::SYS_timer_delete, Always, "POSIX timer"),
+    (c::SYS_timerfd_create, Always, "timer descriptor (event loops)"),
+    (c::SYS_timerfd_settime, Always, "timer descriptor"),
+    (c::SYS_timerfd_gettime, Always, "timer descriptor"),
+    // Event loops.
+    (c::SYS_poll, Always, "wait for descriptors"),
+    (c::SYS_ppoll, Always, "wait for descriptors"),
+    (c::SYS_select, Always, "wait for descriptors"),
+    (c::SYS_pselect6, Always, "wait for descriptors"),
+    (c::SYS_epoll_create, Always, "event loop (legacy)"),
+    (c::SYS_epoll_create1, Always, "event loop"),
+    (c::SYS_epoll_ctl, Always, "event loop"),
+    (c::SYS_epoll_wait, Always, "event loop"),
+    (c::SYS_epoll_pwait, Always, "event loop"),
+    (c::SYS_epoll_pwait2, Always, "event loop"),
+    (c::SYS_eventfd, Always, "event descriptor (legacy)"),
+    (c::SYS_eventfd2, Always, "event descriptor"),
+    // Sockets (the network namespace has only loopback; Landlock restricts TCP ports).
+    (c::SYS_socket, InetOrUnixSocket, "AF_UNIX and TCP/UDP sockets only"),
+    (c::SYS_socketpair, UnixSocketPair, "connected AF_UNIX pairs"),
+    (c::SYS_connect, Always, "connect a socket"),
+    (c::SYS_accept, Always, "accept a connection"),
+    (c::SYS_accept4, Always, "accept a connection"),
+    (c::SYS_bind, Always, "bind a socket (Landlock denies TCP binds)"),
+    (c::SYS_listen, Always, "listen on a socket"),
+    (c::SYS_getsockname, Always, "local address"),
+    (c::SYS_getpeername, Always, "remote address"),
+    (c::SYS_sendto, Always, "send"),
+    (c::SYS_recvfrom, Always, "receive"),
+    (c::SYS_sendmsg, Always, "send a message"),
+    (c::SYS_recvmsg, Always, "receive a message"),
+    (c::SYS_sendmmsg, Always, "send messages"),
+    (c::SYS_recvmmsg, Always, "receive messages"),
+    (c::SYS_shutdown, Always, "shut a socket down"),
+    (c::SYS_setsockopt, Always, "socket options"),
+    (c::SYS_getsockopt, Always, "socket options"),
+    // System V and POSIX IPC, private to the sandbox's IPC namespace.
+    (c::SYS_shmget, Always, "shared memory (private IPC namespace)"),
+    (c::SYS_shmat, Always, "shared memory"),
+    (c::SYS_shmdt, Always, "shared memory"),
+    (c::SYS_shmctl, Always, "shared memory"),
+    (c::SYS_semget, Always, "semaphores (private IPC namespace)"),
+    (c::SYS_semop, Always, "semaphores"),
+    (c::SYS_semtimedop, Always, "semaphores"),
+    (c::SYS_semctl, Always, "semaphores"),
+    (c::SYS_msgget, Always, "message queues (private IPC namespace)"),
+    (c::SYS_msgsnd, Always, "message queues"),
+    (c::SYS_msgrcv, Always, "message queues"),
+    (c::SYS_msgctl, Always, "message queues"),
+    // Devices.
+    (c::SYS_ioctl, IoctlExceptTerminalInjection, "device control, except terminal input injection"),
+];
+
+/// Never allowed, whatever the table says: the test below keeps the two apart.
+pub const NEVER: &[(i64, &str)] = &[
+    (c::SYS_io_uring_setup, "io_uring bypasses seccomp for the operations it submits"),
+    (c::SYS_io_uring_enter, "io_uring"),
+    (c::SYS_io_uring_register, "io_uring"),
+    (c::SYS_ptrace, "inspecting or controlling other processes"),
+    (c::SYS_process_vm_readv, "reading another process's memory"),
+    (c::SYS_process_vm_writev, "writing another process's memory"),
+    (c::SYS_pidfd_getfd, "stealing another process's descriptors"),
+    (c::SYS_kcmp, "comparing other processes' kernel objects"),
+    (c::SYS_bpf, "loading kernel programs"),
+    (c::SYS_perf_event_open, "performance counters, a side channel and kernel attack surface"),
+    (c::SYS_keyctl, "kernel keyrings are not namespaced"),
+    (c::SYS_add_key, "kernel keyrings"),
+    (c::SYS_request_key, "kernel keyrings"),
+    (c::SYS_mount, "changing the filesystem view"),
+    (c::SYS_umount2, "changing the filesystem view"),
+    (c::SYS_pivot_root, "changing the filesystem root"),
+    (c::SYS_chroot, "changing the filesystem root"),
+    (c::SYS_move_mount, "new mount API"),
+    (c::SYS_open_tree, "new mount API"),
+    (c::SYS_fsopen, "new mount API"),
+    (c::SYS_fsmount, "new mount API"),
+    (c::SYS_fspick, "new mount API"),
+    (c::SYS_mount_setattr, "new mount API"),
+    (c::SYS_unshare, "new namespaces"),
+    (c::SYS_setns, "entering other namespaces"),
+    (c::SYS_kexec_load, "replacing the kernel"),
+    (c::SYS_kexec_file_load, "replacing the kernel"),
+    (c::SYS_init_module, "loading kernel modules"),
+    (c::SYS_finit_module, "loading kernel modules"),
+    (c::SYS_delete_module, "unloading kernel modules"),
+    (c::SYS_userfaultfd, "stalling the kernel at will (exploit primitive)"),
+    (c::SYS_personality, "changing the execution domain"),
+    (c::SYS_open_by_handle_at, "opening files by handle, around path checks"),
+    (c::SYS_name_to_handle_at, "file handles"),
+    (c::SYS_mknod, "device nodes"),
+    (c::SYS_mknodat, "device nodes"),
+    (c::SYS_fanotify_init, "watching the whole filesystem"),
+    (c::SYS_swapon, "swap"),
+    (c::SYS_swapoff, "swap"),
+    (c::SYS_reboot, "reboot"),
+    (c::SYS_acct, "process accounting"),
+    (c::SYS_settimeofday, "setting the clock"),
+    (c::SYS_clock_settime, "setting the clock"),
+    (c::SYS_clock_adjtime, "setting the clock"),
+    (c::SYS_adjtimex, "setting the clock"),
+    (c::SYS_syslog, "the kernel log"),
+    (c::SYS_quotactl, "disk quotas"),
+    (c::SYS_iopl, "I/O port access"),
+    (c::SYS_ioperm, "I/O port access"),
+    (c::SYS_vhangup, "hanging up terminals"),
+    (c::SYS_lookup_dcookie, "kernel profiling"),
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("seccomp filter: {0}")]
+pub struct FilterError(String);
+
+fn conditions(how: Allow) -> Result<Vec<SeccompRule>, seccompiler::BackendError> {
+    let dword = |arg, op, v| Cond::new(arg, Len::Dword, op, v);
+    let qword = |arg, op, v| Cond::new(arg, Len::Qword, op, v);
+    let ns_flags = (c::CLONE_NEWNS
+        | c::CLONE_NEWUSER
+        | c::CLONE_NEWPID
+        | c::CLONE_NEWNET
+        | c::CLONE_NEWIPC
+        | c::CLONE_NEWUTS
+        | c::CLONE_NEWCGROUP
+        | c::CLONE_NEWTIME) as u64;
+    Ok(match how {
+        Always => Vec::new(),
+        CloneWithoutNamespaces => vec![SeccompRule::new(vec![qword(0, Op::MaskedEq(ns_flags), 0)?])?],
+        InetOrUnixSocket => {
+            let mut rules = vec![SeccompRule::new(vec![dword(0, Op::Eq, c::AF_UNIX as u64)?])?];
+            for family in [c::AF_INET, c::AF_INET6] {
+                for kind in [c::SOCK_STREAM, c::SOCK_DGRAM] {
+                    rules.push(SeccompRule::new(vec![
+                        dword(0, Op::Eq, family as u64)?,
+                        dword(1, Op::MaskedEq(0xF), kind as u64)?,
+                    ])?);
+                }
+            }
+            rules
+        }
+        UnixSocketPair => vec![SeccompRule::new(vec![dword(0, Op::Eq, c::AF_UNIX as u64)?])?],
+        IoctlExceptTerminalInjection => {
+            vec![SeccompRule::new(vec![dword(1, Op::Ne, c::TIOCSTI)?, dword(1, Op::Ne, c::TIOCLINUX)?])?]
+        }
+    })
+}
+
+/// Compiles the two filters, in the order they are to be installed.
+#[cfg(target_arch = "x86_64")]
+pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
+    let e = |e: seccompiler::BackendError| FilterError(e.to_string());
+    let arch = TargetArch::x86_64;
+    let clone3 = SeccompFilter::new(
+        BTreeMap::from([(c::SYS_clone3, Vec::new())]),
+        SeccompAction::Allow,
+        SeccompAction::Errno(c::ENOSYS as u32),
+        arch,
+    )
+    .map_err(e)?;
+    let mut rules = BTreeMap::new();
+    for (nr, how, _) in ALLOWED {
+        rules.insert(*nr, conditions(*how).map_err(e)?);
+    }
+    let allow =
+        SeccompFilter::new(rules, SeccompAction::Errno(c::EPERM as u32), SeccompAction::Allow, arch).map_err(e)?;
+    let to_bpf = |f: SeccompFilter| BpfProgram::try_from(f).map_err(|e| FilterError(e.to_string()));
+    Ok(vec![to_bpf(clone3)?, to_bpf(allow)?])
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
+    Err(FilterError("no syscall table for this architecture yet".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_and_allowed_do_not_overlap_and_entries_are_unique() {
+        let allowed: std::collections::HashSet<i64> = ALLOWED.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(allowed.len(), ALLOWED.len(), "duplicate entry");
+        for (nr, why) in NEVER {
+            assert!(!allowed.contains(nr), "syscall {nr} ({why}) must never be allowed");
+        }
+        assert!(ALLOWED.iter().all(|(_, _, why)| !why.is_empty()));
+    }
+
+    #[test]
+    fn filters_compile() {
+        assert_eq!(compile().unwrap().len(), 2);
+    }
+}

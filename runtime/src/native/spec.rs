@@ -1,0 +1,45 @@
+//! What the supervisor tells the sandbox's init stages: a plain, serializable description of
+//! the confined process, derived from the grant alone. Sent over a pipe, never on the command
+//! line or in the environment (it holds env values).
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A host path shown inside at the same path.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Bind {
+    pub path: PathBuf,
+    pub writable: bool,
+    /// Programs under it may be executed.
+    pub exec: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Spec {
+    /// Absolute path of the program (bound read+exec at the same path).
+    pub program: PathBuf,
+    /// argv[1..].
+    pub args: Vec<String>,
+    /// The whole environment of the tool.
+    pub env: Vec<(String, String)>,
+    pub binds: Vec<Bind>,
+    /// Symlinks of the system view (`/bin -> usr/bin`), recreated inside.
+    pub links: Vec<(PathBuf, PathBuf)>,
+    /// Host uid/gid the sandbox user maps to.
+    pub outer_uid: u32,
+    pub outer_gid: u32,
+    pub limits: RLimits,
+}
+
+/// Resource limits applied with setrlimit before the tool starts.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct RLimits {
+    pub cpu_seconds: u64,
+    pub address_space: u64,
+    pub processes: u64,
+    pub open_files: u64,
+    pub file_size: u64,
+}
+
+/// The uid and gid the tool runs as inside its user namespace: unprivileged, no capabilities.
+pub const INNER_ID: u32 = 1000;

@@ -1,0 +1,120 @@
+//! Native tools under namespaces, Landlock and seccomp. Each attack runs first unconfined on
+//! the host (the positive control: it works), then under the sandbox, judged by side effects:
+//! what a loopback listener received, what is on disk, which processes are left.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+use std::process::Command;
+use support::*;
+
+fn host(program: &str, args: &[&str]) -> std::process::Output {
+    Command::new(program).args(args).output().unwrap()
+}
+
+fn sh(script: &str) -> Vec<&str> {
+    vec!["/bin/sh", "--", "-c", script]
+}
+
+fn run_sh(flags: &[&str], script: &str) -> Run {
+    let mut args = vec!["run"];
+    args.extend_from_slice(flags);
+    args.extend(sh(script));
+    run(&args)
+}
+
+#[test]
+fn runs_as_an_unprivileged_user_with_its_own_exit_status() {
+    let r = run_sh(&[], "id -u; exit 7");
+    assert_eq!((r.code, r.stdout.trim()), (7, "1000"), "{}", r.stderr);
+    assert_eq!(r.events("grant.issued").len(), 1);
+    assert_eq!(r.events("grant.revoked").len(), 1);
+}
+
+#[test]
+fn files_outside_the_grant_are_invisible_and_read_only_means_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = std::fs::canonicalize(dir.path()).unwrap();
+    let secret = d.join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET").unwrap();
+    let cat = format!("cat {}", secret.display());
+    // Control: unconfined, the read works.
+    assert_eq!(String::from_utf8_lossy(&host("/bin/sh", &["-c", &cat]).stdout), "TOP-SECRET");
+    let r = run_sh(&[], &cat);
+    assert_ne!(r.code, 0);
+    assert!(!r.stdout.contains("TOP-SECRET"));
+    let r = run_sh(&["--allow-read", s(&d)], &cat);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "TOP-SECRET"), "{}", r.stderr);
+
+    let write = format!("echo changed > {}", secret.display());
+    let r = run_sh(&["--allow-read", s(&d)], &write);
+    assert_ne!(r.code, 0);
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "TOP-SECRET");
+    let r = run_sh(&["--allow-write", s(&d)], &write);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "changed\n");
+}
+
+#[test]
+fn no_tcp_connection_leaves_the_sandbox() {
+    let sink = TcpSink::start("127.0.0.1");
+    let send = format!("echo leaked > /dev/tcp/127.0.0.1/{}", sink.addr.port());
+    // Control: bash on the host reaches the listener.
+    assert!(host("/bin/bash", &["-c", &send]).status.success());
+    assert!(sink.received().contains("leaked"));
+    let sink = TcpSink::start("127.0.0.1");
+    let send = format!("echo leaked-from-sandbox > /dev/tcp/127.0.0.1/{}", sink.addr.port());
+    let r = run(&["run", "/bin/bash", "--", "-c", &send]);
+    assert_ne!(r.code, 0);
+    assert!(sink.received().is_empty(), "the listener must receive nothing");
+}
+
+#[test]
+fn network_grants_are_refused_until_the_egress_broker_exists() {
+    let r = run(&["run", "--allow-net", "127.0.0.1:80", "/bin/true"]);
+    assert_eq!(r.code, 125);
+    assert!(r.stderr.contains("egress broker"), "{}", r.stderr);
+}
+
+#[test]
+fn the_environment_is_scrubbed_to_the_grant() {
+    let env = [("LEAKY_SECRET", "s3cr3t")];
+    let r = run_env(&["run", "/usr/bin/env"], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("s3cr3t") && !r.stdout.contains("HOME="), "{}", r.stdout);
+    // Control: granted, it passes.
+    let r = run_env(&["run", "--allow-env", "LEAKY_SECRET", "/usr/bin/env"], &env);
+    assert!(r.stdout.contains("LEAKY_SECRET=s3cr3t"), "{}", r.stdout);
+}
+
+#[test]
+fn nothing_the_tool_starts_outlives_it() {
+    let marker = "31337";
+    let script = format!("sleep {marker} & echo started");
+    let r = run_sh(&[], &script);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let left = host("/usr/bin/pgrep", &["-f", &format!("sleep {marker}")]);
+    assert!(left.stdout.is_empty(), "a daemon outlived its grant: {}", String::from_utf8_lossy(&left.stdout));
+    // Control: unconfined, the same background process survives its parent.
+    let started = host("/bin/sh", &["-c", &format!("sleep {marker}7 >/dev/null 2>&1 & echo $!")]);
+    let pid = String::from_utf8_lossy(&started.stdout).trim().to_string();
+    assert!(!host("/usr/bin/pgrep", &["-f", &format!("sleep {marker}7")]).stdout.is_empty());
+    host("/bin/kill", &[&pid]);
+}
+
+#[test]
+fn timeouts_stop_the_whole_tree() {
+    let r = run_sh(&["--timeout", "1s"], "sleep 4242 & sleep 4243");
+    assert_eq!(r.code, 124, "{}", r.stderr);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(host("/usr/bin/pgrep", &["-f", "sleep 424[23]"]).stdout.is_empty());
+}
+
+#[test]
+fn host_sockets_and_daemon_paths_are_not_there() {
+    let r = run_sh(&[], "ls /run /var/run /var/run/docker.sock /run/dbus 2>&1; ls /");
+    assert!(r.stdout.contains("No such file"), "{}", r.stdout);
+    for hidden in ["home", "root", "run", "var", "work"] {
+        assert!(!r.stdout.lines().any(|l| l == hidden), "/{hidden} is visible: {}", r.stdout);
+    }
+}
