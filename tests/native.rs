@@ -69,10 +69,10 @@ fn no_tcp_connection_leaves_the_sandbox() {
 }
 
 #[test]
-fn network_grants_are_refused_until_the_egress_broker_exists() {
-    let r = run(&["run", "--allow-net", "127.0.0.1:80", "/bin/true"]);
+fn listening_is_refused_for_native_tools_rather_than_run_unconfined() {
+    let r = run(&["run", "--allow-listen", "127.0.0.1:8080", "/bin/true"]);
     assert_eq!(r.code, 125);
-    assert!(r.stderr.contains("egress broker"), "{}", r.stderr);
+    assert!(r.stderr.contains("listening is not available to native tools"), "{}", r.stderr);
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! refused before any resolver is asked, so DNS cannot be used as a side channel.
 
 pub mod addr;
+pub mod broker;
 pub mod dns;
 pub mod http;
 pub mod resolve;

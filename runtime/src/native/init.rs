@@ -4,11 +4,13 @@
 //! the stage with 125 and one line on stderr.
 
 use super::spec::{INNER_ID, Spec};
-use super::{landlock, mounts, seccomp, sys};
+use super::{landlock, mounts, net, seccomp, sys};
 use std::io::Read;
+use std::os::fd::OwnedFd;
 use std::process::Command;
 
 const SPEC_FD: i32 = 3;
+const NET_FD: i32 = 4;
 
 fn fail(step: &str, e: impl std::fmt::Display) -> i32 {
     eprintln!("mcp-sandbox: native sandbox setup failed: {step}: {e}");
@@ -26,9 +28,10 @@ fn read_spec(arg: Option<&str>) -> Result<Spec, String> {
 /// Arranges for a child to read a spec at `SPEC_FD`; returns the pipe's write end, to be
 /// written with [`write_spec`] once the child is started (no thread: after unsharing a PID
 /// namespace, a process can no longer create threads).
-pub(crate) fn spec_pipe(cmd: &mut Command) -> std::io::Result<std::fs::File> {
+/// The sandbox's end of the egress channel is passed at `NET_FD`.
+pub(crate) fn spec_pipe(cmd: &mut Command, net: OwnedFd) -> std::io::Result<std::fs::File> {
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-    sys::pass_fd(cmd, read, SPEC_FD);
+    sys::pass_fds(cmd, vec![(read, SPEC_FD), (net, NET_FD)]);
     cmd.arg(SPEC_FD.to_string());
     Ok(std::fs::File::from(write))
 }
@@ -44,6 +47,15 @@ pub fn stage1(arg: Option<&str>) -> i32 {
         Ok(s) => s,
         Err(e) => return fail("read spec", e),
     };
+    let Some(channel) = sys::take_inherited_fd(NET_FD) else {
+        return fail("egress channel", "descriptor not inherited");
+    };
+    // Wait until the supervisor has placed us in our cgroup.
+    let mut go = [0u8; 8];
+    match rustix::net::recv(&channel, &mut go, rustix::net::RecvFlags::empty()) {
+        Ok((n, _)) if n > 0 => {}
+        _ => return fail("start", "the supervisor went away"),
+    }
     if let Err(e) = sys::unshare_all() {
         return fail("create namespaces (user, mount, pid, net, ipc, uts, cgroup)", e);
     }
@@ -60,7 +72,7 @@ pub fn stage1(arg: Option<&str>) -> i32 {
     // The child of a fork is PID 1 of the new PID namespace, and keeps our capabilities there.
     match sys::fork_single_threaded() {
         Err(e) => fail("fork PID 1", e),
-        Ok(None) => std::process::exit(stage2(&spec)),
+        Ok(None) => std::process::exit(stage2(&spec, channel)),
         Ok(Some(pid)) => match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
             Ok(Some((_, status))) => {
                 status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).unwrap_or(1)
@@ -73,7 +85,7 @@ pub fn stage1(arg: Option<&str>) -> i32 {
 
 /// Stage 2 (PID 1): the root filesystem, limits, Landlock, seccomp; then the tool as PID 2.
 /// When the tool exits, so does PID 1, and the kernel kills whatever the tool left behind.
-fn stage2(spec: &Spec) -> i32 {
+fn stage2(spec: &Spec, channel: OwnedFd) -> i32 {
     // If stage 1 (and so the supervisor's hold on us) goes away, so do we.
     if let Err(e) = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)) {
         return fail("set parent-death signal", e);
@@ -84,13 +96,17 @@ fn stage2(spec: &Spec) -> i32 {
     if let Err(e) = mounts::build_root(&spec.binds, &spec.links) {
         return fail("build root", e);
     }
+    // The egress sockets are opened (and handed over) before any restriction applies.
+    if let Err(e) = net::open_inside(&spec.net, channel) {
+        return fail("egress", e);
+    }
     if let Err(e) = apply_rlimits(spec) {
         return fail("rlimits", e);
     }
     if let Err(e) = rustix::thread::set_no_new_privs(true) {
         return fail("no_new_privs", e);
     }
-    if let Err(e) = landlock::restrict(&spec.binds) {
+    if let Err(e) = landlock::restrict(&spec.binds, &spec.net.connect_ports()) {
         return fail("landlock", e);
     }
     let filters = match seccomp::compile() {

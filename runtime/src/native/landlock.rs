@@ -5,7 +5,7 @@
 
 use super::spec::Bind;
 use landlock::{
-    ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset, RulesetAttr,
+    ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr,
     RulesetCreatedAttr, RulesetStatus, Scope,
 };
 use std::path::Path;
@@ -47,7 +47,9 @@ fn abi_supported(v: i32) -> bool {
 
 /// Restricts the calling process (and everything it starts) to `binds` plus the sandbox's own
 /// `/tmp`, `/dev` and `/proc`.
-pub fn restrict(binds: &[Bind]) -> Result<(), String> {
+/// TCP connections are allowed only to `connect_ports` (the broker's relays and proxy, inside
+/// the network namespace where nothing else listens); TCP binds never.
+pub fn restrict(binds: &[Bind], connect_ports: &[u16]) -> Result<(), String> {
     let abi = REQUIRED;
     let e = |e: landlock::RulesetError| format!("landlock: {e}");
     let read = AccessFs::from_read(abi) & !AccessFs::Execute;
@@ -93,6 +95,9 @@ pub fn restrict(binds: &[Bind]) -> Result<(), String> {
         // A file takes only file rights.
         let access = if path.is_dir() { access } else { access & AccessFs::from_file(abi) };
         ruleset = ruleset.add_rule(PathBeneath::new(fd, access)).map_err(e)?;
+    }
+    for port in connect_ports {
+        ruleset = ruleset.add_rule(NetPort::new(*port, AccessNet::ConnectTcp)).map_err(e)?;
     }
     let status = ruleset.restrict_self().map_err(e)?;
     if status.ruleset != RulesetStatus::FullyEnforced {

@@ -6,14 +6,17 @@
 //! tool gets a network namespace with no way out, and a grant that declares network access
 //! is refused rather than run weaker.
 
+mod cgroup;
 pub mod init;
 pub mod landlock;
 mod mounts;
+pub mod net;
 pub mod seccomp;
 mod spec;
 mod sys;
 
 use crate::audit::{Capability, EventKind};
+use crate::egress::broker::Broker;
 use crate::error::{Error, Result};
 use crate::grant::{LiveGrant, ToolDigest};
 use crate::invoke::{Call, Outcome, Output, Status, Stdin};
@@ -21,7 +24,11 @@ use crate::policy::Access;
 use spec::{Bind, RLimits, Spec};
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Processes (and threads) one sandbox may hold at once.
+const PROCESS_LIMIT: u64 = 256;
 
 /// A native program: an ELF executable or a `#!` script.
 #[derive(Debug, Clone)]
@@ -59,11 +66,12 @@ pub fn preflight() -> Result<()> {
 
 fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<Spec> {
     let g = grant.grant();
-    if !g.net.endpoints.is_empty() || !g.net.listen.is_empty() {
+    if !g.net.listen.is_empty() {
         return Err(unsupported(
-            "network access for native tools needs the egress broker, which is not built yet; remove --allow-net/--allow-listen, or use a WebAssembly tool".into(),
+            "listening is not available to native tools yet; remove --allow-listen, or use a WebAssembly tool".into(),
         ));
     }
+    let net = net::NetPlan::for_endpoints(&g.net.endpoints);
     let program =
         std::fs::canonicalize(&tool.path).map_err(|source| Error::ReadTool { path: tool.path.clone(), source })?;
     let (mut binds, links) = mounts::system_binds();
@@ -76,6 +84,15 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         // Not a host value: the sandbox's own system view.
         env.push(("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()));
     }
+    if let Some(port) = net.proxy_port {
+        // For proxy-aware clients; the rest reach the relays through the DNS stub.
+        let proxy = format!("http://127.0.0.1:{port}");
+        for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+            if !env.iter().any(|(n, _)| n == name) {
+                env.push((name.into(), proxy.clone()));
+            }
+        }
+    }
     let secs = g.limits.timeout.as_secs().max(1) + 1;
     let limits = RLimits {
         cpu_seconds: secs,
@@ -85,7 +102,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         file_size: 1 << 30,
     };
     let (outer_uid, outer_gid) = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
-    Ok(Spec { program, args, env, binds, links, outer_uid, outer_gid, limits })
+    Ok(Spec { program, args, env, binds, links, outer_uid, outer_gid, limits, net })
 }
 
 async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (Vec<u8>, bool) {
@@ -125,7 +142,14 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
     let exe = std::env::current_exe().map_err(|e| Error::RunTool(format!("cannot find own executable: {e}")))?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("__native-init").env_clear();
-    let pipe = init::spec_pipe(&mut cmd).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
+    let (ours, theirs) = rustix::net::socketpair(
+        rustix::net::AddressFamily::UNIX,
+        rustix::net::SocketType::SEQPACKET,
+        rustix::net::SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(|e| Error::RunTool(format!("egress channel: {e}")))?;
+    let pipe = init::spec_pipe(&mut cmd, theirs).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
     let mut cmd = tokio::process::Command::from(cmd);
     cmd.kill_on_drop(true);
     match &call.stdin {
@@ -138,6 +162,22 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
     let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
+    // The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC otherwise,
+    // which the kernel does not apply to a root supervisor's (root-mapped) sandbox user.
+    let pids = cgroup::PidsCgroup::create(&grant.id().to_string(), PROCESS_LIMIT);
+    match (&pids, child.id()) {
+        (Some(cg), Some(pid)) => cg.add(pid).map_err(|e| Error::RunTool(format!("join the pids cgroup: {e}")))?,
+        (None, _) if rustix::process::geteuid().is_root() => {
+            let _ = child.start_kill();
+            return Err(unsupported(
+                "running as root, the process limit needs a writable pids cgroup (RLIMIT_NPROC does not bind root), and none is available; run as an unprivileged user, or delegate a cgroup".into(),
+            ));
+        }
+        _ => {}
+    }
+    // Stage 1 waits for this before it starts anything.
+    rustix::net::send(&ours, b"go", rustix::net::SendFlags::empty())
+        .map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
     // Our copy of the pipe's read end goes with the command; the child holds its own.
     drop(cmd);
     init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
@@ -146,6 +186,15 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
             let _ = input.write_all(&bytes).await;
         });
     }
+    // The broker: serves what the sandbox opened, until the grant is revoked.
+    let broker = Broker::new(grant.clone());
+    let handed = tokio::task::spawn_blocking(move || net::receive(&ours));
+    let serving = tokio::spawn(async move {
+        let Ok(Ok(sockets)) = handed.await else { return };
+        for (kind, fd) in sockets {
+            serve(&broker, kind, fd);
+        }
+    });
     let cap = usize::try_from(grant.grant().limits.output).unwrap_or(usize::MAX);
     let out = child.stdout.take().map(|s| tokio::spawn(read_capped(s, cap)));
     let err = child.stderr.take().map(|s| tokio::spawn(read_capped(s, cap)));
@@ -171,6 +220,8 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
     // Killing stage 1 kills PID 1 of the sandbox (parent-death signal), and with it every process inside.
     let _ = child.start_kill();
     let _ = child.wait().await;
+    serving.abort();
+    drop(pids);
     let (mut stdout, mut stderr, mut truncated) = (Vec::new(), Vec::new(), false);
     if let Some(h) = out {
         (stdout, truncated) = h.await.unwrap_or_default();
@@ -181,6 +232,28 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
         truncated |= cut;
     }
     Ok(Outcome { invocation: grant.id(), status, stdout, stderr, output_truncated: truncated })
+}
+
+/// Starts serving one socket the sandbox handed over.
+fn serve(broker: &Arc<Broker>, kind: net::Opened, fd: std::os::fd::OwnedFd) -> Option<()> {
+    let b = broker.clone();
+    match kind {
+        net::Opened::Dns => {
+            let s = std::net::UdpSocket::from(fd);
+            s.set_nonblocking(true).ok()?;
+            tokio::spawn(b.serve_dns(tokio::net::UdpSocket::from_std(s).ok()?));
+        }
+        net::Opened::Relay(_) | net::Opened::Proxy => {
+            let l = std::net::TcpListener::from(fd);
+            l.set_nonblocking(true).ok()?;
+            let l = tokio::net::TcpListener::from_std(l).ok()?;
+            match kind {
+                net::Opened::Proxy => tokio::spawn(b.serve_proxy(l)),
+                _ => tokio::spawn(b.serve_relay(l)),
+            };
+        }
+    }
+    Some(())
 }
 
 /// Entry points of the init stages, dispatched before anything else in `main`.

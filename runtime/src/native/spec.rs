@@ -29,6 +29,8 @@ pub struct Spec {
     pub outer_uid: u32,
     pub outer_gid: u32,
     pub limits: RLimits,
+    /// The egress sockets to open inside.
+    pub net: super::net::NetPlan,
 }
 
 /// Resource limits applied with setrlimit before the tool starts.

