@@ -22,7 +22,7 @@ use crate::native::{self, NativeTool};
 use crate::policy::Policy;
 use crate::wasm::{WasmEngine, WasmTool, default_cache_root};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// A loaded tool: a WebAssembly component or a native program.
@@ -107,12 +107,11 @@ impl SandboxBuilder {
             CacheSetting::Dir(d) => Some(d),
             CacheSetting::Disabled => None,
         };
-        let wasm = WasmEngine::new(root.as_deref(), self.pooling)?;
         let mut broker = GrantBroker::new(self.audit.unwrap_or_else(|| Arc::new(NullSink)));
         if let Some(r) = self.resolver {
             broker = broker.with_resolver(r);
         }
-        Ok(Sandbox { broker, wasm })
+        Ok(Sandbox { broker, wasm: OnceLock::new(), cache_root: root, pooling: self.pooling })
     }
 }
 
@@ -120,12 +119,23 @@ impl SandboxBuilder {
 #[derive(Debug)]
 pub struct Sandbox {
     broker: GrantBroker,
-    wasm: WasmEngine,
+    /// Built on the first WebAssembly tool: a native-only caller never pays for wasmtime.
+    wasm: OnceLock<WasmEngine>,
+    cache_root: Option<PathBuf>,
+    pooling: Option<u32>,
 }
 
 impl Sandbox {
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder::default()
+    }
+
+    fn wasm(&self) -> Result<&WasmEngine> {
+        if let Some(w) = self.wasm.get() {
+            return Ok(w);
+        }
+        let engine = WasmEngine::new(self.cache_root.as_deref(), self.pooling)?;
+        Ok(self.wasm.get_or_init(|| engine))
     }
 
     /// Reads, digests and compiles (or fetches from cache) a tool. ELF executables and `#!`
@@ -136,7 +146,7 @@ impl Sandbox {
         if force_native || native::is_native(&bytes) {
             return Ok(Tool { inner: ToolKind::Native(Arc::new(NativeTool { path: path.into(), digest })) });
         }
-        Ok(Tool { inner: ToolKind::Wasm(self.wasm.load(path, &bytes, digest)?) })
+        Ok(Tool { inner: ToolKind::Wasm(self.wasm()?.load(path, &bytes, digest)?) })
     }
 
     /// [`load_as`](Self::load_as) with detection by content.
@@ -153,7 +163,7 @@ impl Sandbox {
     /// Runs `tool` under an issued grant; the grant is revoked when this returns.
     pub async fn run(&self, tool: &Tool, grant: LiveGrant, call: Call) -> Result<Outcome> {
         match &tool.inner {
-            ToolKind::Wasm(t) => self.wasm.run(t, grant, call).await,
+            ToolKind::Wasm(t) => self.wasm()?.run(t, grant, call).await,
             ToolKind::Native(t) => native::run(t, grant, call).await,
         }
     }

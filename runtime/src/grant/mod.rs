@@ -204,6 +204,11 @@ impl LiveGrant {
         !self.0.revoked.load(Ordering::SeqCst) && SystemTime::now() < self.0.grant.expires_at
     }
 
+    /// Whether the grant has been revoked (by the invocation's end or from outside).
+    pub fn is_revoked(&self) -> bool {
+        self.0.revoked.load(Ordering::SeqCst)
+    }
+
     /// Ends the grant; idempotent. Every later check fails and in-flight host tasks that
     /// wait on [`LiveGrant::revoked`] are cut.
     pub fn revoke(&self, reason: &str) {

@@ -217,6 +217,7 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
         }
         () = grant.revoked() => Status::Revoked,
     };
+    let status = if grant.is_revoked() { Status::Revoked } else { status };
     // Killing stage 1 kills PID 1 of the sandbox (parent-death signal), and with it every process inside.
     let _ = child.start_kill();
     let _ = child.wait().await;

@@ -264,6 +264,9 @@ impl WasmEngine {
             },
             () = grant.revoked() => Status::Revoked,
         };
+        // Revoked from outside while the tool was reacting to it (a cut connection, say): the
+        // revocation is what ended the invocation.
+        let status = if grant.is_revoked() { Status::Revoked } else { status };
         drop(store);
         let (stdout, stderr) = (out.contents().to_vec(), err.contents().to_vec());
         let truncated = call.output == Output::Capture && (stdout.len() >= cap || stderr.len() >= cap);
