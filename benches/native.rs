@@ -31,7 +31,10 @@ fn time(cmd: &[&str]) -> Duration {
 }
 
 /// An echo server for latency, and a sink that times bulk transfers (first to last byte).
-fn servers() -> (u16, u16, Arc<Mutex<Vec<(usize, Duration)>>>) {
+/// Bytes received and first-to-last-byte time, per bulk connection.
+type Transfers = Arc<Mutex<Vec<(usize, Duration)>>>;
+
+fn servers() -> (u16, u16, Transfers) {
     let echo = TcpListener::bind("127.0.0.1:0").unwrap();
     let echo_port = echo.local_addr().unwrap().port();
     std::thread::spawn(move || {
