@@ -118,3 +118,37 @@ fn host_sockets_and_daemon_paths_are_not_there() {
         assert!(!r.stdout.lines().any(|l| l == hidden), "/{hidden} is visible: {}", r.stdout);
     }
 }
+
+#[test]
+fn programs_run_only_from_exec_grants() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = std::fs::canonicalize(dir.path()).unwrap();
+    let helper = d.join("helper.sh");
+    std::fs::write(&helper, "#!/bin/sh\necho helper ran\n").unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let call = helper.display().to_string();
+    // Readable is not executable.
+    let r = run_sh(&["--allow-read", s(&d)], &call);
+    assert_ne!(r.code, 0);
+    assert!(!r.stdout.contains("helper ran"));
+    let r = run_sh(&["--allow-write", s(&d)], &call);
+    assert!(!r.stdout.contains("helper ran"), "writable is not executable either");
+    // Positive control: an exec grant runs it.
+    let r = run_sh(&["--allow-exec", s(&d)], &call);
+    assert_eq!((r.code, r.stdout.trim()), (0, "helper ran"), "{}", r.stderr);
+}
+
+#[test]
+fn scripts_and_elf_tools_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = std::fs::canonicalize(dir.path()).unwrap().join("tool.sh");
+    std::fs::write(&script, "#!/bin/sh\necho \"args: $*\"\n").unwrap();
+    let r = run(&["run", s(&script), "--", "a", "b"]);
+    assert_eq!(r.code, 126, "not executable yet: {}", r.stderr);
+    assert!(r.stderr.contains("chmod +x"), "{}", r.stderr);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = run(&["run", s(&script), "--", "a", "b"]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "args: a b"), "{}", r.stderr);
+}

@@ -175,3 +175,61 @@ fn a_fork_bomb_hits_the_process_limit() {
     let forked: u32 = r.stdout.trim().parse().unwrap_or(0);
     assert!(forked > 10 && forked < 300, "forked {forked}: {}", r.stderr);
 }
+
+#[test]
+fn another_port_on_a_declared_ip_is_refused() {
+    let declared = TcpSink::start("127.0.0.1");
+    let other = TcpSink::start("127.0.0.1");
+    let send = format!("echo other-port > /dev/tcp/127.0.0.1/{}", other.addr.port());
+    let r = bash(&["--allow-net", &declared.addr.to_string()], &send);
+    assert_ne!(r.code, 0);
+    assert!(other.received().is_empty());
+    // Positive control: declared, it arrives.
+    let r = bash(&["--allow-net", &other.addr.to_string()], &send);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(other.received().contains("other-port"));
+}
+
+#[test]
+fn host_unix_sockets_pathname_and_abstract_are_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = std::fs::canonicalize(dir.path()).unwrap().join("daemon.sock");
+    let abstract_name = format!("mcp-sandbox-test-{}", std::process::id());
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let abstract_addr = <std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(
+        abstract_name.as_bytes(),
+    )
+    .unwrap();
+    let abstract_listener = std::os::unix::net::UnixListener::bind_addr(&abstract_addr).unwrap();
+    let code = format!(
+        "import socket\nfor target in ['{}', '\\0{abstract_name}']:\n s = socket.socket(socket.AF_UNIX)\n try:\n  s.connect(target); print('connected')\n except OSError as e:\n  print('refused', e.errno)",
+        path.display()
+    );
+    // Control: on the host, both connect.
+    let host = Command::new("/usr/bin/python3").args(["-c", &code]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&host.stdout).matches("connected").count(),
+        2,
+        "{}",
+        String::from_utf8_lossy(&host.stdout)
+    );
+    let r = python(&[], &code);
+    assert_eq!(r.stdout.matches("refused").count(), 2, "{}{}", r.stdout, r.stderr);
+    drop((listener, abstract_listener));
+}
+
+#[test]
+fn raw_sockets_are_refused() {
+    let code = "import socket\ntry:\n socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); print('ok')\nexcept OSError as e:\n print('no', e)";
+    // The control needs CAP_NET_RAW on the host: it holds as root, which is how CI runs.
+    let host = Command::new("/usr/bin/python3").args(["-c", code]).output().unwrap();
+    if is_root() {
+        assert!(String::from_utf8_lossy(&host.stdout).starts_with("ok"));
+    }
+    let r = python(&[], code);
+    assert!(r.stdout.starts_with("no"), "{}", r.stdout);
+}
+
+fn is_root() -> bool {
+    String::from_utf8_lossy(&Command::new("/usr/bin/id").arg("-u").output().unwrap().stdout).trim() == "0"
+}

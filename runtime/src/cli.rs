@@ -73,6 +73,9 @@ pub struct RunArgs {
     /// Read-write access to a file or directory tree (repeatable)
     #[arg(long, value_name = "PATH")]
     allow_write: Vec<String>,
+    /// Read and execute access to a file or tree, for native tools (repeatable)
+    #[arg(long, value_name = "PATH")]
+    allow_exec: Vec<String>,
     /// Reach an endpoint: [scheme://]host[:port]; host = name | *.suffix | IPv4 | [IPv6] | CIDR;
     /// port = N | N-M | * (repeatable)
     #[arg(long, value_name = "ENDPOINT")]
@@ -166,6 +169,9 @@ fn build_policy(a: &RunArgs) -> crate::Result<Policy> {
     }
     for p in &a.allow_write {
         b.allow_write(p)?;
+    }
+    for p in &a.allow_exec {
+        b.allow_exec(p)?;
     }
     for e in &a.allow_net {
         b.allow_net(e)?;

@@ -144,6 +144,12 @@ impl Sandbox {
         let bytes = std::fs::read(path).map_err(|source| Error::ReadTool { path: path.into(), source })?;
         let digest = ToolDigest::of(&bytes);
         if force_native || native::is_native(&bytes) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0);
+            if mode & 0o111 == 0 {
+                let reason = "a native tool must be executable".to_string();
+                return Err(Error::LoadTool { path: path.into(), reason, hint: "chmod +x it" });
+            }
             return Ok(Tool { inner: ToolKind::Native(Arc::new(NativeTool { path: path.into(), digest })) });
         }
         Ok(Tool { inner: ToolKind::Wasm(self.wasm()?.load(path, &bytes, digest)?) })

@@ -77,7 +77,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
     let (mut binds, links) = mounts::system_binds();
     binds.push(Bind { path: program.clone(), writable: false, exec: true });
     for p in &g.paths {
-        binds.push(Bind { path: p.path.clone(), writable: p.access == Access::Write, exec: false });
+        binds.push(Bind { path: p.path.clone(), writable: p.access == Access::Write, exec: p.exec });
     }
     let mut env: Vec<(String, String)> = g.env.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
     if !env.iter().any(|(n, _)| n == "PATH") {

@@ -41,6 +41,10 @@ pub struct FilesystemSection {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub write: Vec<Spanned<String>>,
+    /// Read and execute access, for native tools (same as `--allow-exec`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub exec: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

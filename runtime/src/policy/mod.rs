@@ -34,6 +34,9 @@ pub enum Access {
 pub struct PathRule {
     pub path: PathBuf,
     pub access: Access,
+    /// Programs under it may be executed (native tools; `--allow-exec`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exec: bool,
 }
 
 /// An environment variable the tool may see.
@@ -160,6 +163,12 @@ impl PolicyBuilder {
         for s in &parsed.filesystem.write {
             self.path_at(&at(s), base, s.get_ref(), Access::Write)?;
         }
+        for s in &parsed.filesystem.exec {
+            self.path_at(&at(s), base, s.get_ref(), Access::Read)?;
+            if let Some(last) = self.policy.paths.last_mut() {
+                last.exec = true;
+            }
+        }
         for s in &parsed.network.allow {
             self.net_at(&at(s), s.get_ref())?;
         }
@@ -199,6 +208,15 @@ impl PolicyBuilder {
     /// `--allow-write PATH`.
     pub fn allow_write(&mut self, path: &str) -> Result<&mut Self> {
         self.path_at("--allow-write", Path::new("."), path, Access::Write)
+    }
+
+    /// `--allow-exec PATH`: read and execute (an interpreter's tree, a tool's helpers).
+    pub fn allow_exec(&mut self, path: &str) -> Result<&mut Self> {
+        self.path_at("--allow-exec", Path::new("."), path, Access::Read)?;
+        if let Some(last) = self.policy.paths.last_mut() {
+            last.exec = true;
+        }
+        Ok(self)
     }
 
     /// `--allow-net ENDPOINT`.
@@ -259,8 +277,18 @@ impl PolicyBuilder {
             memory: self.memory.unwrap_or(d.memory),
             output: self.output.unwrap_or(d.output),
         };
-        p.paths.sort_by(|a, b| a.path.cmp(&b.path).then(b.access.cmp_key().cmp(&a.access.cmp_key())));
-        p.paths.dedup_by(|later, first| later.path == first.path);
+        p.paths.sort_by(|a, b| a.path.cmp(&b.path));
+        // One rule per path: the wider access, executable if either said so.
+        p.paths.dedup_by(|later, first| {
+            if later.path != first.path {
+                return false;
+            }
+            if later.access.cmp_key() > first.access.cmp_key() {
+                first.access = later.access;
+            }
+            first.exec |= later.exec;
+            true
+        });
         p.endpoints.dedup();
         p.listen.dedup();
         p
@@ -277,7 +305,7 @@ impl PolicyBuilder {
         }
         let joined = base.join(text);
         let path = std::fs::canonicalize(&joined).map_err(|e| invalid(origin, "path", text, e.to_string(), hint))?;
-        self.policy.paths.push(PathRule { path, access });
+        self.policy.paths.push(PathRule { path, access, exec: false });
         Ok(self)
     }
 
@@ -381,6 +409,7 @@ mod tests {
             .build();
         assert_eq!(p.paths.len(), 1, "duplicate path collapses");
         assert_eq!(p.paths[0].access, Access::Write, "wider access wins");
+        assert!(p.paths[0].exec, "exec survives the merge");
         assert_eq!(p.pins["api.example.com"], vec!["::1".parse::<IpAddr>().unwrap()]);
         assert_eq!(p.limits.timeout, Duration::from_secs(5));
         assert_eq!(p.limits.memory, 256 << 20);
