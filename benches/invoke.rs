@@ -79,7 +79,7 @@ fn main() {
     let sandbox = Sandbox::builder().cache(CacheSetting::Dir(cache.clone())).build().unwrap();
     let tool = sandbox.load(&tool_path).unwrap();
     let policy = Policy::builder().build();
-    let call = Call { args: vec![], stdin: Stdin::Bytes(INPUT.to_vec()), output: Output::Capture };
+    let call = Call { stdin: Stdin::Bytes(INPUT.to_vec()), output: Output::Capture, ..Call::default() };
     let once = || {
         let out = rt.block_on(sandbox.invoke(&tool, &policy, call.clone())).unwrap();
         assert!(out.status.success());

@@ -26,6 +26,9 @@ pub enum EventKind {
     GrantRevoked,
     #[serde(rename = "exit")]
     Exit,
+    /// A confinement layer that could not be enforced, in a run allowed to be degraded.
+    #[serde(rename = "sandbox.degraded")]
+    Degraded,
 }
 
 /// The capability an event is about.
@@ -202,7 +205,7 @@ pub struct StderrDenials;
 
 impl AuditSink for StderrDenials {
     fn record(&self, e: &AuditEvent) {
-        if matches!(e.event, EventKind::Deny | EventKind::Limit) {
+        if matches!(e.event, EventKind::Deny | EventKind::Limit | EventKind::Degraded) {
             eprintln!("mcp-sandbox: {}", one_line(e));
         }
     }
@@ -212,7 +215,11 @@ impl AuditSink for StderrDenials {
 pub fn one_line(e: &AuditEvent) -> String {
     let verb = e.capability.map_or("", Capability::verb);
     let target = e.target.as_deref().unwrap_or("");
-    let head = if e.event == EventKind::Limit { "limit" } else { "denied" };
+    let head = match e.event {
+        EventKind::Limit => "limit",
+        EventKind::Degraded => "degraded",
+        _ => "denied",
+    };
     let mut s = format!("{head}: {verb} {target}");
     if let Some(r) = &e.reason {
         s.push_str(&format!(" ({r})"));

@@ -104,6 +104,10 @@ pub struct RunArgs {
     /// Do not use the on-disk cache of compiled components
     #[arg(long)]
     no_cache: bool,
+    /// Run a native tool even if a layer (Landlock, the process limit) cannot be enforced on
+    /// this host; each missing layer is reported and audited
+    #[arg(long)]
+    allow_degraded: bool,
     /// Treat TOOL as a native program (detected automatically for ELF files and #! scripts)
     #[arg(long)]
     native: bool,
@@ -242,7 +246,7 @@ fn run_command(a: RunArgs) -> i32 {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
-    let call = Call { args: a.args, stdin: Stdin::Inherit, output: Output::Inherit };
+    let call = Call { args: a.args, stdin: Stdin::Inherit, output: Output::Inherit, allow_degraded: a.allow_degraded };
     let outcome = match rt.block_on(sandbox.invoke(&tool, &policy, call)) {
         Ok(o) => o,
         Err(e) => return fail(&e),

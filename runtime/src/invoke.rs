@@ -32,6 +32,9 @@ pub struct Call {
     pub args: Vec<String>,
     pub stdin: Stdin,
     pub output: Output,
+    /// Run a native tool even when a non-essential layer cannot be enforced here; each missing
+    /// layer is audited (`sandbox.degraded`) and reported. Off by default: fail closed.
+    pub allow_degraded: bool,
 }
 
 /// How an invocation ended.

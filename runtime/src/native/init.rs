@@ -106,7 +106,9 @@ fn stage2(spec: &Spec, channel: OwnedFd) -> i32 {
     if let Err(e) = rustix::thread::set_no_new_privs(true) {
         return fail("no_new_privs", e);
     }
-    if let Err(e) = landlock::restrict(&spec.binds, &spec.net.connect_ports()) {
+    if spec.landlock
+        && let Err(e) = landlock::restrict(&spec.binds, &spec.net.connect_ports())
+    {
         return fail("landlock", e);
     }
     let filters = match seccomp::compile() {

@@ -9,6 +9,7 @@
 mod cgroup;
 pub mod init;
 pub mod landlock;
+pub mod layers;
 mod mounts;
 pub mod net;
 pub mod seccomp;
@@ -44,24 +45,6 @@ pub fn is_native(bytes: &[u8]) -> bool {
 
 fn unsupported(what: String) -> Error {
     Error::RunTool(what)
-}
-
-/// Refuses to run when a layer cannot be enforced on this kernel (fail closed).
-pub fn preflight() -> Result<()> {
-    let abi = landlock::kernel_abi();
-    if abi < landlock::REQUIRED as i32 {
-        return Err(unsupported(format!(
-            "Landlock ABI {abi} on this kernel, native tools need ABI {} (TCP port rules, socket and signal scoping); use a WebAssembly tool, or a newer kernel",
-            landlock::REQUIRED as i32
-        )));
-    }
-    let max_userns = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap_or_default();
-    if max_userns.trim() == "0" {
-        return Err(unsupported(
-            "user namespaces are disabled (user.max_user_namespaces = 0); enable them to run native tools".into(),
-        ));
-    }
-    Ok(())
 }
 
 fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<Spec> {
@@ -102,7 +85,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         file_size: 1 << 30,
     };
     let (outer_uid, outer_gid) = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
-    Ok(Spec { program, args, env, binds, links, outer_uid, outer_gid, limits, net })
+    Ok(Spec { program, args, env, binds, links, outer_uid, outer_gid, limits, net, landlock: true })
 }
 
 async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (Vec<u8>, bool) {
@@ -137,8 +120,21 @@ pub async fn run(tool: &NativeTool, grant: LiveGrant, call: Call) -> Result<Outc
 }
 
 async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
-    preflight()?;
-    let spec = spec_for(tool, grant, call.args)?;
+    // The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC otherwise,
+    // which the kernel does not apply to a root supervisor's (root-mapped) sandbox user.
+    let pids = cgroup::PidsCgroup::create(&grant.id().to_string(), PROCESS_LIMIT);
+    let facts = layers::HostFacts::probe(pids.is_some());
+    let missing = layers::missing(&facts);
+    for m in &missing {
+        if m.essential || !call.allow_degraded {
+            return Err(Error::RunTool(m.to_string()));
+        }
+    }
+    for m in &missing {
+        grant.audit().emit(EventKind::Degraded, None, Some(m.layer.into()), Some(m.why.clone()), None);
+    }
+    let mut spec = spec_for(tool, grant, call.args)?;
+    spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
     let exe = std::env::current_exe().map_err(|e| Error::RunTool(format!("cannot find own executable: {e}")))?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("__native-init").env_clear();
@@ -162,18 +158,8 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
     let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
-    // The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC otherwise,
-    // which the kernel does not apply to a root supervisor's (root-mapped) sandbox user.
-    let pids = cgroup::PidsCgroup::create(&grant.id().to_string(), PROCESS_LIMIT);
-    match (&pids, child.id()) {
-        (Some(cg), Some(pid)) => cg.add(pid).map_err(|e| Error::RunTool(format!("join the pids cgroup: {e}")))?,
-        (None, _) if rustix::process::geteuid().is_root() => {
-            let _ = child.start_kill();
-            return Err(unsupported(
-                "running as root, the process limit needs a writable pids cgroup (RLIMIT_NPROC does not bind root), and none is available; run as an unprivileged user, or delegate a cgroup".into(),
-            ));
-        }
-        _ => {}
+    if let (Some(cg), Some(pid)) = (&pids, child.id()) {
+        cg.add(pid).map_err(|e| Error::RunTool(format!("join the pids cgroup: {e}")))?;
     }
     // Stage 1 waits for this before it starts anything.
     rustix::net::send(&ours, b"go", rustix::net::SendFlags::empty())

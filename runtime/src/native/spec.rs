@@ -31,6 +31,8 @@ pub struct Spec {
     pub limits: RLimits,
     /// The egress sockets to open inside.
     pub net: super::net::NetPlan,
+    /// Apply Landlock (off only in a sandbox the caller allowed to be degraded).
+    pub landlock: bool,
 }
 
 /// Resource limits applied with setrlimit before the tool starts.

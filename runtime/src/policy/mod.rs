@@ -396,6 +396,8 @@ mod tests {
             .unwrap()
             .allow_write(d)
             .unwrap()
+            .allow_exec(d)
+            .unwrap()
             .allow_net("https://api.example.com")
             .unwrap()
             .allow_env("MODE=fast")
