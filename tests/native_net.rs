@@ -233,3 +233,20 @@ fn raw_sockets_are_refused() {
 fn is_root() -> bool {
     String::from_utf8_lossy(&Command::new("/usr/bin/id").arg("-u").output().unwrap().stdout).trim() == "0"
 }
+
+#[test]
+fn udp_reaches_only_declared_udp_endpoints() {
+    let sink = UdpSink::start();
+    let port = sink.addr.port();
+    let send = |host: &str| format!("echo dgram-{host} > /dev/udp/{host}/{port}");
+    // A tcp:// endpoint does not cover UDP.
+    bash(&["--allow-net", &format!("tcp://{}", sink.addr)], &send("127.0.0.1"));
+    assert!(sink.received().is_empty());
+    // Declared by address, and by a pinned name, the datagrams arrive.
+    let r = bash(&["--allow-net", &format!("udp://{}", sink.addr)], &send("127.0.0.1"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let name_ep = format!("udp://dgram.example.net:{port}");
+    let r = bash(&["--allow-net", &name_ep, "--resolve", "dgram.example.net:127.0.0.1"], &send("dgram.example.net"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(sink.received(), vec!["dgram-127.0.0.1\n", "dgram-dgram.example.net\n"]);
+}

@@ -19,8 +19,10 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
-/// First stand-in address handed out for a declared name.
-const FIRST_STAND_IN: u32 = u32::from_be_bytes([127, 1, 0, 1]);
+/// First stand-in address handed out for a declared name (127.1.0.1).
+pub const FIRST_STAND_IN: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 1);
+/// A UDP flow with no traffic for this long is forgotten.
+const UDP_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 /// Bytes moved per read in a relay; large buffers keep bulk transfers near loopback speed.
 const RELAY_BUFFER: usize = 256 * 1024;
 /// Requests heads larger than this are refused by the proxy.
@@ -40,8 +42,15 @@ pub struct Broker {
 }
 
 impl Broker {
-    pub fn new(grant: LiveGrant) -> Arc<Self> {
-        Arc::new(Broker { grant, stand_ins: Mutex::new(StandIns::default()) })
+    /// A broker whose DNS stub will hand out `fixed` stand-ins for those names (planned in
+    /// advance so that UDP relays could be bound to them), and new ones for other declared names.
+    pub fn new(grant: LiveGrant, fixed: &[(String, Ipv4Addr)]) -> Arc<Self> {
+        let mut s = StandIns::default();
+        for (name, addr) in fixed {
+            s.by_name.insert(name.clone(), *addr);
+            s.by_addr.insert(*addr, name.clone());
+        }
+        Arc::new(Broker { grant, stand_ins: Mutex::new(s) })
     }
 
     fn stand_in_for(&self, name: &str) -> Option<Ipv4Addr> {
@@ -50,7 +59,8 @@ impl Broker {
             return Some(*a);
         }
         let n = u32::try_from(s.by_name.len()).ok()?;
-        let addr = Ipv4Addr::from(FIRST_STAND_IN.checked_add(n).filter(|a| *a < u32::from_be_bytes([127, 2, 0, 0]))?);
+        let next = u32::from(FIRST_STAND_IN).checked_add(n).filter(|a| *a < u32::from(Ipv4Addr::new(127, 2, 0, 0)))?;
+        let addr = Ipv4Addr::from(next);
         s.by_name.insert(name.to_string(), addr);
         s.by_addr.insert(addr, name.to_string());
         Some(addr)
@@ -103,7 +113,7 @@ impl Broker {
     }
 
     /// Where a connection the tool made should really go, if the grant allows it.
-    async fn destination(&self, dialled: SocketAddr) -> Option<Vec<SocketAddr>> {
+    async fn destination(&self, dialled: SocketAddr, t: Transport) -> Option<Vec<SocketAddr>> {
         let port = dialled.port();
         let candidates = match self.name_of(dialled.ip()) {
             Some(name) => {
@@ -113,16 +123,65 @@ impl Broker {
         };
         let mut allowed = Vec::new();
         for c in candidates {
-            if self.grant.check_connect(c, Transport::Tcp).await.is_ok() {
+            if self.grant.check_connect(c, t).await.is_ok() {
                 allowed.push(c);
             }
         }
         (!allowed.is_empty()).then_some(allowed)
     }
 
+    /// Relays datagrams sent to `inside` (bound at `dialled`) until the grant is revoked: one
+    /// host socket per peer inside, checked once when the flow starts.
+    pub async fn serve_udp(self: Arc<Self>, inside: UdpSocket, dialled: SocketAddr) {
+        let inside = Arc::new(inside);
+        let cut = self.grant.clone();
+        tokio::select! {
+            () = self.udp_loop(inside, dialled) => {}
+            () = cut.revoked() => {}
+        }
+    }
+
+    async fn udp_loop(self: &Arc<Self>, inside: Arc<UdpSocket>, dialled: SocketAddr) {
+        let mut flows: HashMap<SocketAddr, Option<Arc<UdpSocket>>> = HashMap::new();
+        let mut buf = vec![0u8; 65536];
+        while let Ok((n, peer)) = inside.recv_from(&mut buf).await {
+            let flow = match flows.get(&peer) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = self.open_udp_flow(&inside, dialled, peer).await;
+                    flows.insert(peer, f.clone());
+                    f
+                }
+            };
+            if let Some(out) = flow {
+                let _ = out.send(&buf[..n]).await;
+            }
+        }
+    }
+
+    async fn open_udp_flow(
+        self: &Arc<Self>,
+        inside: &Arc<UdpSocket>,
+        dialled: SocketAddr,
+        peer: SocketAddr,
+    ) -> Option<Arc<UdpSocket>> {
+        let target = *self.destination(dialled, Transport::Udp).await?.first()?;
+        let bind: SocketAddr = if target.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
+        let out = Arc::new(UdpSocket::bind(bind).await.ok()?);
+        out.connect(target).await.ok()?;
+        let (replies, back) = (out.clone(), inside.clone());
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok(Ok(n)) = tokio::time::timeout(UDP_IDLE, replies.recv(&mut buf)).await {
+                let _ = back.send_to(&buf[..n], peer).await;
+            }
+        });
+        Some(out)
+    }
+
     async fn relay(self: Arc<Self>, mut inside: TcpStream) {
         let Ok(dialled) = inside.local_addr() else { return };
-        let Some(targets) = self.destination(dialled).await else { return };
+        let Some(targets) = self.destination(dialled, Transport::Tcp).await else { return };
         let Some(mut outside) = dial(&targets).await else { return };
         self.pipe(&mut inside, &mut outside).await;
     }

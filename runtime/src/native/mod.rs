@@ -173,7 +173,7 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
         });
     }
     // The broker: serves what the sandbox opened, until the grant is revoked.
-    let broker = Broker::new(grant.clone());
+    let broker = Broker::new(grant.clone(), &spec.net.stand_ins);
     let handed = tokio::task::spawn_blocking(move || net::receive(&ours));
     let serving = tokio::spawn(async move {
         let Ok(Ok(sockets)) = handed.await else { return };
@@ -229,6 +229,11 @@ fn serve(broker: &Arc<Broker>, kind: net::Opened, fd: std::os::fd::OwnedFd) -> O
             let s = std::net::UdpSocket::from(fd);
             s.set_nonblocking(true).ok()?;
             tokio::spawn(b.serve_dns(tokio::net::UdpSocket::from_std(s).ok()?));
+        }
+        net::Opened::Udp(at) => {
+            let s = std::net::UdpSocket::from(fd);
+            s.set_nonblocking(true).ok()?;
+            tokio::spawn(b.serve_udp(tokio::net::UdpSocket::from_std(s).ok()?, at.into()));
         }
         net::Opened::Relay(_) | net::Opened::Proxy => {
             let l = std::net::TcpListener::from(fd);

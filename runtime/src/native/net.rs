@@ -5,10 +5,12 @@
 //! It hands them to the supervisor over a socketpair (SCM_RIGHTS) and keeps none: the tool
 //! never holds them, and the supervisor, outside, is the only way out.
 
-use crate::policy::endpoint::{Endpoint, Scheme};
+use crate::egress::broker::FIRST_STAND_IN;
+use crate::policy::endpoint::{Endpoint, HostPattern, Scheme, Transport};
 use serde::{Deserialize, Serialize};
 use std::io::IoSlice;
 use std::mem::MaybeUninit;
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// What to open inside, planned by the supervisor from the grant.
@@ -17,6 +19,12 @@ pub struct NetPlan {
     pub dns: bool,
     pub relay_ports: Vec<u16>,
     pub proxy_port: Option<u16>,
+    /// UDP relays, each bound to the exact address the tool will send to: a literal loopback
+    /// address, or the stand-in of a declared name.
+    pub udp: Vec<SocketAddrV4>,
+    /// Stand-in addresses fixed in advance for exact declared names (the DNS stub hands out the
+    /// same ones, so UDP relays can be bound before the tool starts).
+    pub stand_ins: Vec<(String, Ipv4Addr)>,
 }
 
 /// One socket handed out, in order.
@@ -25,6 +33,7 @@ pub enum Opened {
     Dns,
     Relay(u16),
     Proxy,
+    Udp(SocketAddrV4),
 }
 
 /// The most sockets one sandbox hands over (the relays are per declared port).
@@ -46,7 +55,29 @@ impl NetPlan {
         relay_ports.dedup();
         relay_ports.truncate(MAX_SOCKETS - 2);
         let proxy_port = (3128..u16::MAX).find(|p| !relay_ports.contains(p));
-        NetPlan { dns: endpoints.iter().any(|e| e.host.is_name()), relay_ports, proxy_port }
+        let mut stand_ins: Vec<(String, Ipv4Addr)> = Vec::new();
+        for e in endpoints {
+            if let HostPattern::Name(n) = &e.host
+                && !stand_ins.iter().any(|(m, _)| m == n)
+            {
+                let next = u32::from(FIRST_STAND_IN) + stand_ins.len() as u32;
+                stand_ins.push((n.clone(), Ipv4Addr::from(next)));
+            }
+        }
+        let mut udp = Vec::new();
+        for e in endpoints.iter().filter(|e| e.scheme.covers(Transport::Udp) && e.ports.first == e.ports.last) {
+            let ip = match &e.host {
+                HostPattern::Ip(IpAddr::V4(ip)) if ip.is_loopback() => Some(*ip),
+                HostPattern::Name(n) => stand_ins.iter().find(|(m, _)| m == n).map(|(_, a)| *a),
+                _ => None,
+            };
+            if let Some(ip) = ip {
+                udp.push(SocketAddrV4::new(ip, e.ports.first));
+            }
+        }
+        udp.dedup();
+        udp.truncate(MAX_SOCKETS.saturating_sub(relay_ports.len() + 2));
+        NetPlan { dns: endpoints.iter().any(|e| e.host.is_name()), relay_ports, proxy_port, udp, stand_ins }
     }
 
     /// TCP ports the tool may connect to (Landlock): the relays and the proxy.
@@ -69,6 +100,11 @@ pub fn open_inside(plan: &NetPlan, channel: OwnedFd) -> Result<(), String> {
         let l = std::net::TcpListener::bind(("0.0.0.0", p)).map_err(|e| format!("relay port {p}: {e}"))?;
         fds.push(l.into());
         kinds.push(Opened::Relay(p));
+    }
+    for &a in &plan.udp {
+        let u = std::net::UdpSocket::bind(a).map_err(|e| format!("UDP relay {a}: {e}"))?;
+        fds.push(u.into());
+        kinds.push(Opened::Udp(a));
     }
     if let Some(p) = plan.proxy_port {
         let l = std::net::TcpListener::bind(("127.0.0.1", p)).map_err(|e| format!("proxy port {p}: {e}"))?;
