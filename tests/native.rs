@@ -152,3 +152,18 @@ fn scripts_and_elf_tools_are_detected() {
     let r = run(&["run", s(&script), "--", "a", "b"]);
     assert_eq!((r.code, r.stdout.trim()), (0, "args: a b"), "{}", r.stderr);
 }
+
+/// Regression: descriptors the supervisor inherited without close-on-exec (cargo's jobserver
+/// pipe here; an MCP host's sockets in real use) reached the tool.
+#[test]
+fn the_tool_holds_only_stdio() {
+    // Run through a policy file too: the same format drives both executors.
+    let dir = tempfile::tempdir().unwrap();
+    let pol = dir.path().join("p.toml");
+    std::fs::write(&pol, "[limits]\ntimeout = \"5s\"\n").unwrap();
+    let r = run(&["run", "--policy", s(&pol), "/bin/ls", "--", "/proc/self/fd"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // 0, 1, 2, and the directory ls itself has open while listing.
+    let fds: Vec<&str> = r.stdout.split_whitespace().collect();
+    assert!(fds.len() <= 4 && fds.starts_with(&["0", "1", "2"]), "{fds:?}");
+}

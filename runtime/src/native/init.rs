@@ -50,6 +50,9 @@ pub fn stage1(arg: Option<&str>) -> i32 {
     let Some(channel) = sys::take_inherited_fd(NET_FD) else {
         return fail("egress channel", "descriptor not inherited");
     };
+    if let Err(e) = sys::close_inherited_from(NET_FD as u32 + 1) {
+        return fail("close inherited descriptors", e);
+    }
     // Wait until the supervisor has placed us in our cgroup.
     let mut go = [0u8; 8];
     match rustix::net::recv(&channel, &mut go, rustix::net::RecvFlags::empty()) {

@@ -110,3 +110,14 @@ pub fn fork_single_threaded() -> std::io::Result<Option<rustix::process::Pid>> {
         p => Ok(rustix::process::Pid::from_raw(p)),
     }
 }
+
+/// Closes every descriptor from `first` up: whatever the supervisor's own parent left open
+/// (a jobserver pipe, an MCP host's sockets) must not reach the tool.
+pub fn close_inherited_from(first: u32) -> std::io::Result<()> {
+    // SAFETY: called at the start of the init stage, when the only descriptors Rust code in
+    // this process owns are stdio and the ones below `first` (the spec pipe and the egress
+    // channel); nothing at or above `first` is owned by any Rust object, so closing them
+    // cannot cause a double close or a use of a closed descriptor.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0) };
+    if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+}
