@@ -107,6 +107,19 @@ fn the_http_proxy_checks_each_origin() {
 }
 
 #[test]
+fn ipv6_loopback_reaches_only_a_declared_endpoint() {
+    let v6 = TcpSink::start("::1");
+    let send = format!("echo over-v6 > /dev/tcp/::1/{}", v6.addr.port());
+    let other = TcpSink::start("127.0.0.1");
+    // Declared something else: nothing arrives.
+    bash(&["--allow-net", &other.addr.to_string()], &send);
+    assert!(v6.received().is_empty());
+    let r = bash(&["--allow-net", &format!("[::1]:{}", v6.addr.port())], &send);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(v6.received().contains("over-v6"));
+}
+
+#[test]
 fn udp_and_ipv6_do_not_leave() {
     let udp = UdpSink::start();
     let v6 = TcpSink::start("::1");

@@ -15,6 +15,7 @@ use crate::grant::LiveGrant;
 use crate::policy::endpoint::Transport;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -39,6 +40,24 @@ struct StandIns {
 pub struct Broker {
     grant: LiveGrant,
     stand_ins: Mutex<StandIns>,
+    /// Relayed connections still moving bytes.
+    active: AtomicUsize,
+}
+
+/// Counts a relay as active while it lives.
+struct Active<'a>(&'a AtomicUsize);
+
+impl<'a> Active<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        Active(n)
+    }
+}
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Broker {
@@ -50,7 +69,22 @@ impl Broker {
             s.by_name.insert(name.clone(), *addr);
             s.by_addr.insert(*addr, name.clone());
         }
-        Arc::new(Broker { grant, stand_ins: Mutex::new(s) })
+        Arc::new(Broker { grant, stand_ins: Mutex::new(s), active: AtomicUsize::new(0) })
+    }
+
+    /// Lets bytes a tool wrote just before it exited reach their destination: waits (at most
+    /// `max`) until queued connections are taken and every relay has drained. Called after the
+    /// tool ends and before the grant is revoked.
+    pub async fn settle(&self, max: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + max;
+        // A connection the tool made is already queued on its listener; a few turns of the
+        // scheduler let the accept loops take it and count it as active.
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+        while self.active.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     fn stand_in_for(&self, name: &str) -> Option<Ipv4Addr> {
@@ -180,6 +214,7 @@ impl Broker {
     }
 
     async fn relay(self: Arc<Self>, mut inside: TcpStream) {
+        let _active = Active::new(&self.active);
         let Ok(dialled) = inside.local_addr() else { return };
         let Some(targets) = self.destination(dialled, Transport::Tcp).await else { return };
         let Some(mut outside) = dial(&targets).await else { return };
@@ -207,6 +242,7 @@ impl Broker {
     }
 
     async fn proxy(self: Arc<Self>, mut client: TcpStream) {
+        let _active = Active::new(&self.active);
         let Some((head, rest)) = read_head(&mut client).await else { return };
         let Some((method, target, version)) = parse_request_line(&head) else {
             let _ = client.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n").await;

@@ -175,6 +175,7 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
     // The broker: serves what the sandbox opened, until the grant is revoked.
     let broker = Broker::new(grant.clone(), &spec.net.stand_ins);
     let handed = tokio::task::spawn_blocking(move || net::receive(&ours));
+    let settling = broker.clone();
     let serving = tokio::spawn(async move {
         let Ok(Ok(sockets)) = handed.await else { return };
         for (kind, fd) in sockets {
@@ -204,6 +205,9 @@ async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<O
         () = grant.revoked() => Status::Revoked,
     };
     let status = if grant.is_revoked() { Status::Revoked } else { status };
+    if matches!(status, Status::Exited(_)) && !spec.net.is_empty() {
+        settling.settle(std::time::Duration::from_secs(2)).await;
+    }
     // Killing stage 1 kills PID 1 of the sandbox (parent-death signal), and with it every process inside.
     let _ = child.start_kill();
     let _ = child.wait().await;

@@ -53,7 +53,7 @@ impl NetPlan {
             .collect();
         relay_ports.sort_unstable();
         relay_ports.dedup();
-        relay_ports.truncate(MAX_SOCKETS - 2);
+        relay_ports.truncate((MAX_SOCKETS - 2) / 2);
         let proxy_port = (3128..u16::MAX).find(|p| !relay_ports.contains(p));
         let mut stand_ins: Vec<(String, Ipv4Addr)> = Vec::new();
         for e in endpoints {
@@ -76,8 +76,13 @@ impl NetPlan {
             }
         }
         udp.dedup();
-        udp.truncate(MAX_SOCKETS.saturating_sub(relay_ports.len() + 2));
+        udp.truncate(MAX_SOCKETS.saturating_sub(2 * relay_ports.len() + 2));
         NetPlan { dns: endpoints.iter().any(|e| e.host.is_name()), relay_ports, proxy_port, udp, stand_ins }
+    }
+
+    /// Whether nothing at all is opened inside.
+    pub fn is_empty(&self) -> bool {
+        !self.dns && self.relay_ports.is_empty() && self.proxy_port.is_none() && self.udp.is_empty()
     }
 
     /// TCP ports the tool may connect to (Landlock): the relays and the proxy.
@@ -100,6 +105,11 @@ pub fn open_inside(plan: &NetPlan, channel: OwnedFd) -> Result<(), String> {
         let l = std::net::TcpListener::bind(("0.0.0.0", p)).map_err(|e| format!("relay port {p}: {e}"))?;
         fds.push(l.into());
         kinds.push(Opened::Relay(p));
+        // The same port on ::1, for tools that dial IPv6 loopback (an IPv6-less kernel skips it).
+        if let Ok(l6) = std::net::TcpListener::bind(("::1", p)) {
+            fds.push(l6.into());
+            kinds.push(Opened::Relay(p));
+        }
     }
     for &a in &plan.udp {
         let u = std::net::UdpSocket::bind(a).map_err(|e| format!("UDP relay {a}: {e}"))?;
