@@ -135,15 +135,39 @@ impl Broker {
 
     /// Accepts relayed connections until the grant is revoked.
     pub async fn serve_relay(self: Arc<Self>, listener: TcpListener) {
+        self.accept_loop(listener, |b, s| async move { b.relay(s).await }).await;
+    }
+
+    /// Serves proxy clients until the grant is revoked.
+    pub async fn serve_proxy(self: Arc<Self>, listener: TcpListener) {
+        self.accept_loop(listener, |b, s| async move { b.proxy(s).await }).await;
+    }
+
+    async fn accept_loop<F, Fut>(self: Arc<Self>, listener: TcpListener, handle: F)
+    where
+        F: Fn(Arc<Self>, TcpStream) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         loop {
             let accepted = tokio::select! {
                 a = listener.accept() => a,
                 () = self.grant.revoked() => return,
             };
-            let Ok((inside, _)) = accepted else { continue };
-            let me = self.clone();
-            tokio::spawn(async move { me.relay(inside).await });
+            if let Ok((stream, _)) = accepted {
+                tokio::spawn(handle(self.clone(), stream));
+            }
         }
+    }
+
+    /// The candidates the grant allows `t` to, or `None` when it allows none (each check is audited).
+    async fn allowed(&self, candidates: Vec<SocketAddr>, t: Transport) -> Option<Vec<SocketAddr>> {
+        let mut allowed = Vec::new();
+        for c in candidates {
+            if self.grant.check_connect(c, t).await.is_ok() {
+                allowed.push(c);
+            }
+        }
+        (!allowed.is_empty()).then_some(allowed)
     }
 
     /// Where a connection the tool made should really go, if the grant allows it.
@@ -155,13 +179,7 @@ impl Broker {
             }
             None => vec![dialled],
         };
-        let mut allowed = Vec::new();
-        for c in candidates {
-            if self.grant.check_connect(c, t).await.is_ok() {
-                allowed.push(c);
-            }
-        }
-        (!allowed.is_empty()).then_some(allowed)
+        self.allowed(candidates, t).await
     }
 
     /// Relays datagrams sent to `inside` (bound at `dialled`) until the grant is revoked: one
@@ -228,19 +246,6 @@ impl Broker {
         }
     }
 
-    /// Serves proxy clients until the grant is revoked.
-    pub async fn serve_proxy(self: Arc<Self>, listener: TcpListener) {
-        loop {
-            let accepted = tokio::select! {
-                a = listener.accept() => a,
-                () = self.grant.revoked() => return,
-            };
-            let Ok((client, _)) = accepted else { continue };
-            let me = self.clone();
-            tokio::spawn(async move { me.proxy(client).await });
-        }
-    }
-
     async fn proxy(self: Arc<Self>, mut client: TcpStream) {
         let _active = Active::new(&self.active);
         let Some((head, rest)) = read_head(&mut client).await else { return };
@@ -296,14 +301,7 @@ impl Broker {
             Ok(ip) => vec![ip],
             Err(_) => self.grant.lookup(&host).await.ok()?,
         };
-        let mut allowed = Vec::new();
-        for ip in addrs {
-            let a = SocketAddr::new(ip, port);
-            if self.grant.check_connect(a, Transport::Tcp).await.is_ok() {
-                allowed.push(a);
-            }
-        }
-        (!allowed.is_empty()).then_some(allowed)
+        self.allowed(addrs.into_iter().map(|ip| SocketAddr::new(ip, port)).collect(), Transport::Tcp).await
     }
 
     /// `GET http://host[:port]/path`: an HTTP request, checked by scheme, host and port.
