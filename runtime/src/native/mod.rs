@@ -58,7 +58,10 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
     let program =
         std::fs::canonicalize(&tool.path).map_err(|source| Error::ReadTool { path: tool.path.clone(), source })?;
     let (mut binds, links) = mounts::system_binds();
-    binds.push(Bind { path: program.clone(), writable: false, exec: true });
+    // The program itself, unless the system view already shows it executable (/usr/bin/…).
+    if !binds.iter().any(|b| b.exec && program.starts_with(&b.path)) {
+        binds.push(Bind { path: program.clone(), writable: false, exec: true });
+    }
     for p in &g.paths {
         binds.push(Bind { path: p.path.clone(), writable: p.access == Access::Write, exec: p.exec });
     }

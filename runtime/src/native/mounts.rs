@@ -101,19 +101,11 @@ fn make_target(target: &Path, dir: bool) -> Result<(), String> {
 /// Bind `source` at `target`, then remount it read-only (and noexec) as asked, keeping the
 /// flags the kernel locks on mounts inherited into a user namespace.
 fn bind(source: &Path, target: &Path, writable: bool, exec: bool) -> Result<(), String> {
-    bind_with(source, target, writable, exec, MountFlags::NODEV)
-}
-
-/// `bind`, with `nodev` left off for the device nodes of `/dev`.
-fn bind_with(source: &Path, target: &Path, writable: bool, exec: bool, nodev: MountFlags) -> Result<(), String> {
     let dir = source.is_dir();
     make_target(target, dir)?;
     mount_bind_recursive(source, target).map_err(|e| err("bind", source, e))?;
     let current = rustix::fs::statvfs(target).map_err(|e| err("statvfs", target, e))?.f_flag;
-    let mut flags = MountFlags::BIND | MountFlags::NOSUID | nodev;
-    if current.contains(StatVfsMountFlags::NODEV) {
-        flags |= MountFlags::NODEV;
-    }
+    let mut flags = MountFlags::BIND | MountFlags::NOSUID | MountFlags::NODEV;
     if !writable || current.contains(StatVfsMountFlags::RDONLY) {
         flags |= MountFlags::RDONLY;
     }
@@ -175,7 +167,10 @@ pub fn build_root(binds: &[Bind], links: &[(PathBuf, PathBuf)]) -> Result<(), St
                 for (d, _) in DEVICES {
                     let d = Path::new(d);
                     if under(old, d).exists() {
-                        bind_with(&under(old, d), &under(new, d), true, false, MountFlags::empty())?;
+                        // A device node cannot be executed, so nosuid/noexec would change nothing:
+                        // a plain bind is enough (and spares a remount per device).
+                        make_target(&under(new, d), false)?;
+                        mount_bind_recursive(under(old, d), under(new, d)).map_err(|e| err("bind", d, e))?;
                     }
                 }
                 for (name, to) in [
