@@ -73,6 +73,11 @@ fn listening_is_refused_for_native_tools_rather_than_run_unconfined() {
     let r = run(&["run", "--allow-listen", "127.0.0.1:8080", "/bin/true"]);
     assert_eq!(r.code, 125);
     assert!(r.stderr.contains("listening is not available to native tools"), "{}", r.stderr);
+    // The refusal is in the audit log too, with its reason, and the grant is revoked.
+    let exit = r.events("exit");
+    assert_eq!(exit[0]["detail"]["status"], 125);
+    assert!(exit[0]["detail"]["error"].as_str().unwrap().contains("listening is not available"));
+    assert_eq!(r.events("grant.revoked")[0]["reason"], "invocation failed");
 }
 
 #[test]

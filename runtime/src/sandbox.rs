@@ -13,11 +13,12 @@
 //! # Ok(()) }
 //! ```
 
+use crate::audit::EventKind;
 use crate::audit::{AuditSink, NullSink};
 use crate::egress::resolve::Resolve;
 use crate::error::{Error, Result};
 use crate::grant::{GrantBroker, GrantRequest, LiveGrant, ToolDigest};
-use crate::invoke::{Call, Outcome};
+use crate::invoke::{Call, Outcome, Status};
 use crate::native::{self, NativeTool};
 use crate::policy::Policy;
 use crate::wasm::{WasmEngine, WasmTool, default_cache_root};
@@ -168,10 +169,15 @@ impl Sandbox {
 
     /// Runs `tool` under an issued grant; the grant is revoked when this returns.
     pub async fn run(&self, tool: &Tool, grant: LiveGrant, call: Call) -> Result<Outcome> {
-        match &tool.inner {
-            ToolKind::Wasm(t) => self.wasm()?.run(t, grant, call).await,
-            ToolKind::Native(t) => native::run(t, grant, call).await,
-        }
+        let result = match &tool.inner {
+            ToolKind::Wasm(t) => match self.wasm() {
+                Ok(w) => w.run(t, &grant, call).await,
+                Err(e) => Err(e),
+            },
+            ToolKind::Native(t) => native::run(t, &grant, call).await,
+        };
+        finish(&grant, &result);
+        result
     }
 
     /// Issues a grant and runs the tool under it.
@@ -179,4 +185,23 @@ impl Sandbox {
         let grant = self.issue(tool, policy, None);
         self.run(tool, grant, call).await
     }
+}
+
+/// Ends an invocation, for every executor alike: revokes the grant, then audits how it ended,
+/// with the error's one line when the sandbox refused or failed (exit status 125/126).
+fn finish(grant: &LiveGrant, result: &Result<Outcome>) {
+    grant.revoke(match result {
+        Ok(Outcome { status: Status::TimedOut(_), .. }) => "timeout",
+        Ok(Outcome { status: Status::Revoked, .. }) => "revoked",
+        Ok(_) => "invocation ended",
+        Err(_) => "invocation failed",
+    });
+    if !grant.audit().enabled() {
+        return;
+    }
+    let detail = match result {
+        Ok(o) => serde_json::json!({ "status": o.status.exit_code(), "outcome": format!("{:?}", o.status) }),
+        Err(e) => serde_json::json!({ "status": e.exit_code(), "error": e.to_string() }),
+    };
+    grant.audit().emit(EventKind::Exit, None, None, None, Some(detail));
 }

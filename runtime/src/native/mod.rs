@@ -106,23 +106,9 @@ async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (V
     (out, cut)
 }
 
-/// Runs one invocation under `grant`; the grant is revoked when it ends.
-pub async fn run(tool: &NativeTool, grant: LiveGrant, call: Call) -> Result<Outcome> {
-    let result = run_inner(tool, &grant, call).await;
-    grant.revoke(match &result {
-        Ok(Outcome { status: Status::TimedOut(_), .. }) => "timeout",
-        Ok(Outcome { status: Status::Revoked, .. }) => "revoked",
-        Ok(_) => "invocation ended",
-        Err(_) => "invocation failed",
-    });
-    if let (Ok(o), true) = (&result, grant.audit().enabled()) {
-        let detail = serde_json::json!({ "status": o.status.exit_code(), "outcome": format!("{:?}", o.status) });
-        grant.audit().emit(EventKind::Exit, None, None, None, Some(detail));
-    }
-    result
-}
-
-async fn run_inner(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
+/// Runs one invocation under `grant`. The caller ([`Sandbox::run`](crate::Sandbox::run)) revokes
+/// the grant and audits the end, whatever happened.
+pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
     // The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC otherwise,
     // which the kernel does not apply to a root supervisor's (root-mapped) sandbox user.
     let pids = cgroup::PidsCgroup::create(&grant.id().to_string(), PROCESS_LIMIT);

@@ -13,7 +13,7 @@ mod state;
 
 pub use cache::default_root as default_cache_root;
 
-use crate::audit::{Capability, EventKind};
+use crate::audit::Capability;
 use crate::error::{Error, Result};
 use crate::grant::{LiveGrant, ToolDigest};
 use crate::invoke::{Call, Outcome, Output, Status, Stdin};
@@ -170,26 +170,9 @@ impl WasmEngine {
         Ok(tool)
     }
 
-    /// Runs one invocation under `grant`, then revokes the grant whatever happened.
-    pub async fn run(&self, tool: &WasmTool, grant: LiveGrant, call: Call) -> Result<Outcome> {
-        let result = self.run_inner(tool, &grant, call).await;
-        let reason = match &result {
-            Ok(o) => match o.status {
-                Status::Revoked => "revoked",
-                Status::TimedOut(_) => "timeout",
-                _ => "invocation ended",
-            },
-            Err(_) => "invocation failed",
-        };
-        grant.revoke(reason);
-        if let (Ok(o), true) = (&result, grant.audit().enabled()) {
-            let detail = serde_json::json!({ "status": o.status.exit_code(), "outcome": format!("{:?}", o.status) });
-            grant.audit().emit(EventKind::Exit, None, None, None, Some(detail));
-        }
-        result
-    }
-
-    async fn run_inner(&self, tool: &WasmTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
+    /// Runs one invocation under `grant`. The caller ([`Sandbox::run`](crate::Sandbox::run))
+    /// revokes the grant and audits the end, whatever happened.
+    pub async fn run(&self, tool: &WasmTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
         let g = grant.grant();
         let limits = g.limits;
         let mut b = WasiCtxBuilder::new();
