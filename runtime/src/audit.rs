@@ -54,6 +54,9 @@ pub enum Capability {
     Memory,
     #[serde(rename = "limit.output")]
     Output,
+    /// An MCP tool call (`serve`'s argument bindings, `proxy`'s relayed calls and pins).
+    #[serde(rename = "mcp.tool")]
+    McpTool,
 }
 
 impl Capability {
@@ -70,6 +73,7 @@ impl Capability {
             Capability::Time => "time",
             Capability::Memory => "memory",
             Capability::Output => "output",
+            Capability::McpTool => "call",
         }
     }
 }
@@ -196,6 +200,39 @@ impl AuditSink for Fanout {
 
     fn enabled(&self) -> bool {
         self.0.iter().any(|s| s.enabled())
+    }
+}
+
+/// Keeps the denials and limits of the invocations being watched, until taken: how `serve`
+/// tells a client why its call failed.
+#[derive(Debug, Default)]
+pub struct Tap {
+    watched: Mutex<std::collections::HashMap<String, Vec<AuditEvent>>>,
+}
+
+impl Tap {
+    pub fn watch(&self, invocation: &str) {
+        if let Ok(mut w) = self.watched.lock() {
+            w.insert(invocation.to_string(), Vec::new());
+        }
+    }
+
+    /// Stops watching and returns what was kept.
+    pub fn take(&self, invocation: &str) -> Vec<AuditEvent> {
+        self.watched.lock().ok().and_then(|mut w| w.remove(invocation)).unwrap_or_default()
+    }
+}
+
+impl AuditSink for Tap {
+    fn record(&self, e: &AuditEvent) {
+        if !matches!(e.event, EventKind::Deny | EventKind::Limit | EventKind::Degraded) {
+            return;
+        }
+        if let Ok(mut w) = self.watched.lock()
+            && let Some(kept) = w.get_mut(&e.invocation)
+        {
+            kept.push(e.clone());
+        }
     }
 }
 

@@ -38,6 +38,24 @@ pub enum Error {
 
     #[error("cannot run tool: {0}")]
     RunTool(String),
+
+    #[error("cannot read tool manifest {path}: {source}; check the --tools directory")]
+    ReadManifest { path: PathBuf, source: std::io::Error },
+
+    #[error("{path}:{line}:{col}: {message}; see tools/README.md for the manifest format")]
+    ParseManifest { path: PathBuf, line: usize, col: usize, message: String },
+
+    #[error("invalid JSON Schema: {0}")]
+    InvalidSchema(String),
+
+    #[error("tool `{0}` is defined twice; tool names must be unique in a tools directory")]
+    DuplicateTool(String),
+
+    #[error("cannot use pins file {path}: {reason}; {hint}")]
+    Pins { path: PathBuf, reason: String, hint: &'static str },
+
+    #[error("cannot serve MCP: {0}")]
+    Serve(String),
 }
 
 impl Error {

@@ -1,6 +1,8 @@
 //! What an executor is asked to do and what it reports back; the same for every executor.
 
 use crate::grant::GrantId;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the tool's stdin comes from.
@@ -13,16 +15,27 @@ pub enum Stdin {
     /// End of file at once.
     #[default]
     Empty,
+    /// Read from this descriptor (a pipe) as the tool runs: long-lived tools such as a
+    /// proxied MCP server.
+    Stream(Arc<OwnedFd>),
 }
 
 /// Where the tool's stdout and stderr go.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub enum Output {
     /// The runtime's own stdout/stderr (the CLI).
     Inherit,
     /// Kept in memory, up to the grant's output limit per stream.
     #[default]
     Capture,
+    /// Stdout written to this descriptor (a pipe) as the tool runs; stderr inherited.
+    Stream(Arc<OwnedFd>),
+}
+
+impl Output {
+    pub fn is_capture(&self) -> bool {
+        matches!(self, Output::Capture)
+    }
 }
 
 /// One tool call.
@@ -81,4 +94,24 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// Whether captured output reached the output limit and was cut.
     pub output_truncated: bool,
+}
+
+/// Async ends for [`Stdin::Stream`] and [`Output::Stream`] descriptors, for executors that
+/// serve the tool's stdio themselves. Each wraps a duplicate; the caller's stays open.
+pub(crate) mod stream {
+    use crate::error::{Error, Result};
+    use std::os::fd::OwnedFd;
+    use tokio::net::unix::pipe;
+
+    pub fn dup(fd: &OwnedFd) -> Result<OwnedFd> {
+        fd.try_clone().map_err(|e| Error::RunTool(format!("duplicate a stdio descriptor: {e}")))
+    }
+
+    pub fn reader(fd: &OwnedFd) -> Result<pipe::Receiver> {
+        pipe::Receiver::from_owned_fd(dup(fd)?).map_err(|e| Error::RunTool(format!("stdin must be a pipe: {e}")))
+    }
+
+    pub fn writer(fd: &OwnedFd) -> Result<pipe::Sender> {
+        pipe::Sender::from_owned_fd(dup(fd)?).map_err(|e| Error::RunTool(format!("stdout must be a pipe: {e}")))
+    }
 }

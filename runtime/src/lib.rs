@@ -8,6 +8,7 @@
 //! * [`wasm`]: the WebAssembly component executor;
 //! * [`native`]: the native executor (namespaces, Landlock, seccomp);
 //! * [`sandbox`]: the small library API that ties them together;
+//! * [`mcp`]: tool manifests, per-call grants bound to arguments, `serve`, `proxy`, pins;
 //! * [`cli`]: the `mcp-sandbox` command line, a thin layer over the library.
 
 pub mod audit;
@@ -16,6 +17,7 @@ pub mod egress;
 pub mod error;
 pub mod grant;
 pub mod invoke;
+pub mod mcp;
 pub mod native;
 pub mod policy;
 pub mod sandbox;

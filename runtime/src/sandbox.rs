@@ -91,6 +91,15 @@ impl SandboxBuilder {
         self
     }
 
+    /// Also sends every audit event to `sink` (on top of [`audit`](Self::audit)).
+    pub fn also_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(match self.audit.take() {
+            Some(first) => Arc::new(crate::audit::Fanout(vec![first, sink])),
+            None => sink,
+        });
+        self
+    }
+
     /// How declared names are resolved (default: the host's resolver).
     pub fn resolver(mut self, resolver: Arc<dyn Resolve>) -> Self {
         self.resolver = Some(resolver);
@@ -137,6 +146,11 @@ impl Sandbox {
         }
         let engine = WasmEngine::new(self.cache_root.as_deref(), self.pooling)?;
         Ok(self.wasm.get_or_init(|| engine))
+    }
+
+    /// Where this sandbox's audit events go.
+    pub fn audit_sink(&self) -> &Arc<dyn AuditSink> {
+        self.broker.audit_sink()
     }
 
     /// Reads, digests and compiles (or fetches from cache) a tool. ELF executables and `#!`

@@ -1,10 +1,7 @@
-//! The native executor (in progress): ELF programs and `#!` scripts confined by user, mount,
-//! PID, network, IPC, UTS and cgroup namespaces, Landlock, seccomp-bpf and rlimits, under the
-//! same grants, flags, audit log and exit statuses as WebAssembly components.
-//!
-//! Not yet built: the egress broker (DNS stub, relays, HTTP proxy). Until it is, a native
-//! tool gets a network namespace with no way out, and a grant that declares network access
-//! is refused rather than run weaker.
+//! The native executor: ELF programs and `#!` scripts confined by user, mount, PID, network,
+//! IPC, UTS and cgroup namespaces, Landlock, seccomp-bpf and rlimits, under the same grants,
+//! flags, audit log and exit statuses as WebAssembly components. The network namespace has
+//! only `lo`; the egress broker (`egress::broker`, fed by [`net`]) is the only way out.
 
 mod cgroup;
 pub mod init;
@@ -141,11 +138,13 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         Stdin::Inherit => cmd.stdin(Stdio::inherit()),
         Stdin::Bytes(_) => cmd.stdin(Stdio::piped()),
         Stdin::Empty => cmd.stdin(Stdio::null()),
+        Stdin::Stream(fd) => cmd.stdin(Stdio::from(crate::invoke::stream::dup(fd)?)),
     };
-    let capture = call.output == Output::Capture;
-    if capture {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    }
+    match &call.output {
+        Output::Capture => cmd.stdout(Stdio::piped()).stderr(Stdio::piped()),
+        Output::Inherit => &mut cmd,
+        Output::Stream(fd) => cmd.stdout(Stdio::from(crate::invoke::stream::dup(fd)?)),
+    };
     let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
     if let (Some(cg), Some(pid)) = (&pids, child.id()) {
         cg.add(pid).map_err(|e| Error::RunTool(format!("join the pids cgroup: {e}")))?;

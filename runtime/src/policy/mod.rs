@@ -114,8 +114,10 @@ impl Policy {
     }
 }
 
-/// Gathers declarations and validates each as it arrives.
-#[derive(Debug, Default)]
+/// Gathers declarations and validates each as it arrives. Cloning one is cheap: `serve`
+/// keeps a tool's declared policy as a builder and adds each call's argument-bound grants
+/// to a clone.
+#[derive(Debug, Default, Clone)]
 pub struct PolicyBuilder {
     policy: Policy,
     timeout: Option<Duration>,
@@ -153,8 +155,15 @@ impl PolicyBuilder {
             });
         }
         let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        self.parsed(&parsed, &text, path, base)
+    }
+
+    /// Merges an already parsed policy (a policy file, or the `[policy]` table of a tool
+    /// manifest). `text` and `path` are those of the file it was parsed from, for
+    /// `file:line:col` in errors; relative paths are relative to `base`.
+    pub fn parsed(&mut self, parsed: &file::PolicyFile, text: &str, path: &Path, base: &Path) -> Result<&mut Self> {
         let at = |s: &toml::Spanned<String>| {
-            let (l, c) = file::line_col(&text, s.span().start);
+            let (l, c) = file::line_col(text, s.span().start);
             format!("{}:{l}:{c}", path.display())
         };
         for s in &parsed.filesystem.read {
@@ -258,6 +267,51 @@ impl PolicyBuilder {
     pub fn output(&mut self, text: &str) -> Result<&mut Self> {
         self.output = Some(units::parse_size(text).map_err(|r| invalid("--output", "size", text, r, "e.g. 16MiB"))?);
         Ok(self)
+    }
+
+    /// A file or tree bound from a call's argument (`serve`): `origin` names the argument.
+    /// The path must exist; it is canonicalised (symlinks resolved) as every granted path is.
+    pub fn bound_path(&mut self, origin: &str, path: &Path, access: Access, exec: bool) -> Result<&mut Self> {
+        let text = path.to_string_lossy();
+        self.path_at(origin, Path::new("/"), &text, access)?;
+        if let Some(last) = self.policy.paths.last_mut() {
+            last.exec |= exec;
+        }
+        Ok(self)
+    }
+
+    /// An endpoint already validated elsewhere (an argument-bound endpoint in `serve`).
+    pub fn endpoint(&mut self, endpoint: Endpoint) -> &mut Self {
+        self.policy.endpoints.push(endpoint);
+        self
+    }
+
+    /// Read-only view of the declarations so far (before limits are settled).
+    pub fn declared(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Drops every write grant to read-only, and every endpoint and listener: what a
+    /// tool's `readOnlyHint`/`destructiveHint`/`openWorldHint` claims allow (annotations
+    /// may narrow a policy, never widen it).
+    pub fn narrow(&mut self, no_writes: bool, no_network: bool) -> &mut Self {
+        if no_writes {
+            for p in &mut self.policy.paths {
+                p.access = Access::Read;
+            }
+        }
+        if no_network {
+            self.policy.endpoints.clear();
+            self.policy.listen.clear();
+        }
+        self
+    }
+
+    /// The wall-clock limit when neither a flag nor the policy file set one (`proxy` runs a
+    /// server for a whole session, not for one call).
+    pub fn default_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.timeout.get_or_insert(timeout);
+        self
     }
 
     /// Sets limits directly (library use); unset fields keep their defaults.

@@ -16,7 +16,7 @@ pub use cache::default_root as default_cache_root;
 use crate::audit::Capability;
 use crate::error::{Error, Result};
 use crate::grant::{LiveGrant, ToolDigest};
-use crate::invoke::{Call, Outcome, Output, Status, Stdin};
+use crate::invoke::{Call, Outcome, Output, Status, Stdin, stream};
 use crate::policy::endpoint::Transport;
 use cache::ComponentCache;
 use state::{Limiter, MemoryLimitExceeded, StoreState};
@@ -189,13 +189,22 @@ impl WasmEngine {
                 b.stdin(MemoryInputPipe::new(bytes));
             }
             Stdin::Empty => {}
+            Stdin::Stream(fd) => {
+                b.stdin(wasmtime_wasi::cli::AsyncStdinStream::new(stream::reader(&fd)?));
+            }
         }
         let cap = usize::try_from(limits.output).unwrap_or(usize::MAX);
         let (out, err) = (MemoryOutputPipe::new(cap), MemoryOutputPipe::new(cap));
-        if call.output == Output::Capture {
-            b.stdout(out.clone()).stderr(err.clone());
-        } else {
-            b.inherit_stdout().inherit_stderr();
+        match &call.output {
+            Output::Capture => {
+                b.stdout(out.clone()).stderr(err.clone());
+            }
+            Output::Inherit => {
+                b.inherit_stdout().inherit_stderr();
+            }
+            Output::Stream(fd) => {
+                b.stdout(wasmtime_wasi::cli::AsyncStdoutStream::new(64 << 10, stream::writer(fd)?)).inherit_stderr();
+            }
         }
         b.allow_tcp(true).allow_udp(true).allow_ip_name_lookup(false);
         let checker = grant.clone();
@@ -252,7 +261,7 @@ impl WasmEngine {
         let status = if grant.is_revoked() { Status::Revoked } else { status };
         drop(store);
         let (stdout, stderr) = (out.contents().to_vec(), err.contents().to_vec());
-        let truncated = call.output == Output::Capture && (stdout.len() >= cap || stderr.len() >= cap);
+        let truncated = call.output.is_capture() && (stdout.len() >= cap || stderr.len() >= cap);
         if truncated {
             grant.audit().limit(
                 Capability::Output,

@@ -1,0 +1,206 @@
+//! `mcp-sandbox serve`, `proxy` and `pins`: the MCP subcommands.
+
+use super::fail;
+use super::run::{PolicyArgs, report_status, runtime, sandbox_builder};
+use crate::error::{Error, Result};
+use crate::mcp::pins::PinStore;
+use crate::mcp::proxy::{self, ProxyOptions};
+use crate::mcp::server::{HttpOptions, McpServer, serve_http};
+use crate::mcp::{CancellationToken, Concurrency, ToolSet};
+use clap::{Args, Subcommand};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Directory of tool manifests: `*.toml` files and `*/tool.toml`
+    #[arg(long, value_name = "DIR")]
+    tools: PathBuf,
+    /// Serve streamable HTTP on this address (loopback unless a token is set) instead of stdio
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<SocketAddr>,
+    /// Require `Authorization: Bearer <token>` with the token in this file (HTTP)
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Accept requests from this browser Origin, e.g. http://localhost:6274 (HTTP; repeatable;
+    /// requests with any other Origin are refused)
+    #[arg(long, value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+    /// Accept this Host header besides loopback names (HTTP; repeatable)
+    #[arg(long, value_name = "HOST")]
+    allow_host: Vec<String>,
+    /// Calls running at once
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    max_concurrent: usize,
+    /// Calls waiting beyond those; more are refused as busy
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    queue: usize,
+    /// Append JSON-lines audit events to this file
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
+    /// Resolve declared names with this DNS server instead of the system resolver
+    #[arg(long, value_name = "ADDR:PORT")]
+    resolver: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// The pins file [default: $XDG_STATE_HOME/mcp-sandbox/pins.json]
+    #[arg(long, value_name = "FILE")]
+    pins: Option<PathBuf>,
+    /// The server's name in the pins file [default: its command line]
+    #[arg(long, value_name = "NAME")]
+    server_name: Option<String>,
+    /// The stdio MCP server to run: a program (looked up in PATH) and its arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PinsCommand {
+    /// Show pinned tools and changes waiting for approval
+    List {
+        #[arg(long, value_name = "FILE")]
+        pins: Option<PathBuf>,
+    },
+    /// Approve changed tool definitions (all pending ones if no TOOL is named)
+    Approve {
+        #[arg(long, value_name = "FILE")]
+        pins: Option<PathBuf>,
+        /// The server, as named in `pins list` (needed when the file holds several)
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
+        tool: Vec<String>,
+    },
+}
+
+fn pins_path(given: Option<PathBuf>) -> Result<PathBuf> {
+    given.or_else(PinStore::default_path).ok_or_else(|| Error::Pins {
+        path: PathBuf::from("pins.json"),
+        reason: "no default location (neither XDG_STATE_HOME nor HOME is set)".into(),
+        hint: "pass --pins FILE",
+    })
+}
+
+fn read_token(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Serve(format!("cannot read --token-file {}: {e}", path.display())))?;
+    let token = text.trim().to_string();
+    if token.len() < 16 {
+        return Err(Error::Serve(format!(
+            "the token in {} is shorter than 16 characters; use e.g. `openssl rand -hex 32`",
+            path.display()
+        )));
+    }
+    Ok(token)
+}
+
+pub fn serve(a: ServeArgs) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&Error::StartEngine(format!("async runtime: {e}"))),
+    };
+    match rt.block_on(serve_inner(a)) {
+        Ok(()) => 0,
+        Err(e) => fail(&e),
+    }
+}
+
+async fn serve_inner(a: ServeArgs) -> Result<()> {
+    let token = a.token_file.as_deref().map(read_token).transpose()?;
+    if let Some(addr) = a.listen
+        && !addr.ip().is_loopback()
+        && token.is_none()
+    {
+        return Err(Error::Serve(format!(
+            "refusing to serve on non-loopback {addr} without a token; add --token-file FILE, or listen on 127.0.0.1"
+        )));
+    }
+    let builder = sandbox_builder(a.audit.as_ref(), a.resolver.as_ref())?;
+    let mut tools = ToolSet::new(builder, Concurrency { running: a.max_concurrent, queued: a.queue })?;
+    for (path, e) in tools.load_dir(&a.tools) {
+        eprintln!("mcp-sandbox: skipped {}: {e}", path.display());
+    }
+    let names: Vec<&str> = tools.specs().map(|s| s.name.as_str()).collect();
+    eprintln!("mcp-sandbox: {} tools: {}", names.len(), names.join(", "));
+    let server = McpServer::new(Arc::new(tools));
+    match a.listen {
+        None => server.serve_stdio().await,
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Error::Serve(format!("cannot listen on {addr}: {e}")))?;
+            let stop = CancellationToken::new();
+            let on_signal = stop.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                on_signal.cancel();
+            });
+            let options = HttpOptions { allowed_hosts: a.allow_host, allowed_origins: a.allow_origin, token };
+            serve_http(server, listener, options, stop).await
+        }
+    }
+}
+
+/// `python3` -> `/usr/bin/python3`, as a shell would find it.
+fn which(program: &str) -> PathBuf {
+    if program.contains('/') {
+        return PathBuf::from(program);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(program))
+}
+
+pub fn proxy(a: ProxyArgs) -> i32 {
+    match proxy_inner(a) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn proxy_inner(a: ProxyArgs) -> Result<i32> {
+    let mut builder = a.policy.builder()?;
+    // A server lives as long as the session: no wall-clock limit unless one is given.
+    builder.default_timeout(Duration::from_secs(365 * 24 * 3600));
+    let policy = builder.build();
+    let pins = pins_path(a.pins)?;
+    let program = which(&a.command[0]);
+    let server = a.server_name.unwrap_or_else(|| a.command.join(" "));
+    let rt = runtime()?;
+    let sandbox = sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref())?.build()?;
+    let tool = sandbox.load(&program)?;
+    let options = ProxyOptions { server, pins, allow_degraded: a.policy.allow_degraded };
+    let args = a.command[1..].to_vec();
+    let outcome =
+        rt.block_on(proxy::run(&sandbox, &tool, &policy, args, options, tokio::io::stdin(), tokio::io::stdout()))?;
+    report_status(&outcome.status);
+    Ok(outcome.status.exit_code())
+}
+
+pub fn pins(cmd: PinsCommand) -> i32 {
+    let result = match cmd {
+        PinsCommand::List { pins } => pins_path(pins).and_then(|p| PinStore::open(&p)).map(|store| {
+            println!("{}", serde_json::to_string_pretty(store.servers()).unwrap_or_default());
+        }),
+        PinsCommand::Approve { pins, server, tool } => pins_path(pins).and_then(|p| {
+            let mut store = PinStore::open(&p)?;
+            let done = store.approve(server.as_deref(), &tool)?;
+            store.save()?;
+            for n in done {
+                println!("approved {n}");
+            }
+            Ok(())
+        }),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => fail(&e),
+    }
+}

@@ -1,0 +1,345 @@
+//! Capabilities bound to a call's arguments. A manifest says, for instance, "read access to
+//! exactly the path in `args.path`, if it lies under `data/`", or "HTTPS to the origin of
+//! `args.url`, if it matches `https://*.example.com`". Each call's grant then holds the
+//! concrete path or origin, never the whole root or pattern.
+//!
+//! Everything here is a pure decision on already parsed values, unit-tested below.
+
+use crate::policy::Access;
+use crate::policy::endpoint::{Endpoint, HostPattern, Scheme};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+
+/// A `[[bind]]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingFile {
+    /// The top-level argument (property of the input schema) that carries the value.
+    argument: String,
+    /// `read`, `write` or `exec` (a path), or `connect` (a URL or `host:port`).
+    access: String,
+    /// For paths: the roots the path must lie under (relative to the manifest).
+    #[serde(default)]
+    within: Vec<String>,
+    /// For `connect`: endpoint patterns the value must match (`--allow-net` syntax).
+    #[serde(default)]
+    allow: Vec<String>,
+}
+
+/// A validated binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    Path { argument: String, access: Access, exec: bool, roots: Vec<PathBuf> },
+    Connect { argument: String, patterns: Vec<Endpoint> },
+}
+
+/// One capability a call's arguments earned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bound {
+    Path { path: PathBuf, access: Access, exec: bool },
+    Endpoint(Endpoint),
+}
+
+/// Why an argument was not granted: reported to the client as a tool error and audited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub argument: String,
+    pub value: String,
+    pub reason: String,
+    pub hint: String,
+}
+
+impl BindingFile {
+    pub fn validate(self, base: &Path) -> Result<Binding, String> {
+        let where_ = format!("[[bind]] argument `{}`", self.argument);
+        let (access, exec) = match self.access.as_str() {
+            "read" => (Access::Read, false),
+            "write" => (Access::Write, false),
+            "exec" => (Access::Read, true),
+            "connect" => {
+                if self.allow.is_empty() || !self.within.is_empty() {
+                    return Err(format!("{where_}: access = \"connect\" needs `allow` patterns (and no `within`)"));
+                }
+                let mut patterns = Vec::new();
+                for a in &self.allow {
+                    patterns.push(a.parse::<Endpoint>().map_err(|e| format!("{where_}: allow `{a}`: {e}"))?);
+                }
+                return Ok(Binding::Connect { argument: self.argument, patterns });
+            }
+            other => return Err(format!("{where_}: access `{other}`: expected read, write, exec or connect")),
+        };
+        if self.within.is_empty() || !self.allow.is_empty() {
+            return Err(format!("{where_}: a path binding needs `within` roots (and no `allow`)"));
+        }
+        let mut roots = Vec::new();
+        for w in &self.within {
+            let root = std::fs::canonicalize(base.join(w)).map_err(|e| format!("{where_}: within `{w}`: {e}"))?;
+            roots.push(root);
+        }
+        Ok(Binding::Path { argument: self.argument, access, exec, roots })
+    }
+}
+
+impl Binding {
+    pub fn argument(&self) -> &str {
+        match self {
+            Binding::Path { argument, .. } | Binding::Connect { argument, .. } => argument,
+        }
+    }
+
+    pub fn writes(&self) -> bool {
+        matches!(self, Binding::Path { access: Access::Write, .. })
+    }
+
+    pub fn connects(&self) -> bool {
+        matches!(self, Binding::Connect { .. })
+    }
+
+    /// Applies annotation claims; `false` drops the binding altogether.
+    pub fn narrow(&mut self, no_writes: bool, no_network: bool) -> bool {
+        match self {
+            Binding::Path { access, .. } => {
+                if no_writes {
+                    *access = Access::Read;
+                }
+                true
+            }
+            Binding::Connect { .. } => !no_network,
+        }
+    }
+
+    /// The capabilities this binding grants for `args`. An absent (optional) argument binds
+    /// nothing; a string or an array of strings binds each.
+    pub fn bind(&self, args: &Map<String, Value>) -> Result<Vec<Bound>, Refusal> {
+        let values: Vec<&Value> = match args.get(self.argument()) {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(v) => vec![v],
+        };
+        let mut out = Vec::new();
+        for v in values {
+            let Some(text) = v.as_str() else {
+                return Err(self.refuse(&v.to_string(), "not a string".into(), "pass a string".into()));
+            };
+            out.push(match self {
+                Binding::Path { access, exec, roots, .. } => self.bind_path(text, *access, *exec, roots)?,
+                Binding::Connect { patterns, .. } => self.bind_endpoint(text, patterns)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn refuse(&self, value: &str, reason: String, hint: String) -> Refusal {
+        Refusal { argument: self.argument().into(), value: value.into(), reason, hint }
+    }
+
+    fn bind_path(&self, text: &str, access: Access, exec: bool, roots: &[PathBuf]) -> Result<Bound, Refusal> {
+        let under = roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
+        let hint = format!("pass an existing absolute path under {under}");
+        if !Path::new(text).is_absolute() {
+            return Err(self.refuse(text, "not an absolute path".into(), hint));
+        }
+        // Canonical: `..`, symlinks and bind tricks resolved before the root check.
+        let path = std::fs::canonicalize(text).map_err(|e| self.refuse(text, e.to_string(), hint.clone()))?;
+        if !roots.iter().any(|r| path.starts_with(r)) {
+            let reason = format!("{} is outside the declared roots", path.display());
+            return Err(self.refuse(text, reason, hint));
+        }
+        Ok(Bound::Path { path, access, exec })
+    }
+
+    fn bind_endpoint(&self, text: &str, patterns: &[Endpoint]) -> Result<Bound, Refusal> {
+        let allowed = patterns.iter().map(|p| p.source.as_str()).collect::<Vec<_>>().join(", ");
+        let hint = format!("pass a URL or host:port matching {allowed}");
+        let ep = concrete_endpoint(text).map_err(|r| self.refuse(text, r, hint.clone()))?;
+        if !patterns.iter().any(|p| covers(p, &ep)) {
+            return Err(self.refuse(text, format!("{ep} matches no declared pattern"), hint));
+        }
+        Ok(Bound::Endpoint(ep))
+    }
+}
+
+/// The endpoint a URL (its origin) or a `host:port` names: one host, one port.
+pub fn concrete_endpoint(text: &str) -> Result<Endpoint, String> {
+    let origin = match text.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            format!("{scheme}://{}", &rest[..end])
+        }
+        None => text.to_string(),
+    };
+    if origin.contains('@') {
+        return Err("user information in a URL is not accepted".into());
+    }
+    let ep: Endpoint = origin.parse().map_err(|e: crate::policy::endpoint::EndpointError| e.0)?;
+    if !matches!(ep.host, HostPattern::Name(_) | HostPattern::Ip(_)) || ep.ports.first != ep.ports.last {
+        return Err("expected one host and one port, not a pattern".into());
+    }
+    Ok(ep)
+}
+
+/// Whether `pattern` (a declared endpoint) covers the concrete endpoint `ep`.
+pub fn covers(pattern: &Endpoint, ep: &Endpoint) -> bool {
+    let scheme = pattern.scheme == ep.scheme
+        || (pattern.scheme == Scheme::Any && matches!(ep.scheme, Scheme::Tcp | Scheme::Udp));
+    let host = match &ep.host {
+        HostPattern::Name(n) => pattern.host.matches_name(n),
+        HostPattern::Ip(ip) => pattern.host.names_ip(*ip),
+        _ => false,
+    };
+    scheme && host && pattern.ports.contains(ep.ports.first)
+}
+
+/// The `{name}` placeholders in an argv template element.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else { break };
+        out.push(&rest[start + 1..start + len]);
+        rest = &rest[start + len + 1..];
+    }
+    out
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The tool's argv for `args`: each `{name}` replaced by that argument. An element that is
+/// exactly `{name}` expands an array to one element per item; an element naming an absent
+/// argument is left out.
+pub fn expand_args(template: &[String], args: &Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in template {
+        let names = placeholders(t);
+        if names.iter().any(|n| matches!(args.get(*n), None | Some(Value::Null))) {
+            continue;
+        }
+        if let [only] = names.as_slice()
+            && t.len() == only.len() + 2
+            && let Some(Value::Array(items)) = args.get(*only)
+        {
+            out.extend(items.iter().map(scalar));
+            continue;
+        }
+        let mut s = t.clone();
+        for n in names {
+            if let Some(v) = args.get(n) {
+                s = s.replace(&format!("{{{n}}}"), &scalar(v));
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn path_binding(root: &Path) -> Binding {
+        BindingFile { argument: "path".into(), access: "read".into(), within: vec![".".into()], allow: vec![] }
+            .validate(root)
+            .unwrap()
+    }
+
+    #[test]
+    fn paths_bind_only_inside_their_roots() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("a.txt"), "a").unwrap();
+        std::fs::write(dir.path().join("secret"), "s").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), root.join("link")).unwrap();
+        let b = path_binding(&root);
+        let inside = root.join("a.txt").to_str().unwrap().to_string();
+        let bound = b.bind(&args(json!({ "path": inside }))).unwrap();
+        assert_eq!(
+            bound,
+            vec![Bound::Path {
+                path: std::fs::canonicalize(root.join("a.txt")).unwrap(),
+                access: Access::Read,
+                exec: false
+            }]
+        );
+        for escape in [
+            dir.path().join("secret"),
+            root.join("../secret"),
+            root.join("link"),
+            PathBuf::from("a.txt"),
+            root.join("missing"),
+        ] {
+            let e = b.bind(&args(json!({ "path": escape.to_str().unwrap() }))).unwrap_err();
+            assert_eq!(e.argument, "path");
+            assert!(e.hint.contains("under"), "{e:?}");
+        }
+        assert!(b.bind(&args(json!({}))).unwrap().is_empty(), "absent argument binds nothing");
+        assert!(b.bind(&args(json!({ "path": 5 }))).is_err());
+    }
+
+    #[test]
+    fn urls_bind_their_origin_if_a_pattern_covers_it() {
+        let b = BindingFile {
+            argument: "url".into(),
+            access: "connect".into(),
+            within: vec![],
+            allow: vec!["https://*.example.com".into(), "127.0.0.1:8000-8100".into()],
+        }
+        .validate(Path::new("."))
+        .unwrap();
+        let ok = b.bind(&args(json!({ "url": "https://api.example.com/v1/x?q=1" }))).unwrap();
+        assert_eq!(ok, vec![Bound::Endpoint("https://api.example.com".parse().unwrap())]);
+        assert!(b.bind(&args(json!({ "url": "127.0.0.1:8080" }))).is_ok());
+        for bad in [
+            "https://example.com/",
+            "http://api.example.com/",
+            "https://api.example.com:8443/",
+            "https://evil.com/",
+            "https://api.example.com@evil.com/",
+            "127.0.0.1:9000",
+            "127.0.0.2:8080",
+            "https://*.example.com",
+        ] {
+            assert!(b.bind(&args(json!({ "url": bad }))).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn argv_templates_substitute_arguments() {
+        let t = vec!["--n".to_string(), "{n}".into(), "{files}".into(), "x={opt}".into(), "lit".into()];
+        let a = args(json!({ "n": 3, "files": ["a", "b"] }));
+        assert_eq!(expand_args(&t, &a), vec!["--n", "3", "a", "b", "lit"]);
+        assert_eq!(placeholders("a{b}c{d}"), vec!["b", "d"]);
+    }
+
+    #[test]
+    fn annotation_claims_narrow_bindings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b =
+            BindingFile { argument: "p".into(), access: "write".into(), within: vec![".".into()], allow: vec![] }
+                .validate(dir.path())
+                .unwrap();
+        assert!(b.writes());
+        assert!(b.narrow(true, false));
+        assert!(!b.writes());
+        let mut c = BindingFile {
+            argument: "u".into(),
+            access: "connect".into(),
+            within: vec![],
+            allow: vec!["a.com:1".into()],
+        }
+        .validate(dir.path())
+        .unwrap();
+        assert!(!c.narrow(false, true), "no network drops a connect binding");
+    }
+}

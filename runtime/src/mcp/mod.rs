@@ -1,0 +1,379 @@
+//! MCP on top of the sandbox: tool manifests, per-call grants bound to arguments, the
+//! `serve` server, the `proxy` that wraps an existing MCP server, and tool pinning.
+//!
+//! [`ToolSet`] is the library API for MCP servers written in Rust: load manifests (or add
+//! [`ToolSpec`]s), then [`call`](ToolSet::call) a tool with JSON arguments. Every call gets
+//! its own grant, holding exactly the paths and endpoints its arguments earned, revoked when
+//! the call ends or is cancelled. `serve` is a thin rmcp layer over it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcp_sandbox_runtime::mcp::ToolSet;
+//! use mcp_sandbox_runtime::Sandbox;
+//! let mut tools = ToolSet::new(Sandbox::builder(), Default::default())?;
+//! let skipped = tools.load_dir("tools".as_ref());
+//! let args = serde_json::json!({ "message": "hi" });
+//! let report = tools.call("echo-json", args.as_object().cloned().unwrap_or_default(), Default::default()).await?;
+//! println!("{} {}", report.is_error(), report.text());
+//! # Ok(()) }
+//! ```
+
+pub mod bind;
+pub mod manifest;
+pub mod pins;
+pub mod proxy;
+pub mod server;
+
+use crate::audit::{AuditEvent, Auditor, Capability, EventKind, Tap, one_line};
+use crate::error::{Error, Result};
+use crate::grant::GrantId;
+use crate::invoke::{Call, Output, Status, Stdin};
+use crate::policy::Policy;
+use crate::sandbox::{Sandbox, SandboxBuilder, Tool};
+pub use bind::{Binding, Bound, Refusal};
+pub use manifest::{Artifact, ToolSpec};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::Semaphore;
+pub use tokio_util::sync::CancellationToken;
+
+/// How many calls run at once, and how many may wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Concurrency {
+    /// Calls running at once (default 16; also the WebAssembly instance pool size).
+    pub running: usize,
+    /// Calls waiting for a slot beyond that (default 256); more are refused as busy.
+    pub queued: usize,
+}
+
+impl Default for Concurrency {
+    fn default() -> Self {
+        Concurrency { running: 16, queued: 256 }
+    }
+}
+
+/// A call that could not be made at all: a protocol-level error for the client.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("unknown tool `{0}`; list the tools to see their names")]
+    UnknownTool(String),
+    /// The arguments do not match the tool's input schema; `field` is a JSON pointer.
+    #[error("invalid arguments: {field}: {message}")]
+    InvalidArguments { field: String, message: String },
+    #[error("server busy: {running} calls running and {queued} waiting; retry later")]
+    Busy { running: usize, queued: usize },
+}
+
+/// How a call ended, from the client's point of view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallEnd {
+    /// The tool ran under its grant; its status.
+    Ran(Status),
+    /// An argument asked for more than the manifest binds; nothing ran.
+    Refused(Refusal),
+    /// The sandbox could not run it (exit-125/126 class errors).
+    Failed(String),
+    /// Cancelled before it started.
+    Cancelled,
+}
+
+/// What one call produced.
+#[derive(Debug, Clone)]
+pub struct CallReport {
+    /// The grant id of the call (the `invocation` of its audit events).
+    pub invocation: String,
+    pub end: CallEnd,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Stdout parsed as JSON and checked against the output schema, when the tool has one.
+    pub structured: Option<Value>,
+    /// Why structured output was rejected, if it was.
+    pub output_error: Option<String>,
+    /// The denials and limits the call met.
+    pub denials: Vec<AuditEvent>,
+}
+
+impl CallReport {
+    pub fn is_error(&self) -> bool {
+        !matches!(self.end, CallEnd::Ran(Status::Exited(0))) || self.output_error.is_some()
+    }
+
+    /// The text a client sees: stdout on success; otherwise what went wrong, the tool's
+    /// stderr, and each denial with its fix.
+    pub fn text(&self) -> String {
+        if !self.is_error() {
+            return String::from_utf8_lossy(&self.stdout).into_owned();
+        }
+        let mut s = match &self.end {
+            CallEnd::Ran(Status::Exited(0)) => String::from("the tool's output was rejected"),
+            CallEnd::Ran(Status::Exited(c)) => format!("the tool exited with status {c}"),
+            CallEnd::Ran(Status::TimedOut(d)) => {
+                format!("the tool ran out of time ({})", humantime::format_duration(*d))
+            }
+            CallEnd::Ran(Status::MemoryExceeded(m)) => format!("the tool was stopped: {m}"),
+            CallEnd::Ran(Status::Trapped(m)) => format!("the tool crashed: {}", m.lines().next().unwrap_or("trap")),
+            CallEnd::Ran(Status::Revoked) => "the call was cancelled and its grant revoked".into(),
+            CallEnd::Refused(r) => {
+                format!("denied: argument `{}` = {:?}: {}; {}", r.argument, r.value, r.reason, r.hint)
+            }
+            CallEnd::Failed(m) => format!("the sandbox could not run the tool: {m}"),
+            CallEnd::Cancelled => "the call was cancelled before it started".into(),
+        };
+        if let Some(e) = &self.output_error {
+            s.push_str(&format!(": {e}"));
+        }
+        for d in &self.denials {
+            s.push_str(&format!("\nmcp-sandbox: {}", one_line(d)));
+        }
+        let err = String::from_utf8_lossy(&self.stderr);
+        let err = err.trim();
+        if !err.is_empty() {
+            let cut: String = err.chars().take(4096).collect();
+            s.push_str(&format!("\nstderr:\n{cut}"));
+        }
+        s
+    }
+}
+
+/// A loaded tool: its manifest, its artifact, its schema validators.
+#[derive(Debug)]
+struct Entry {
+    spec: ToolSpec,
+    tool: Tool,
+    input: jsonschema::Validator,
+    output: Option<jsonschema::Validator>,
+}
+
+/// The tools a server exposes, and the one way to call them.
+#[derive(Debug)]
+pub struct ToolSet {
+    sandbox: Sandbox,
+    tap: Arc<Tap>,
+    tools: BTreeMap<String, Entry>,
+    slots: Semaphore,
+    admitted: AtomicUsize,
+    limits: Concurrency,
+}
+
+fn validator(schema: &Map<String, Value>) -> Result<jsonschema::Validator> {
+    jsonschema::validator_for(&Value::Object(schema.clone())).map_err(|e| Error::InvalidSchema(e.to_string()))
+}
+
+impl ToolSet {
+    /// Builds the sandbox the tools run in (pooled for `limits.running` WebAssembly
+    /// instances) and an empty tool set.
+    pub fn new(sandbox: SandboxBuilder, limits: Concurrency) -> Result<ToolSet> {
+        let tap = Arc::new(Tap::default());
+        let running = limits.running.max(1);
+        let sandbox = sandbox.also_audit(tap.clone()).pooling(u32::try_from(running).unwrap_or(u32::MAX)).build()?;
+        Ok(ToolSet {
+            sandbox,
+            tap,
+            tools: BTreeMap::new(),
+            slots: Semaphore::new(running),
+            admitted: AtomicUsize::new(0),
+            limits: Concurrency { running, queued: limits.queued },
+        })
+    }
+
+    /// Loads every manifest in `dir` (see [`manifest::manifest_paths`]). A manifest that
+    /// fails to load is skipped and returned with its error; the others still load.
+    pub fn load_dir(&mut self, dir: &Path) -> Vec<(PathBuf, Error)> {
+        let paths = match manifest::manifest_paths(dir) {
+            Ok(p) => p,
+            Err(e) => return vec![(dir.into(), e)],
+        };
+        let mut skipped = Vec::new();
+        for p in paths {
+            if let Err(e) = ToolSpec::load(&p).and_then(|spec| self.add(spec)) {
+                skipped.push((p, e));
+            }
+        }
+        skipped
+    }
+
+    /// Adds one tool: loads (compiles) its artifact and its schemas.
+    pub fn add(&mut self, spec: ToolSpec) -> Result<()> {
+        if self.tools.contains_key(&spec.name) {
+            return Err(Error::DuplicateTool(spec.name.clone()));
+        }
+        let tool = match &spec.artifact {
+            Artifact::Wasm(p) => self.sandbox.load_as(p, false)?,
+            Artifact::Native(p) => self.sandbox.load_as(p, true)?,
+        };
+        let input = validator(&spec.input_schema)?;
+        let output = spec.output_schema.as_deref().map(validator).transpose()?;
+        self.tools.insert(spec.name.clone(), Entry { spec, tool, input, output });
+        Ok(())
+    }
+
+    pub fn specs(&self) -> impl Iterator<Item = &ToolSpec> {
+        self.tools.values().map(|e| &e.spec)
+    }
+
+    pub fn spec(&self, name: &str) -> Option<&ToolSpec> {
+        self.tools.get(name).map(|e| &e.spec)
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// Checks the arguments, issues the call's grant (the declared policy plus what the
+    /// arguments bind), runs the tool, and revokes the grant. `cancel` revokes it early.
+    pub async fn call(
+        &self,
+        name: &str,
+        args: Map<String, Value>,
+        cancel: CancellationToken,
+    ) -> Result<CallReport, CallError> {
+        let entry = self.tools.get(name).ok_or_else(|| CallError::UnknownTool(name.into()))?;
+        let value = Value::Object(args);
+        if let Some(e) = entry.input.iter_errors(&value).next() {
+            let field = e.instance_path().to_string();
+            let field = if field.is_empty() { "/".to_string() } else { field };
+            return Err(CallError::InvalidArguments { field, message: e.to_string() });
+        }
+        let args = match value {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        // Admission: a bounded queue in front of a bounded number of running calls.
+        let admitted = self.admitted.fetch_add(1, Ordering::SeqCst);
+        let _admission = Admission(&self.admitted);
+        if admitted >= self.limits.running + self.limits.queued {
+            return Err(CallError::Busy { running: self.limits.running, queued: self.limits.queued });
+        }
+        let permit = tokio::select! {
+            p = self.slots.acquire() => p.ok(),
+            () = cancel.cancelled() => None,
+        };
+        if permit.is_none() {
+            return Ok(self.report(GrantId::random().to_string(), CallEnd::Cancelled));
+        }
+        let policy = match self.policy_for(entry, &args) {
+            Ok(p) => p,
+            Err(refusal) => {
+                let id = GrantId::random().to_string();
+                let audit =
+                    Auditor::new(self.sandbox.audit_sink().clone(), id.clone(), entry.tool.digest().to_string());
+                let target = format!("{name}({}={:?})", refusal.argument, refusal.value);
+                audit.emit(
+                    EventKind::Deny,
+                    Some(Capability::McpTool),
+                    Some(target),
+                    Some(refusal.reason.clone()),
+                    None,
+                );
+                return Ok(self.report(id, CallEnd::Refused(refusal)));
+            }
+        };
+        Ok(self.run(entry, &policy, &args, cancel).await)
+    }
+
+    fn policy_for(&self, entry: &Entry, args: &Map<String, Value>) -> Result<Policy, Refusal> {
+        let mut builder = entry.spec.policy.clone();
+        for b in &entry.spec.bindings {
+            for bound in b.bind(args)? {
+                match bound {
+                    Bound::Path { path, access, exec } => {
+                        let origin = format!("argument `{}`", b.argument());
+                        builder.bound_path(&origin, &path, access, exec).map_err(|e| Refusal {
+                            argument: b.argument().into(),
+                            value: path.display().to_string(),
+                            reason: e.to_string(),
+                            hint: "pass an existing path".into(),
+                        })?;
+                    }
+                    Bound::Endpoint(ep) => {
+                        builder.endpoint(ep);
+                    }
+                }
+            }
+        }
+        Ok(builder.build())
+    }
+
+    async fn run(
+        &self,
+        entry: &Entry,
+        policy: &Policy,
+        args: &Map<String, Value>,
+        cancel: CancellationToken,
+    ) -> CallReport {
+        let grant = self.sandbox.issue(&entry.tool, policy, None);
+        let id = grant.id().to_string();
+        self.tap.watch(&id);
+        let handle = grant.revocation_handle();
+        let stdin = if entry.spec.stdin_arguments {
+            Stdin::Bytes(serde_json::to_vec(args).unwrap_or_default())
+        } else {
+            Stdin::Empty
+        };
+        let call = Call {
+            args: bind::expand_args(&entry.spec.args, args),
+            stdin,
+            output: Output::Capture,
+            allow_degraded: false,
+        };
+        let run = self.sandbox.run(&entry.tool, grant, call);
+        tokio::pin!(run);
+        let result = tokio::select! {
+            r = &mut run => r,
+            () = cancel.cancelled() => {
+                handle.revoke("call cancelled by the client");
+                run.await
+            }
+        };
+        let mut report = match result {
+            Ok(o) => {
+                let mut r = self.report(id.clone(), CallEnd::Ran(o.status));
+                r.stdout = o.stdout;
+                r.stderr = o.stderr;
+                r
+            }
+            Err(e) => self.report(id.clone(), CallEnd::Failed(e.to_string())),
+        };
+        report.denials = self.tap.take(&id);
+        if let (Some(v), CallEnd::Ran(Status::Exited(0))) = (&entry.output, &report.end) {
+            match serde_json::from_slice::<Value>(&report.stdout) {
+                Ok(json) => {
+                    let problem = v
+                        .iter_errors(&json)
+                        .next()
+                        .map(|e| format!("output does not match the output schema at {}: {e}", e.instance_path()));
+                    match problem {
+                        None => report.structured = Some(json),
+                        Some(p) => report.output_error = Some(p),
+                    }
+                }
+                Err(e) => report.output_error = Some(format!("output is not JSON: {e}")),
+            }
+        }
+        report
+    }
+
+    fn report(&self, invocation: String, end: CallEnd) -> CallReport {
+        CallReport {
+            invocation,
+            end,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            structured: None,
+            output_error: None,
+            denials: Vec::new(),
+        }
+    }
+}
+
+/// Releases a call's place in the admission count when it ends, however it ends.
+struct Admission<'a>(&'a AtomicUsize);
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}

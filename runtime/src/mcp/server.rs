@@ -1,0 +1,269 @@
+//! `mcp-sandbox serve`: the tools of a [`ToolSet`] as an MCP server (rmcp), over stdio or
+//! streamable HTTP.
+//!
+//! Errors the client made (unknown tool, arguments that fail the schema, a full queue) are
+//! JSON-RPC errors; everything the sandbox decided (a refused argument, a denial, a limit,
+//! a failing tool) is a tool result with `isError: true`, so the model can read it.
+//! `notifications/cancelled` and the client going away revoke the call's grant, which stops
+//! the tool.
+
+use super::{CallError, CallReport, ToolSet};
+use crate::error::{Error, Result};
+use rmcp::ErrorData;
+use rmcp::handler::server::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, InitializeResult,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// The MCP face of a [`ToolSet`].
+#[derive(Debug, Clone)]
+pub struct McpServer {
+    tools: Arc<ToolSet>,
+    /// Cancelled when the client goes away: every running call is revoked.
+    gone: CancellationToken,
+    listing: Arc<Vec<Tool>>,
+}
+
+/// The MCP tool definition of a spec: annotations are what the sandbox guarantees.
+fn definition(spec: &super::ToolSpec) -> Tool {
+    let d = spec.derived;
+    let annotations = ToolAnnotations::from_raw(
+        spec.title.clone(),
+        Some(d.read_only),
+        (!d.read_only).then_some(d.destructive),
+        spec.idempotent,
+        Some(d.open_world),
+    );
+    let mut tool =
+        Tool::new_with_raw(spec.name.clone(), spec.description.clone().map(Into::into), spec.input_schema.clone())
+            .with_annotations(annotations);
+    if let Some(t) = &spec.title {
+        tool = tool.with_title(t.clone());
+    }
+    if let Some(o) = &spec.output_schema {
+        tool = tool.with_raw_output_schema(o.clone());
+    }
+    tool
+}
+
+impl McpServer {
+    pub fn new(tools: Arc<ToolSet>) -> Self {
+        let listing = Arc::new(tools.specs().map(definition).collect());
+        McpServer { tools, gone: CancellationToken::new(), listing }
+    }
+
+    fn result(report: CallReport) -> CallToolResult {
+        let text = report.text();
+        let mut r = if report.is_error() {
+            CallToolResult::error(vec![ContentBlock::text(text)])
+        } else {
+            CallToolResult::success(vec![ContentBlock::text(text)])
+        };
+        r.structured_content = report.structured;
+        r
+    }
+
+    /// Serves one client over stdin/stdout until it disconnects.
+    pub async fn serve_stdio(self) -> Result<()> {
+        use rmcp::ServiceExt;
+        let gone = self.gone.clone();
+        // End of input is the client going away: revoke every running call at once (rmcp
+        // itself would let handlers run on for a few seconds).
+        let stdin = EofSignal { inner: tokio::io::stdin(), gone: gone.clone() };
+        let running = self.serve((stdin, tokio::io::stdout())).await.map_err(|e| Error::Serve(e.to_string()))?;
+        let _ = running.waiting().await;
+        gone.cancel();
+        Ok(())
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        InitializeResult::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("mcp-sandbox", env!("CARGO_PKG_VERSION")))
+            .with_instructions("Each tool runs in a sandbox under a grant issued for that call alone.")
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult { tools: self.listing.as_ref().clone(), ..Default::default() })
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.listing.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let cancel = context.ct.child_token();
+        let gone = self.gone.clone();
+        let linked = cancel.clone();
+        // Either the request's own cancellation or the client leaving.
+        let watcher = tokio::spawn(async move {
+            tokio::select! {
+                () = gone.cancelled() => linked.cancel(),
+                () = linked.cancelled() => {}
+            }
+        });
+        let args = request.arguments.unwrap_or_default();
+        let result = self.tools.call(&request.name, args, cancel.clone()).await;
+        cancel.cancel();
+        watcher.abort();
+        match result {
+            Ok(report) => Ok(Self::result(report).into()),
+            Err(e @ CallError::UnknownTool(_)) => Err(ErrorData::invalid_params(e.to_string(), None)),
+            Err(e @ CallError::InvalidArguments { .. }) => {
+                let field = match &e {
+                    CallError::InvalidArguments { field, .. } => field.clone(),
+                    _ => String::new(),
+                };
+                Err(ErrorData::invalid_params(e.to_string(), Some(serde_json::json!({ "field": field }))))
+            }
+            Err(e @ CallError::Busy { .. }) => Err(ErrorData::internal_error(e.to_string(), None)),
+        }
+    }
+}
+
+/// Stdin that cancels a token at end of input (or on a read error).
+struct EofSignal<R> {
+    inner: R,
+    gone: CancellationToken,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for EofSignal<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        match &r {
+            std::task::Poll::Ready(Ok(())) if buf.filled().len() == before => self.gone.cancel(),
+            std::task::Poll::Ready(Err(_)) => self.gone.cancel(),
+            _ => {}
+        }
+        r
+    }
+}
+
+/// Streamable HTTP settings.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOptions {
+    /// `Host` values accepted (besides loopback names): DNS-rebinding protection.
+    pub allowed_hosts: Vec<String>,
+    /// Browser `Origin`s accepted; a request with any other `Origin` is refused (403).
+    pub allowed_origins: Vec<String>,
+    /// If set, every request must carry `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+}
+
+/// Serves over streamable HTTP on `listener` until `stop` is cancelled.
+pub async fn serve_http(
+    server: McpServer,
+    listener: tokio::net::TcpListener,
+    options: HttpOptions,
+    stop: CancellationToken,
+) -> Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::service::TowerToHyperService;
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+    };
+    let local = listener.local_addr().map_err(|e| Error::Serve(e.to_string()))?;
+    let mut hosts: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into(), "[::1]".into()];
+    hosts.extend(options.allowed_hosts.iter().cloned());
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(options.allowed_origins.clone())
+        .enforce_origin_validation()
+        .with_cancellation_token(stop.child_token());
+    let gone = server.gone.clone();
+    let mcp = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
+    let service = TowerToHyperService::new(mcp);
+    let token = options.token.map(Arc::new);
+    eprintln!("mcp-sandbox: serving MCP at http://{local}/mcp");
+    loop {
+        let (stream, _) = tokio::select! {
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(_) => continue,
+            },
+            () = stop.cancelled() => break,
+        };
+        let service = service.clone();
+        let token = token.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                let service = service.clone();
+                let token = token.clone();
+                async move {
+                    if let Some(t) = token
+                        && !bearer_matches(req.headers(), &t)
+                    {
+                        return Ok(unauthorized());
+                    }
+                    hyper::service::Service::call(&service, req).await.map(|r| r.map(BoxedBody::new))
+                }
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+    gone.cancel();
+    Ok(())
+}
+
+type BoxedBody = http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, std::convert::Infallible>;
+
+fn unauthorized() -> http::Response<BoxedBody> {
+    use http_body_util::BodyExt;
+    let body = http_body_util::Full::new(bytes::Bytes::from_static(b"missing or wrong bearer token\n"));
+    let mut r = http::Response::new(body.map_err(|e| match e {}).boxed_unsync());
+    *r.status_mut() = http::StatusCode::UNAUTHORIZED;
+    r.headers_mut().insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
+    r
+}
+
+/// Constant-time comparison of the presented bearer token.
+fn bearer_matches(headers: &http::HeaderMap, token: &str) -> bool {
+    let Some(given) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some(given) = given.strip_prefix("Bearer ") else { return false };
+    let (a, b) = (given.trim().as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Where to serve: loopback unless told otherwise.
+pub fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8931))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_must_match_exactly() {
+        let mut h = http::HeaderMap::new();
+        assert!(!bearer_matches(&h, "s3cret"));
+        h.insert(http::header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+        assert!(bearer_matches(&h, "s3cret"));
+        assert!(!bearer_matches(&h, "s3cre"));
+        h.insert(http::header::AUTHORIZATION, "Basic s3cret".parse().unwrap());
+        assert!(!bearer_matches(&h, "s3cret"));
+    }
+}
