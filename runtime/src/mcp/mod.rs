@@ -128,11 +128,13 @@ impl CallReport {
         for d in &self.denials {
             s.push_str(&format!("\nmcp-sandbox: {}", one_line(d)));
         }
-        let err = String::from_utf8_lossy(&self.stderr);
-        let err = err.trim();
-        if !err.is_empty() {
-            let cut: String = err.chars().take(4096).collect();
-            s.push_str(&format!("\nstderr:\n{cut}"));
+        for (name, bytes) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            let text = text.trim();
+            if !text.is_empty() {
+                let cut: String = text.chars().take(4096).collect();
+                s.push_str(&format!("\n{name}:\n{cut}"));
+            }
         }
         s
     }

@@ -1,0 +1,327 @@
+//! `mcp-sandbox serve` driven by a client we did not write: rmcp's, over stdio, against the
+//! real binary, real sample tools and real listeners. Every denial has its positive control.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use rmcp::model::{CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest};
+use rmcp::service::{PeerRequestOptions, RoleClient, RunningService, ServiceExt};
+use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use support::{HttpSink, root, s, tool};
+
+type Client = RunningService<RoleClient, ()>;
+
+async fn connect(tools: &Path, extra: &[&str]) -> Client {
+    tool("echo-json");
+    let (transport, _stderr) =
+        TokioChildProcess::builder(tokio::process::Command::new(env!("CARGO_BIN_EXE_mcp-sandbox")).configure(|c| {
+            c.arg("serve").arg("--tools").arg(tools).args(extra);
+        }))
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    ().serve(transport).await.unwrap()
+}
+
+fn args(v: Value) -> CallToolRequestParams {
+    CallToolRequestParams::new("x").with_arguments(v.as_object().unwrap().clone())
+}
+
+async fn call(c: &Client, name: &str, a: Value) -> Result<CallToolResult, rmcp::ServiceError> {
+    let mut p = args(a);
+    p.name = name.to_string().into();
+    c.call_tool(p).await
+}
+
+fn text(r: &CallToolResult) -> String {
+    r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("")
+}
+
+fn audit_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// A tools directory with one manifest, written from `body` (`@ROOT@` = the directory).
+fn tools_dir(name: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root_dir = dir.path().join("root");
+    std::fs::create_dir(&root_dir).unwrap();
+    let body = body
+        .replace("@ROOT@", s(&std::fs::canonicalize(&root_dir).unwrap()))
+        .replace("@WASM@", s(&root().join("sample-tools/target/wasm32-wasip2/release")));
+    std::fs::write(dir.path().join(format!("{name}.toml")), body).unwrap();
+    (dir, std::fs::canonicalize(root_dir).unwrap())
+}
+
+#[tokio::test]
+async fn lists_sample_tools_with_guaranteed_annotations_and_calls_them() {
+    let c = connect(&root().join("tools"), &[]).await;
+    let tools = c.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert!(names.contains(&"echo-json") && names.contains(&"read-file") && names.contains(&"line-count"), "{names:?}");
+    let ann = |n: &str| tools.iter().find(|t| t.name == n).unwrap().annotations.clone().unwrap();
+    assert_eq!(ann("echo-json").read_only_hint, Some(true));
+    assert_eq!(ann("echo-json").open_world_hint, Some(false));
+    assert_eq!(ann("write-file").destructive_hint, Some(true));
+    assert_eq!(ann("http-get").open_world_hint, Some(true));
+    let r = call(&c, "echo-json", json!({ "message": "hi" })).await.unwrap();
+    assert_eq!(r.is_error, Some(false));
+    assert_eq!(r.structured_content, Some(json!({ "echo": { "message": "hi" } })));
+    let hello = root().join("sample-tools/data/hello.txt");
+    let r = call(&c, "line-count", json!({ "path": s(&hello) })).await.unwrap();
+    assert_eq!(text(&r).trim(), "1", "the native tool ran: {r:?}");
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn arguments_failing_the_schema_are_protocol_errors_naming_the_field() {
+    let c = connect(&root().join("tools"), &[]).await;
+    let e = call(&c, "read-file", json!({ "path": 7 })).await.unwrap_err().to_string();
+    assert!(e.contains("/path") && e.contains("string"), "{e}");
+    let e = call(&c, "read-file", json!({})).await.unwrap_err().to_string();
+    assert!(e.contains("path"), "{e}");
+    let e = call(&c, "no-such-tool", json!({})).await.unwrap_err().to_string();
+    assert!(e.contains("unknown tool"), "{e}");
+    // The server is still there.
+    assert!(call(&c, "echo-json", json!({})).await.is_ok());
+    c.cancel().await.unwrap();
+}
+
+/// `peek` reads `path` (bound) and then `probe` (never bound): its grant holds `path` only.
+const PEEK: &str = r#"
+name = "peek"
+wasm = "@WASM@/read-file.wasm"
+args = ["{path}", "{probe}"]
+stdin = "none"
+[input_schema]
+type = "object"
+required = ["path"]
+properties = { path = { type = "string" }, probe = { type = "string" } }
+[[bind]]
+argument = "path"
+access = "read"
+within = ["@ROOT@"]
+"#;
+
+#[tokio::test]
+async fn each_call_gets_only_the_paths_its_own_arguments_bind() {
+    let (dir, rootd) = tools_dir("peek", PEEK);
+    std::fs::write(rootd.join("a.txt"), "AAA-content").unwrap();
+    std::fs::write(rootd.join("b.txt"), "BBB-content").unwrap();
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "OUTSIDE-content").unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let c = connect(dir.path(), &["--audit", s(&audit)]).await;
+    let (a, b) = (s(&rootd.join("a.txt")).to_string(), s(&rootd.join("b.txt")).to_string());
+    // Positive control: the bound path is readable, and the tool really tries `probe` too
+    // (probing its own path succeeds).
+    let r = call(&c, "peek", json!({ "path": a, "probe": a })).await.unwrap();
+    assert_eq!(r.is_error, Some(false), "{r:?}");
+    assert_eq!(text(&r), "AAA-contentAAA-content");
+    // Two calls at once, each probing the other's path, which the other call's grant holds.
+    let (ra, rb) = tokio::join!(
+        call(&c, "peek", json!({ "path": a, "probe": b })),
+        call(&c, "peek", json!({ "path": b, "probe": a }))
+    );
+    let (ra, rb) = (text(&ra.unwrap()), text(&rb.unwrap()));
+    assert!(ra.contains("AAA-content") && !ra.contains("BBB-content"), "{ra}");
+    assert!(rb.contains("BBB-content") && !rb.contains("AAA-content"), "{rb}");
+    // Outside the declared roots: refused before anything runs.
+    let r = call(&c, "peek", json!({ "path": s(&outside) })).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("outside the declared roots") && !text(&r).contains("OUTSIDE-content"), "{r:?}");
+    c.cancel().await.unwrap();
+    let events = audit_lines(&audit);
+    let grants: Vec<&Value> = events.iter().filter(|e| e["event"] == "grant.issued").collect();
+    assert_eq!(grants.len(), 3, "one grant per call that ran");
+    assert!(
+        events.iter().any(|e| e["event"] == "deny" && e["capability"] == "mcp.tool"),
+        "the refused argument is audited"
+    );
+}
+
+const FETCH: &str = r#"
+name = "fetch"
+wasm = "@WASM@/http-get.wasm"
+args = ["--follow", "{url}"]
+stdin = "none"
+[input_schema]
+type = "object"
+required = ["url"]
+properties = { url = { type = "string" } }
+[[bind]]
+argument = "url"
+access = "connect"
+allow = ["http://127.0.0.1:@PORT@"]
+"#;
+
+#[tokio::test]
+async fn urls_bind_one_origin_and_denials_come_back_as_tool_errors() {
+    let other = HttpSink::start(None);
+    let allowed = HttpSink::start(Some(other.url("/stolen")));
+    let (dir, _) = tools_dir("fetch", &FETCH.replace("@PORT@", &allowed.addr.port().to_string()));
+    let c = connect(dir.path(), &[]).await;
+    // Positive control: the declared origin is reached.
+    let r = call(&c, "fetch", json!({ "url": allowed.url("/ok") })).await.unwrap();
+    assert_eq!(r.is_error, Some(false), "{r:?}");
+    assert!(text(&r).contains(&format!("hello from {}", allowed.addr.port())));
+    assert_eq!(allowed.requests().len(), 1);
+    // Another origin as the argument: refused by the binding, no request leaves.
+    let r = call(&c, "fetch", json!({ "url": other.url("/direct") })).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("matches no declared pattern"), "{}", text(&r));
+    // A redirect from the granted origin to another: the sandbox denies the hop.
+    let r = call(&c, "fetch", json!({ "url": allowed.url("/redirect") })).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("denied: http request to"), "{}", text(&r));
+    assert!(other.requests().is_empty(), "nothing reached the undeclared origin");
+    c.cancel().await.unwrap();
+}
+
+/// A native tool that waits, then writes a marker into the directory it is given.
+fn slow_writer() -> (tempfile::TempDir, PathBuf) {
+    let (dir, rootd) = tools_dir(
+        "slow",
+        r#"
+name = "slow-write"
+command = "@ROOT@/../slow.sh"
+args = ["{dir}"]
+stdin = "none"
+[input_schema]
+type = "object"
+required = ["dir"]
+properties = { dir = { type = "string" } }
+[[bind]]
+argument = "dir"
+access = "write"
+within = ["@ROOT@"]
+"#,
+    );
+    let script = dir.path().join("slow.sh");
+    std::fs::write(&script, "#!/bin/sh\nsleep 1.5\necho done > \"$1/marker\"\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (dir, rootd)
+}
+
+#[tokio::test]
+async fn cancelling_a_call_revokes_its_grant_and_stops_the_tool() {
+    let (dir, rootd) = slow_writer();
+    let audit = dir.path().join("audit.jsonl");
+    let c = connect(dir.path(), &["--audit", s(&audit)]).await;
+    // Positive control: left alone, the tool writes its marker.
+    let r = call(&c, "slow-write", json!({ "dir": s(&rootd) })).await.unwrap();
+    assert_eq!(r.is_error, Some(false), "{r:?}");
+    assert!(rootd.join("marker").exists());
+    std::fs::remove_file(rootd.join("marker")).unwrap();
+    // Cancelled after 300 ms: the tool dies with its grant and never writes.
+    let mut p = args(json!({ "dir": s(&rootd) }));
+    p.name = "slow-write".into();
+    let req = ClientRequest::CallToolRequest(CallToolRequest::new(p));
+    let handle = c.send_cancellable_request(req, PeerRequestOptions::no_options()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    handle.cancel(Some("test".into())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(!rootd.join("marker").exists(), "a cancelled call's tool must not run on");
+    c.cancel().await.unwrap();
+    let events = audit_lines(&audit);
+    assert!(
+        events.iter().any(|e| e["event"] == "grant.revoked" && e["reason"] == "call cancelled by the client"),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_takes_its_running_calls_with_it() {
+    let (dir, rootd) = slow_writer();
+    let c = connect(dir.path(), &[]).await;
+    let peer = c.peer().clone();
+    let mut p = args(json!({ "dir": s(&rootd) }));
+    p.name = "slow-write".into();
+    let pending = tokio::spawn(async move { peer.call_tool(p).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.cancel().await.unwrap();
+    let _ = pending.await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(!rootd.join("marker").exists(), "the tool must die with the session");
+}
+
+#[tokio::test]
+async fn calls_run_concurrently_up_to_a_bound_and_beyond_the_queue_are_refused() {
+    let c = connect(&root().join("tools"), &[]).await;
+    // 16 callers at once, each with its own grant.
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let peer = c.peer().clone();
+        set.spawn(async move {
+            let mut p = args(json!({ "message": i.to_string() }));
+            p.name = "echo-json".into();
+            peer.call_tool(p).await
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = set.join_next().await {
+        assert_eq!(r.unwrap().unwrap().is_error, Some(false));
+        ok += 1;
+    }
+    assert_eq!(ok, 16);
+    c.cancel().await.unwrap();
+
+    let (dir, rootd) = slow_writer();
+    let c = connect(dir.path(), &["--max-concurrent", "1", "--queue", "0"]).await;
+    let peer = c.peer().clone();
+    let mut p = args(json!({ "dir": s(&rootd) }));
+    p.name = "slow-write".into();
+    let first = tokio::spawn(async move { peer.call_tool(p).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let e = call(&c, "slow-write", json!({ "dir": s(&rootd) })).await.unwrap_err().to_string();
+    assert!(e.contains("busy"), "{e}");
+    assert_eq!(first.await.unwrap().unwrap().is_error, Some(false), "the running call is unaffected");
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_broken_manifest_is_skipped_and_named() {
+    let (dir, _) = tools_dir("good", "name = \"good\"\nwasm = \"@WASM@/echo-json.wasm\"\n");
+    std::fs::write(dir.path().join("bad.toml"), "name = \"bad\"\nwasm = 5\n").unwrap();
+    std::fs::write(dir.path().join("missing.toml"), "name = \"missing\"\nwasm = \"nope.wasm\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
+        .args(["serve", "--tools", s(dir.path())])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:2:8"), "{err}");
+    assert!(err.contains("missing.toml") && err.contains("nope.wasm"), "{err}");
+    assert!(err.contains("1 tools: good"), "{err}");
+    let c = connect(dir.path(), &[]).await;
+    assert_eq!(c.list_all_tools().await.unwrap().len(), 1);
+    c.cancel().await.unwrap();
+}
+
+#[test]
+fn malformed_json_rpc_does_not_take_the_server_down() {
+    use std::io::Write;
+    tool("echo-json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
+        .args(["serve", "--tools", s(&root().join("tools"))])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    writeln!(stdin, "{init}").unwrap();
+    writeln!(stdin, "{{not json").unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":5}}}}"#).unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#).unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":3,"method":"tools/list"}}"#).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(r#""id":3"#) && text.contains("echo-json"), "still serving after bad input: {text}");
+}
