@@ -88,7 +88,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         file_size: 1 << 30,
     };
     let (outer_uid, outer_gid) = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
-    Ok(Spec { program, args, env, binds, links, outer_uid, outer_gid, limits, net, landlock: true })
+    Ok(Spec { program, args, env, binds, links, outer_uid, outer_gid, limits, net, landlock: true, cgroup: false })
 }
 
 async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (Vec<u8>, bool) {
@@ -124,8 +124,12 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     }
     let mut spec = spec_for(tool, grant, call.args)?;
     spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
-    let exe = std::env::current_exe().map_err(|e| Error::RunTool(format!("cannot find own executable: {e}")))?;
-    let mut cmd = std::process::Command::new(exe);
+    let joiner = match &pids {
+        Some(cg) => Some(cg.joiner().map_err(|e| Error::RunTool(format!("open the pids cgroup: {e}")))?),
+        None => None,
+    };
+    spec.cgroup = joiner.is_some();
+    let mut cmd = std::process::Command::new(init_program()?);
     cmd.arg("__native-init").env_clear();
     let (ours, theirs) = rustix::net::socketpair(
         rustix::net::AddressFamily::UNIX,
@@ -134,7 +138,8 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         None,
     )
     .map_err(|e| Error::RunTool(format!("egress channel: {e}")))?;
-    let pipe = init::spec_pipe(&mut cmd, theirs).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
+    let pipe =
+        init::spec_pipe(&mut cmd, theirs, joiner).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
     let mut cmd = tokio::process::Command::from(cmd);
     cmd.kill_on_drop(true);
     match &call.stdin {
@@ -147,12 +152,6 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
     let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
-    if let (Some(cg), Some(pid)) = (&pids, child.id()) {
-        cg.add(pid).map_err(|e| Error::RunTool(format!("join the pids cgroup: {e}")))?;
-    }
-    // Stage 1 waits for this before it starts anything.
-    rustix::net::send(&ours, b"go", rustix::net::SendFlags::empty())
-        .map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
     // Our copy of the pipe's read end goes with the command; the child holds its own.
     drop(cmd);
     init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
@@ -212,6 +211,18 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         truncated |= cut;
     }
     Ok(Outcome { invocation: grant.id(), status, stdout, stderr, output_truncated: truncated })
+}
+
+/// The program that runs the init stages: `$MCP_SANDBOX_INIT`, else `mcp-sandbox-init` next to
+/// this executable (small, so quick to start: it does not carry the WebAssembly runtime), else
+/// this executable itself (`mcp-sandbox` dispatches `__native-init` too).
+fn init_program() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("MCP_SANDBOX_INIT") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::RunTool(format!("cannot find own executable: {e}")))?;
+    let init = exe.with_file_name("mcp-sandbox-init");
+    Ok(if init.is_file() { init } else { exe })
 }
 
 /// Starts serving one socket the sandbox handed over.
