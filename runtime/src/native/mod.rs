@@ -6,6 +6,7 @@
 //! tool gets a network namespace with no way out, and a grant that declares network access
 //! is refused rather than run weaker.
 
+mod bpf;
 mod cgroup;
 pub mod init;
 pub mod landlock;
