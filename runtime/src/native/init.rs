@@ -4,7 +4,7 @@
 //! the stage with 125 and one line on stderr.
 
 use super::spec::{INNER_ID, Spec};
-use super::{landlock, mounts, net, seccomp, sys};
+use super::{bpf, landlock, mounts, net, sys};
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::process::Command;
@@ -18,12 +18,16 @@ fn fail(step: &str, e: impl std::fmt::Display) -> i32 {
     125
 }
 
-fn read_spec(arg: Option<&str>) -> Result<Spec, String> {
+fn read_spec(arg: Option<&str>) -> Result<Option<Spec>, String> {
     let fd = arg.and_then(|a| a.parse().ok()).ok_or("missing descriptor argument")?;
     let fd = sys::take_inherited_fd(fd).ok_or("descriptor not inherited")?;
     let mut text = String::new();
     std::fs::File::from(fd).read_to_string(&mut text).map_err(|e| e.to_string())?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+    if text.is_empty() {
+        // The supervisor gave up before sending a spec (and reported why itself).
+        return Ok(None);
+    }
+    serde_json::from_str(&text).map(Some).map_err(|e| e.to_string())
 }
 
 /// Arranges for a child to read a spec at `SPEC_FD`; returns the pipe's write end, to be
@@ -48,7 +52,8 @@ pub(crate) fn write_spec(mut pipe: std::fs::File, spec: &Spec) -> std::io::Resul
 /// Stage 1: new namespaces, the uid/gid mapping, then stage 2 as PID 1 of the new PID namespace.
 pub fn stage1(arg: Option<&str>) -> i32 {
     let spec = match read_spec(arg) {
-        Ok(s) => s,
+        Ok(Some(s)) => s,
+        Ok(None) => return 125,
         Err(e) => return fail("read spec", e),
     };
     let Some(channel) = sys::take_inherited_fd(NET_FD) else {
@@ -122,7 +127,11 @@ fn stage2(spec: &Spec, channel: OwnedFd) -> i32 {
     {
         return fail("landlock", e);
     }
-    let filters = match seccomp::compile() {
+    // Fail closed: a spec without filters is a supervisor bug, never a reason to run unfiltered.
+    if spec.seccomp.is_empty() {
+        return fail("seccomp", "no filter in the spec");
+    }
+    let filters = match spec.seccomp.iter().map(|p| bpf::unpack(p)).collect::<Result<Vec<_>, _>>() {
         Ok(f) => f,
         Err(e) => return fail("seccomp", e),
     };

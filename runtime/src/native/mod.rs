@@ -89,7 +89,20 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         file_size: 1 << 30,
     };
     let (outer_uid, outer_gid) = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
-    Ok(Spec { program, args, env, binds, links, outer_uid, outer_gid, limits, net, landlock: true, cgroup: false })
+    Ok(Spec {
+        program,
+        args,
+        env,
+        binds,
+        links,
+        outer_uid,
+        outer_gid,
+        limits,
+        net,
+        landlock: true,
+        cgroup: false,
+        seccomp: Vec::new(),
+    })
 }
 
 async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (Vec<u8>, bool) {
@@ -123,13 +136,11 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     for m in &missing {
         grant.audit().emit(EventKind::Degraded, None, Some(m.layer.into()), Some(m.why.clone()), None);
     }
-    let mut spec = spec_for(tool, grant, call.args)?;
-    spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
     let joiner = match &pids {
         Some(cg) => Some(cg.joiner().map_err(|e| Error::RunTool(format!("open the pids cgroup: {e}")))?),
         None => None,
     };
-    spec.cgroup = joiner.is_some();
+    let cgroup = joiner.is_some();
     let mut cmd = std::process::Command::new(init_program()?);
     cmd.arg("__native-init").env_clear();
     let (ours, theirs) = rustix::net::socketpair(
@@ -155,6 +166,13 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
     // Our copy of the pipe's read end goes with the command; the child holds its own.
     drop(cmd);
+    // Planned while stage 1 starts (it waits for the spec, and exits quietly if the pipe
+    // closes empty, as it does when planning fails here and the child is killed).
+    let mut spec = spec_for(tool, grant, call.args)?;
+    spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
+    spec.cgroup = cgroup;
+    spec.seccomp =
+        seccomp::compile().map_err(|e| Error::RunTool(e.to_string()))?.iter().map(|p| bpf::pack(p)).collect();
     init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
     if let (Stdin::Bytes(bytes), Some(mut input)) = (call.stdin, child.stdin.take()) {
         tokio::spawn(async move {
