@@ -183,7 +183,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     let broker = Broker::new(grant.clone(), &spec.net.stand_ins);
     let handed = tokio::task::spawn_blocking(move || net::receive(&ours));
     let settling = broker.clone();
-    let serving = tokio::spawn(async move {
+    let mut serving = tokio::spawn(async move {
         let Ok(Ok(sockets)) = handed.await else { return };
         for (kind, fd) in sockets {
             serve(&broker, kind, fd);
@@ -213,6 +213,10 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     };
     let status = if grant.is_revoked() { Status::Revoked } else { status };
     if matches!(status, Status::Exited(_)) && !spec.net.is_empty() {
+        // A tool that connected, wrote and exited at once may have left its connection queued
+        // on a listener not served yet: first let the hand-over finish and the relays start
+        // (it ends at once if the sandbox handed nothing over), then let them deliver.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), &mut serving).await;
         settling.settle(std::time::Duration::from_secs(2)).await;
     }
     // Killing stage 1 kills PID 1 of the sandbox (parent-death signal), and with it every process inside.
