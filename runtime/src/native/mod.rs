@@ -141,7 +141,8 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         None => None,
     };
     let cgroup = joiner.is_some();
-    let mut cmd = std::process::Command::new(init_program()?);
+    let init = init_program()?;
+    let mut cmd = std::process::Command::new(&init);
     cmd.arg("__native-init").env_clear();
     let (ours, theirs) = rustix::net::socketpair(
         rustix::net::AddressFamily::UNIX,
@@ -163,7 +164,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     if capture {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
-    let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
+    let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox ({}): {e}", init.display())))?;
     // Our copy of the pipe's read end goes with the command; the child holds its own.
     drop(cmd);
     // Planned while stage 1 starts (it waits for the spec, and exits quietly if the pipe
