@@ -1,37 +1,45 @@
-//! The init stages, run as `mcp-sandbox __native-init FD` before any thread exists. Stage 1
+//! The init stages, run as `mcp-sandbox-init __native-init FD` (or `mcp-sandbox __native-init FD`)
 //! reads the spec, enters new namespaces and maps its uid; its forked child, stage 2, is PID 1
 //! of the new PID namespace and builds the sandbox, then starts the tool. A setup failure ends
 //! the stage with 125 and one line on stderr.
 
 use super::spec::{INNER_ID, Spec};
-use super::{landlock, mounts, net, seccomp, sys};
+use super::{bpf, landlock, mounts, net, sys};
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::process::Command;
 
 const SPEC_FD: i32 = 3;
 const NET_FD: i32 = 4;
+const CGROUP_FD: i32 = 5;
 
 fn fail(step: &str, e: impl std::fmt::Display) -> i32 {
     eprintln!("mcp-sandbox: native sandbox setup failed: {step}: {e}");
     125
 }
 
-fn read_spec(arg: Option<&str>) -> Result<Spec, String> {
+fn read_spec(arg: Option<&str>) -> Result<Option<Spec>, String> {
     let fd = arg.and_then(|a| a.parse().ok()).ok_or("missing descriptor argument")?;
     let fd = sys::take_inherited_fd(fd).ok_or("descriptor not inherited")?;
     let mut text = String::new();
     std::fs::File::from(fd).read_to_string(&mut text).map_err(|e| e.to_string())?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+    if text.is_empty() {
+        // The supervisor gave up before sending a spec (and reported why itself).
+        return Ok(None);
+    }
+    serde_json::from_str(&text).map(Some).map_err(|e| e.to_string())
 }
 
 /// Arranges for a child to read a spec at `SPEC_FD`; returns the pipe's write end, to be
 /// written with [`write_spec`] once the child is started (no thread: after unsharing a PID
 /// namespace, a process can no longer create threads).
-/// The sandbox's end of the egress channel is passed at `NET_FD`.
-pub(crate) fn spec_pipe(cmd: &mut Command, net: OwnedFd) -> std::io::Result<std::fs::File> {
+/// The sandbox's end of the egress channel is passed at `NET_FD`, and the pids cgroup's
+/// joining descriptor, if any, at `CGROUP_FD`.
+pub(crate) fn spec_pipe(cmd: &mut Command, net: OwnedFd, cgroup: Option<OwnedFd>) -> std::io::Result<std::fs::File> {
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-    sys::pass_fds(cmd, vec![(read, SPEC_FD), (net, NET_FD)]);
+    let mut fds = vec![(read, SPEC_FD), (net, NET_FD)];
+    fds.extend(cgroup.map(|c| (c, CGROUP_FD)));
+    sys::pass_fds(cmd, fds);
     cmd.arg(SPEC_FD.to_string());
     Ok(std::fs::File::from(write))
 }
@@ -44,20 +52,25 @@ pub(crate) fn write_spec(mut pipe: std::fs::File, spec: &Spec) -> std::io::Resul
 /// Stage 1: new namespaces, the uid/gid mapping, then stage 2 as PID 1 of the new PID namespace.
 pub fn stage1(arg: Option<&str>) -> i32 {
     let spec = match read_spec(arg) {
-        Ok(s) => s,
+        Ok(Some(s)) => s,
+        Ok(None) => return 125,
         Err(e) => return fail("read spec", e),
     };
     let Some(channel) = sys::take_inherited_fd(NET_FD) else {
         return fail("egress channel", "descriptor not inherited");
     };
-    if let Err(e) = sys::close_inherited_from(NET_FD as u32 + 1) {
-        return fail("close inherited descriptors", e);
+    // Into the pids cgroup before anything is started, so that every process of the sandbox
+    // is counted. Writing `0` moves the writer (this single-threaded process).
+    if spec.cgroup {
+        let Some(cgroup) = sys::take_inherited_fd(CGROUP_FD) else {
+            return fail("join the pids cgroup", "descriptor not inherited");
+        };
+        if let Err(e) = rustix::io::write(&cgroup, b"0") {
+            return fail("join the pids cgroup", e);
+        }
     }
-    // Wait until the supervisor has placed us in our cgroup.
-    let mut go = [0u8; 8];
-    match rustix::net::recv(&channel, &mut go, rustix::net::RecvFlags::empty()) {
-        Ok((n, _)) if n > 0 => {}
-        _ => return fail("start", "the supervisor went away"),
+    if let Err(e) = sys::close_inherited_from(CGROUP_FD as u32) {
+        return fail("close inherited descriptors", e);
     }
     if let Err(e) = sys::unshare_all() {
         return fail("create namespaces (user, mount, pid, net, ipc, uts, cgroup)", e);
@@ -114,7 +127,11 @@ fn stage2(spec: &Spec, channel: OwnedFd) -> i32 {
     {
         return fail("landlock", e);
     }
-    let filters = match seccomp::compile() {
+    // Fail closed: a spec without filters is a supervisor bug, never a reason to run unfiltered.
+    if spec.seccomp.is_empty() {
+        return fail("seccomp", "no filter in the spec");
+    }
+    let filters = match spec.seccomp.iter().map(|p| bpf::unpack(p)).collect::<Result<Vec<_>, _>>() {
         Ok(f) => f,
         Err(e) => return fail("seccomp", e),
     };

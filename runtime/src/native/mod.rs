@@ -3,6 +3,7 @@
 //! flags, audit log and exit statuses as WebAssembly components. The network namespace has
 //! only `lo`; the egress broker (`egress::broker`, fed by [`net`]) is the only way out.
 
+mod bpf;
 mod cgroup;
 pub mod init;
 pub mod landlock;
@@ -85,7 +86,20 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         file_size: 1 << 30,
     };
     let (outer_uid, outer_gid) = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
-    Ok(Spec { program, args, env, binds, links, outer_uid, outer_gid, limits, net, landlock: true })
+    Ok(Spec {
+        program,
+        args,
+        env,
+        binds,
+        links,
+        outer_uid,
+        outer_gid,
+        limits,
+        net,
+        landlock: true,
+        cgroup: false,
+        seccomp: Vec::new(),
+    })
 }
 
 async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (Vec<u8>, bool) {
@@ -119,10 +133,13 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     for m in &missing {
         grant.audit().emit(EventKind::Degraded, None, Some(m.layer.into()), Some(m.why.clone()), None);
     }
-    let mut spec = spec_for(tool, grant, call.args)?;
-    spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
-    let exe = std::env::current_exe().map_err(|e| Error::RunTool(format!("cannot find own executable: {e}")))?;
-    let mut cmd = std::process::Command::new(exe);
+    let joiner = match &pids {
+        Some(cg) => Some(cg.joiner().map_err(|e| Error::RunTool(format!("open the pids cgroup: {e}")))?),
+        None => None,
+    };
+    let cgroup = joiner.is_some();
+    let init = init_program()?;
+    let mut cmd = std::process::Command::new(&init);
     cmd.arg("__native-init").env_clear();
     let (ours, theirs) = rustix::net::socketpair(
         rustix::net::AddressFamily::UNIX,
@@ -131,7 +148,8 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         None,
     )
     .map_err(|e| Error::RunTool(format!("egress channel: {e}")))?;
-    let pipe = init::spec_pipe(&mut cmd, theirs).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
+    let pipe =
+        init::spec_pipe(&mut cmd, theirs, joiner).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
     let mut cmd = tokio::process::Command::from(cmd);
     cmd.kill_on_drop(true);
     match &call.stdin {
@@ -145,15 +163,16 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         Output::Inherit => &mut cmd,
         Output::Stream(fd) => cmd.stdout(Stdio::from(crate::invoke::stream::dup(fd)?)),
     };
-    let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
-    if let (Some(cg), Some(pid)) = (&pids, child.id()) {
-        cg.add(pid).map_err(|e| Error::RunTool(format!("join the pids cgroup: {e}")))?;
-    }
-    // Stage 1 waits for this before it starts anything.
-    rustix::net::send(&ours, b"go", rustix::net::SendFlags::empty())
-        .map_err(|e| Error::RunTool(format!("start the sandbox: {e}")))?;
+    let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox ({}): {e}", init.display())))?;
     // Our copy of the pipe's read end goes with the command; the child holds its own.
     drop(cmd);
+    // Planned while stage 1 starts (it waits for the spec, and exits quietly if the pipe
+    // closes empty, as it does when planning fails here and the child is killed).
+    let mut spec = spec_for(tool, grant, call.args)?;
+    spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
+    spec.cgroup = cgroup;
+    spec.seccomp =
+        seccomp::compile().map_err(|e| Error::RunTool(e.to_string()))?.iter().map(|p| bpf::pack(p)).collect();
     init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
     if let (Stdin::Bytes(bytes), Some(mut input)) = (call.stdin, child.stdin.take()) {
         tokio::spawn(async move {
@@ -164,7 +183,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     let broker = Broker::new(grant.clone(), &spec.net.stand_ins);
     let handed = tokio::task::spawn_blocking(move || net::receive(&ours));
     let settling = broker.clone();
-    let serving = tokio::spawn(async move {
+    let mut serving = tokio::spawn(async move {
         let Ok(Ok(sockets)) = handed.await else { return };
         for (kind, fd) in sockets {
             serve(&broker, kind, fd);
@@ -194,6 +213,10 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     };
     let status = if grant.is_revoked() { Status::Revoked } else { status };
     if matches!(status, Status::Exited(_)) && !spec.net.is_empty() {
+        // A tool that connected, wrote and exited at once may have left its connection queued
+        // on a listener not served yet: first let the hand-over finish and the relays start
+        // (it ends at once if the sandbox handed nothing over), then let them deliver.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), &mut serving).await;
         settling.settle(std::time::Duration::from_secs(2)).await;
     }
     // Killing stage 1 kills PID 1 of the sandbox (parent-death signal), and with it every process inside.
@@ -211,6 +234,18 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         truncated |= cut;
     }
     Ok(Outcome { invocation: grant.id(), status, stdout, stderr, output_truncated: truncated })
+}
+
+/// The program that runs the init stages: `$MCP_SANDBOX_INIT`, else `mcp-sandbox-init` next to
+/// this executable (small, so quick to start: it does not carry the WebAssembly runtime), else
+/// this executable itself (`mcp-sandbox` dispatches `__native-init` too).
+fn init_program() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("MCP_SANDBOX_INIT") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::RunTool(format!("cannot find own executable: {e}")))?;
+    let init = exe.with_file_name("mcp-sandbox-init");
+    Ok(if init.is_file() { init } else { exe })
 }
 
 /// Starts serving one socket the sandbox handed over.

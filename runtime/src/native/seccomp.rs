@@ -350,7 +350,16 @@ pub const NEVER: &[(i64, &str)] = &[
 
 #[derive(Debug, thiserror::Error)]
 #[error("seccomp filter: {0}")]
-pub struct FilterError(String);
+pub struct FilterError(pub(crate) String);
+
+/// The allowlist as seccompiler rules, by syscall number (ascending).
+pub(crate) fn allow_rules() -> Result<Vec<(i64, Vec<SeccompRule>)>, seccompiler::BackendError> {
+    let mut rules = BTreeMap::new();
+    for (nr, how, _) in ALLOWED {
+        rules.insert(*nr, conditions(*how)?);
+    }
+    Ok(rules.into_iter().collect())
+}
 
 fn conditions(how: Allow) -> Result<Vec<SeccompRule>, seccompiler::BackendError> {
     let dword = |arg, op, v| Cond::new(arg, Len::Dword, op, v);
@@ -397,14 +406,14 @@ pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
         arch,
     )
     .map_err(e)?;
-    let mut rules = BTreeMap::new();
-    for (nr, how, _) in ALLOWED {
-        rules.insert(*nr, conditions(*how).map_err(e)?);
-    }
-    let allow =
-        SeccompFilter::new(rules, SeccompAction::Errno(c::EPERM as u32), SeccompAction::Allow, arch).map_err(e)?;
+    let allow = super::bpf::search_filter(
+        allow_rules().map_err(e)?,
+        SeccompAction::Errno(c::EPERM as u32),
+        SeccompAction::Allow,
+        arch,
+    )?;
     let to_bpf = |f: SeccompFilter| BpfProgram::try_from(f).map_err(|e| FilterError(e.to_string()));
-    Ok(vec![to_bpf(clone3)?, to_bpf(allow)?])
+    Ok(vec![to_bpf(clone3)?, allow])
 }
 
 #[cfg(not(target_arch = "x86_64"))]

@@ -33,6 +33,10 @@ pub struct Spec {
     pub net: super::net::NetPlan,
     /// Apply Landlock (off only in a sandbox the caller allowed to be degraded).
     pub landlock: bool,
+    /// Stage 1 joins a pids cgroup (through a descriptor it is handed) before starting anything.
+    pub cgroup: bool,
+    /// The seccomp filters, compiled by the supervisor (`bpf::pack`), in install order.
+    pub seccomp: Vec<String>,
 }
 
 /// Resource limits applied with setrlimit before the tool starts.
