@@ -31,6 +31,21 @@ pub enum EventKind {
     Degraded,
 }
 
+impl EventKind {
+    /// The name used in the log (`grant.issued`, `deny`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::GrantIssued => "grant.issued",
+            EventKind::Allow => "allow",
+            EventKind::Deny => "deny",
+            EventKind::Limit => "limit",
+            EventKind::GrantRevoked => "grant.revoked",
+            EventKind::Exit => "exit",
+            EventKind::Degraded => "sandbox.degraded",
+        }
+    }
+}
+
 /// The capability an event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Capability {

@@ -1,6 +1,6 @@
 """An MCP client built on the official Python SDK (`pip install mcp`), for the integration tests.
 
-    client.py stdio BIN TOOLS_DIR DATA_FILE     serve over stdio
+    client.py stdio BIN TOOLS_DIR DATA_FILE [SERVE_ARGS...]   serve over stdio
     client.py http URL DATA_FILE [TOKEN]        streamable HTTP
     client.py proxy BIN ARGS...                 `mcp-sandbox proxy ARGS...` over stdio
 
@@ -39,8 +39,8 @@ async def exercise(session, data_file):
     return out
 
 
-async def over_stdio(bin_path, tools_dir, data_file):
-    params = StdioServerParameters(command=bin_path, args=["serve", "--tools", tools_dir])
+async def over_stdio(bin_path, tools_dir, data_file, extra):
+    params = StdioServerParameters(command=bin_path, args=["serve", "--tools", tools_dir, *extra])
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
             return await exercise(session, data_file)
@@ -77,7 +77,7 @@ async def through_proxy(bin_path, args):
 def main():
     mode = sys.argv[1]
     if mode == "stdio":
-        out = asyncio.run(over_stdio(sys.argv[2], sys.argv[3], sys.argv[4]))
+        out = asyncio.run(over_stdio(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]))
     elif mode == "http":
         token = sys.argv[4] if len(sys.argv) > 4 else None
         out = asyncio.run(over_http(sys.argv[2], sys.argv[3], token))
