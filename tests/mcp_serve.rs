@@ -324,4 +324,6 @@ fn malformed_json_rpc_does_not_take_the_server_down() {
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(r#""id":3"#) && text.contains("echo-json"), "still serving after bad input: {text}");
+    assert!(text.contains(r#""code":-32700"#), "a line that is not JSON gets a parse error: {text}");
+    assert!(text.contains(r#""id":2,"error""#), "a malformed call gets an error: {text}");
 }

@@ -18,8 +18,9 @@ pub struct ServeArgs {
     /// Directory of tool manifests: `*.toml` files and `*/tool.toml`
     #[arg(long, value_name = "DIR")]
     tools: PathBuf,
-    /// Serve streamable HTTP on this address (loopback unless a token is set) instead of stdio
-    #[arg(long, value_name = "ADDR:PORT")]
+    /// Serve streamable HTTP on PORT (on 127.0.0.1) or ADDR:PORT instead of stdio; a
+    /// non-loopback address needs --token-file
+    #[arg(long, value_name = "[ADDR:]PORT", value_parser = parse_listen)]
     listen: Option<SocketAddr>,
     /// Require `Authorization: Bearer <token>` with the token in this file (HTTP)
     #[arg(long, value_name = "FILE")]
@@ -76,6 +77,14 @@ pub enum PinsCommand {
         server: Option<String>,
         tool: Vec<String>,
     },
+}
+
+/// `8931` means 127.0.0.1:8931: loopback unless an address is given.
+fn parse_listen(text: &str) -> std::result::Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| format!("`{text}` is not PORT or ADDR:PORT (e.g. 8931, 127.0.0.1:8931, [::1]:8931)"))
 }
 
 fn pins_path(given: Option<PathBuf>) -> Result<PathBuf> {
@@ -190,6 +199,7 @@ pub fn pins(cmd: PinsCommand) -> i32 {
             println!("{}", serde_json::to_string_pretty(store.servers()).unwrap_or_default());
         }),
         PinsCommand::Approve { pins, server, tool } => pins_path(pins).and_then(|p| {
+            let _lock = PinStore::lock(&p)?;
             let mut store = PinStore::open(&p)?;
             let done = store.approve(server.as_deref(), &tool)?;
             store.save()?;

@@ -209,6 +209,25 @@ impl PinStore {
         Ok(done)
     }
 
+    /// Takes the pins file's lock (`FILE.lock`, an exclusive `flock`), held until the returned
+    /// file is dropped: a proxy's read-check-write and an approval never interleave, so no
+    /// process overwrites a pin another has just written.
+    pub fn lock(path: &Path) -> Result<std::fs::File> {
+        let fail = |e: std::io::Error| Error::Pins {
+            path: path.into(),
+            reason: format!("cannot lock it: {e}"),
+            hint: "check that its directory is writable",
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&name).map_err(fail)?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive).map_err(|e| fail(e.into()))?;
+        Ok(file)
+    }
+
     /// Writes the file atomically (creating its directory).
     pub fn save(&self) -> Result<()> {
         let fail = |e: std::io::Error| Error::Pins {

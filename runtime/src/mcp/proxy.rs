@@ -246,7 +246,8 @@ impl Relay {
             return line;
         };
         let mut pins = lock(&self.pins);
-        // Approvals made while we ran take effect now.
+        let _file_lock = PinStore::lock(&self.options.pins).map_err(|e| eprintln!("mcp-sandbox: warning: {e}"));
+        // Approvals (and other proxies' pins) written since we last looked take effect now.
         if let Ok(fresh) = PinStore::open(&self.options.pins) {
             *pins = fresh;
         }

@@ -16,8 +16,8 @@ use rmcp::model::{
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::{RequestContext, RoleServer};
-use std::net::SocketAddr;
 use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
 /// The MCP face of a [`ToolSet`].
@@ -70,14 +70,69 @@ impl McpServer {
 
     /// Serves one client over stdin/stdout until it disconnects.
     pub async fn serve_stdio(self) -> Result<()> {
+        self.serve_io(tokio::io::stdin(), tokio::io::stdout()).await
+    }
+
+    /// Serves one client over a byte-stream pair carrying newline-delimited JSON-RPC.
+    ///
+    /// A line that is not JSON gets a JSON-RPC parse error (-32700) and the session goes on
+    /// (rmcp alone would drop it silently). End of input is the client going away: every
+    /// running call is revoked at once (rmcp alone would let handlers run on for seconds).
+    pub async fn serve_io(
+        self,
+        input: impl AsyncRead + Unpin + Send + 'static,
+        output: impl AsyncWrite + Unpin + Send + 'static,
+    ) -> Result<()> {
         use rmcp::ServiceExt;
         let gone = self.gone.clone();
-        // End of input is the client going away: revoke every running call at once (rmcp
-        // itself would let handlers run on for a few seconds).
-        let stdin = EofSignal { inner: tokio::io::stdin(), gone: gone.clone() };
-        let running = self.serve((stdin, tokio::io::stdout())).await.map_err(|e| Error::Serve(e.to_string()))?;
+        let (mut to_rmcp, rmcp_in) = tokio::io::duplex(1 << 16);
+        let (rmcp_out, from_rmcp) = tokio::io::duplex(1 << 16);
+        let (errors, mut error_lines) = tokio::sync::mpsc::channel::<String>(16);
+        let left = gone.clone();
+        let reader = tokio::spawn(async move {
+            let mut lines = BufReader::new(input).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                if serde_json::from_str::<serde::de::IgnoredAny>(&line).is_err() {
+                    let reply = serde_json::json!({
+                        "jsonrpc": "2.0", "id": null,
+                        "error": { "code": -32700, "message": "parse error: the line is not a JSON value" },
+                    });
+                    if errors.send(reply.to_string()).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                if to_rmcp.write_all(line.as_bytes()).await.is_err() || to_rmcp.write_all(b"\n").await.is_err() {
+                    break;
+                }
+            }
+            left.cancel();
+        });
+        let writer = tokio::spawn(async move {
+            let mut out = output;
+            let mut lines = BufReader::new(from_rmcp).lines();
+            loop {
+                let line = tokio::select! {
+                    l = lines.next_line() => match l {
+                        Ok(Some(l)) => l,
+                        _ => break,
+                    },
+                    Some(e) = error_lines.recv() => e,
+                };
+                if out.write_all(line.as_bytes()).await.is_err() || out.write_all(b"\n").await.is_err() {
+                    break;
+                }
+                let _ = out.flush().await;
+            }
+        });
+        let running = self.serve((rmcp_in, rmcp_out)).await.map_err(|e| Error::Serve(e.to_string()))?;
         let _ = running.waiting().await;
         gone.cancel();
+        reader.abort();
+        let _ = writer.await;
         Ok(())
     }
 }
@@ -132,29 +187,6 @@ impl ServerHandler for McpServer {
             }
             Err(e @ CallError::Busy { .. }) => Err(ErrorData::internal_error(e.to_string(), None)),
         }
-    }
-}
-
-/// Stdin that cancels a token at end of input (or on a read error).
-struct EofSignal<R> {
-    inner: R,
-    gone: CancellationToken,
-}
-
-impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for EofSignal<R> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        match &r {
-            std::task::Poll::Ready(Ok(())) if buf.filled().len() == before => self.gone.cancel(),
-            std::task::Poll::Ready(Err(_)) => self.gone.cancel(),
-            _ => {}
-        }
-        r
     }
 }
 
@@ -245,11 +277,6 @@ fn bearer_matches(headers: &http::HeaderMap, token: &str) -> bool {
     let Some(given) = given.strip_prefix("Bearer ") else { return false };
     let (a, b) = (given.trim().as_bytes(), token.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Where to serve: loopback unless told otherwise.
-pub fn default_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 8931))
 }
 
 #[cfg(test)]
