@@ -105,28 +105,43 @@ impl McpServer {
                     }
                     continue;
                 }
-                if to_rmcp.write_all(line.as_bytes()).await.is_err() || to_rmcp.write_all(b"\n").await.is_err() {
+                let mut line = line;
+                line.push('\n');
+                if to_rmcp.write_all(line.as_bytes()).await.is_err() {
                     break;
                 }
             }
             left.cancel();
         });
         let writer = tokio::spawn(async move {
-            let mut out = output;
+            // One write and one flush per burst of messages: stdout writes go through tokio's
+            // blocking pool, so each is a thread hand-off.
+            let mut out = tokio::io::BufWriter::with_capacity(1 << 16, output);
             let mut lines = BufReader::new(from_rmcp).lines();
             loop {
-                let line = tokio::select! {
+                let mut line = tokio::select! {
                     l = lines.next_line() => match l {
                         Ok(Some(l)) => l,
                         _ => break,
                     },
                     Some(e) = error_lines.recv() => e,
                 };
-                if out.write_all(line.as_bytes()).await.is_err() || out.write_all(b"\n").await.is_err() {
-                    break;
+                loop {
+                    line.push('\n');
+                    if out.write_all(line.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    // More already waiting? (`next_line` is cancel-safe.)
+                    match ready_now(lines.next_line()).await {
+                        Some(Ok(Some(next))) => line = next,
+                        _ => break,
+                    }
                 }
-                let _ = out.flush().await;
+                if out.flush().await.is_err() {
+                    return;
+                }
             }
+            let _ = out.flush().await;
         });
         let running = self.serve((rmcp_in, rmcp_out)).await.map_err(|e| Error::Serve(e.to_string()))?;
         let _ = running.waiting().await;
@@ -188,6 +203,16 @@ impl ServerHandler for McpServer {
             Err(e @ CallError::Busy { .. }) => Err(ErrorData::internal_error(e.to_string(), None)),
         }
     }
+}
+
+/// Polls `f` once: its output if it is ready now, `None` (and `f` dropped) otherwise.
+async fn ready_now<F: std::future::Future>(f: F) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    std::future::poll_fn(|cx| match f.as_mut().poll(cx) {
+        std::task::Poll::Ready(out) => std::task::Poll::Ready(Some(out)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
 }
 
 /// Streamable HTTP settings.
