@@ -263,3 +263,112 @@ fn udp_reaches_only_declared_udp_endpoints() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(sink.received(), vec!["dgram-127.0.0.1\n", "dgram-dgram.example.net\n"]);
 }
+
+#[test]
+fn every_port_of_a_declared_range_is_relayed_and_no_other() {
+    let sink = TcpSink::start("127.0.0.1");
+    let p = sink.addr.port();
+    let range = format!("tcp://127.0.0.1:{}-{}", p - 3, p.saturating_add(3));
+    let outside = TcpSink::start("127.0.0.1");
+    assert!(outside.addr.port().abs_diff(p) > 3, "pick another port");
+    let send = |port: u16| format!("echo ranged-{port} > /dev/tcp/127.0.0.1/{port}");
+    let r = bash(&["--allow-net", &range], &send(p));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(sink.received().contains(&format!("ranged-{p}")));
+    let r = bash(&["--allow-net", &range], &send(outside.addr.port()));
+    assert_ne!(r.code, 0);
+    assert!(outside.received().is_empty());
+    // Positive control: declared, the port outside the range is reached the same way.
+    let r = bash(&["--allow-net", &outside.addr.to_string()], &send(outside.addr.port()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(outside.received().contains("ranged-"));
+}
+
+#[test]
+fn a_range_wider_than_the_relay_bound_is_refused_before_the_tool_runs() {
+    for ep in ["127.0.0.1:1-65535", "tcp://api.example.com:*", "10.0.0.0/16:53"] {
+        let r = bash(&["--allow-net", ep], "echo ran");
+        assert_eq!(r.code, 125, "{ep}: {}", r.stderr);
+        assert!(!r.stdout.contains("ran"), "{ep}: the tool must not start");
+        let line = r.stderr.trim();
+        assert!(!line.contains('\n') && line.contains(&format!("endpoint `{ep}` needs a")), "{line}");
+        assert!(line.contains("at most 512") && line.contains("narrow"), "{line}");
+    }
+    // Controls: 512 ports run, and an HTTP origin on any port is the proxy's.
+    for ep in ["tcp://127.0.0.1:20000-20511", "https://api.example.com:*"] {
+        let r = bash(&["--allow-net", ep], "echo ran");
+        assert_eq!((r.code, r.stdout.as_str()), (0, "ran\n"), "{ep}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn literal_non_loopback_addresses_reach_the_broker() {
+    // Documentation addresses, never this host's: the broker's outside dial goes nowhere, but
+    // its audit record shows the tool's connection was routed to a relay and checked.
+    let mut targets = vec![("203.0.113.7", "203.0.113.8")];
+    if std::path::Path::new("/proc/net/if_inet6").exists() {
+        targets.push(("2001:db8::7", "2001:db8::8"));
+    }
+    for (declared, other) in targets {
+        let port = 47_123;
+        let ep = |ip: &str| if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") };
+        let code = |ip: &str| {
+            let fam = if ip.contains(':') { "AF_INET6" } else { "AF_INET" };
+            format!(
+                "import socket\ns = socket.socket(socket.{fam})\ntry:\n s.connect(('{ip}', {port})); print('connected')\nexcept OSError as e:\n print('failed', e.errno)"
+            )
+        };
+        let r = python(&["--allow-net", &format!("tcp://{}", ep(declared))], &code(other));
+        assert!(r.stdout.starts_with("failed"), "{other} is not routed: {}{}", r.stdout, r.stderr);
+        let r = python(&["--allow-net", &format!("tcp://{}", ep(declared))], &code(declared));
+        assert!(r.stdout.starts_with("connected"), "{declared}: {}{}", r.stdout, r.stderr);
+        let target = format!("tcp://{}", ep(declared));
+        assert!(
+            r.audit.iter().any(|e| e["event"] == "allow" && e["capability"] == "net.connect" && e["target"] == target),
+            "{:?}",
+            r.audit
+        );
+    }
+}
+
+#[test]
+fn this_hosts_own_non_loopback_addresses_are_reached_by_cidr_and_literal() {
+    let (v4, v6) = host_addresses();
+    if v4.is_none() && v6.is_none() {
+        eprintln!("skipped: this host has no non-loopback address to listen on");
+    }
+    if let Some(ip) = v4 {
+        let sink = TcpSink::start(&ip.to_string());
+        let send = format!("echo by-cidr > /dev/tcp/{ip}/{}", sink.addr.port());
+        // Declared elsewhere: the address is not even routed inside.
+        let r = bash(&["--allow-net", &format!("tcp://198.51.100.0/24:{}", sink.addr.port())], &send);
+        assert_ne!(r.code, 0);
+        assert!(sink.received().is_empty());
+        let r = bash(&["--allow-net", &format!("tcp://{ip}/24:{}", sink.addr.port())], &send);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(sink.received().contains("by-cidr"));
+        let udp = UdpSink::start_at(&format!("{ip}:0"));
+        let r = bash(
+            &["--allow-net", &format!("udp://{}", udp.addr)],
+            &format!("echo dgram > /dev/udp/{ip}/{}", udp.addr.port()),
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(udp.received(), vec!["dgram\n"]);
+    }
+    if let Some(ip) = v6 {
+        let sink = TcpSink::start(&ip.to_string());
+        let send = format!("echo by-v6 > /dev/tcp/{ip}/{}", sink.addr.port());
+        bash(&["--allow-net", &format!("tcp://[2001:db8::1]:{}", sink.addr.port())], &send);
+        assert!(sink.received().is_empty());
+        let r = bash(&["--allow-net", &format!("[{ip}]:{}", sink.addr.port())], &send);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(sink.received().contains("by-v6"));
+        let udp = UdpSink::start_at(&format!("[{ip}]:0"));
+        let r = bash(
+            &["--allow-net", &format!("udp://{}", udp.addr)],
+            &format!("echo dgram6 > /dev/udp/{ip}/{}", udp.addr.port()),
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(udp.received(), vec!["dgram6\n"]);
+    }
+}

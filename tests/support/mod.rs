@@ -279,3 +279,39 @@ impl HttpSink {
         format!("http://{}{path}", self.addr)
     }
 }
+
+impl UdpSink {
+    /// A UDP sink bound at `addr` (`ip:0` for any free port).
+    pub fn start_at(addr: &str) -> Self {
+        let sock = UdpSocket::bind(addr).unwrap();
+        let addr = sock.local_addr().unwrap();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let r = received.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while let Ok((n, _)) = sock.recv_from(&mut buf) {
+                r.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        });
+        UdpSink { addr, received }
+    }
+}
+
+/// This host's own addresses other than loopback (IPv4 from /proc/net/fib_trie, global IPv6
+/// from /proc/net/if_inet6): real, non-loopback destinations a test can listen on without
+/// changing the host's network.
+pub fn host_addresses() -> (Option<std::net::Ipv4Addr>, Option<std::net::Ipv6Addr>) {
+    let trie = std::fs::read_to_string("/proc/net/fib_trie").unwrap_or_default();
+    let lines: Vec<&str> = trie.lines().collect();
+    let v4 = lines.windows(2).find_map(|w| {
+        let ip: std::net::Ipv4Addr = w[0].trim().strip_prefix("|-- ")?.parse().ok()?;
+        (w[1].contains("/32 host LOCAL") && !ip.is_loopback()).then_some(ip)
+    });
+    let v6 = std::fs::read_to_string("/proc/net/if_inet6").unwrap_or_default().lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        // scope 00 is global; `lo` holds only ::1
+        let ip = std::net::Ipv6Addr::from(u128::from_str_radix(f.first()?, 16).ok()?);
+        (f.get(3) == Some(&"00") && f.get(5) != Some(&"lo") && !ip.is_loopback()).then_some(ip)
+    });
+    (v4, v6)
+}

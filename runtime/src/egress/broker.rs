@@ -172,6 +172,8 @@ impl Broker {
 
     /// Where a connection the tool made should really go, if the grant allows it.
     async fn destination(&self, dialled: SocketAddr, t: Transport) -> Option<Vec<SocketAddr>> {
+        // A dual-stack relay sees an IPv4 destination as `::ffff:a.b.c.d`.
+        let dialled = SocketAddr::new(dialled.ip().to_canonical(), dialled.port());
         let port = dialled.port();
         let candidates = match self.name_of(dialled.ip()) {
             Some(name) => {

@@ -4,7 +4,7 @@
 //! the stage with 125 and one line on stderr.
 
 use super::spec::{INNER_ID, Spec};
-use super::{bpf, landlock, mounts, net, sys};
+use super::{bpf, handover, landlock, mounts, sys};
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::process::Command;
@@ -113,7 +113,7 @@ fn stage2(spec: &Spec, channel: OwnedFd) -> i32 {
         return fail("build root", e);
     }
     // The egress sockets are opened (and handed over) before any restriction applies.
-    if let Err(e) = net::open_inside(&spec.net, channel) {
+    if let Err(e) = handover::open_inside(&spec.net, channel) {
         return fail("egress", e);
     }
     if let Err(e) = apply_rlimits(spec) {

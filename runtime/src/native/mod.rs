@@ -5,11 +5,13 @@
 
 mod bpf;
 mod cgroup;
+mod handover;
 pub mod init;
 pub mod landlock;
 pub mod layers;
 mod mounts;
 pub mod net;
+mod route;
 pub mod seccomp;
 mod spec;
 mod sys;
@@ -52,7 +54,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
             "listening is not available to native tools yet; remove --allow-listen, or use a WebAssembly tool".into(),
         ));
     }
-    let net = net::NetPlan::for_endpoints(&g.net.endpoints);
+    let net = net::NetPlan::for_endpoints(&g.net.endpoints).map_err(Error::RunTool)?;
     let program =
         std::fs::canonicalize(&tool.path).map_err(|source| Error::ReadTool { path: tool.path.clone(), source })?;
     let (mut binds, links) = mounts::system_binds();
@@ -181,7 +183,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     }
     // The broker: serves what the sandbox opened, until the grant is revoked.
     let broker = Broker::new(grant.clone(), &spec.net.stand_ins);
-    let handed = tokio::task::spawn_blocking(move || net::receive(&ours));
+    let handed = tokio::task::spawn_blocking(move || handover::receive(&ours));
     let settling = broker.clone();
     let mut serving = tokio::spawn(async move {
         let Ok(Ok(sockets)) = handed.await else { return };
@@ -260,7 +262,7 @@ fn serve(broker: &Arc<Broker>, kind: net::Opened, fd: std::os::fd::OwnedFd) -> O
         net::Opened::Udp(at) => {
             let s = std::net::UdpSocket::from(fd);
             s.set_nonblocking(true).ok()?;
-            tokio::spawn(b.serve_udp(tokio::net::UdpSocket::from_std(s).ok()?, at.into()));
+            tokio::spawn(b.serve_udp(tokio::net::UdpSocket::from_std(s).ok()?, at));
         }
         net::Opened::Relay(_) | net::Opened::Proxy => {
             let l = std::net::TcpListener::from(fd);

@@ -1,17 +1,21 @@
-//! The sandbox's side of the egress broker. The network namespace has only `lo`. Before the
-//! tool starts, PID 1 brings `lo` up and opens, inside the namespace, the sockets the grant
-//! calls for: a DNS stub on 127.0.0.1:53, one TCP relay listener per declared port (on
-//! 0.0.0.0, so any loopback address the DNS stub hands out reaches it), and an HTTP proxy.
-//! It hands them to the supervisor over a socketpair (SCM_RIGHTS) and keeps none: the tool
-//! never holds them, and the supervisor, outside, is the only way out.
+//! What the sandbox's side of the egress broker opens, planned by the supervisor from the
+//! grant. The network namespace has only `lo`. Before the tool starts, PID 1 brings `lo` up,
+//! routes the declared literal addresses and ranges to it (see [`super::route`]) and opens,
+//! inside the namespace, the sockets the grant calls for: a DNS stub on 127.0.0.1:53, one TCP
+//! relay listener per declared port (on `[::]`, dual-stack, so any address routed to `lo`
+//! reaches it), a UDP relay per declared UDP address and port, and an HTTP proxy. It hands them
+//! to the supervisor over a socketpair (SCM_RIGHTS) and keeps none ([`super::handover`]).
+//!
+//! Each relay is a descriptor in PID 1 and in the supervisor, and each TCP port a Landlock
+//! rule, so a sandbox has at most [`MAX_RELAYS`]: a declaration that needs more is refused
+//! with the endpoint named and a fix, never cut short.
 
 use crate::egress::broker::FIRST_STAND_IN;
 use crate::policy::endpoint::{Endpoint, HostPattern, Scheme, Transport};
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
-use std::io::IoSlice;
-use std::mem::MaybeUninit;
-use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// What to open inside, planned by the supervisor from the grant.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -19,12 +23,15 @@ pub struct NetPlan {
     pub dns: bool,
     pub relay_ports: Vec<u16>,
     pub proxy_port: Option<u16>,
-    /// UDP relays, each bound to the exact address the tool will send to: a literal loopback
-    /// address, or the stand-in of a declared name.
-    pub udp: Vec<SocketAddrV4>,
+    /// UDP relays, each bound to the exact address the tool will send to: a literal address
+    /// (routed to `lo` when not loopback), or the stand-in of a declared name.
+    pub udp: Vec<SocketAddr>,
     /// Stand-in addresses fixed in advance for exact declared names (the DNS stub hands out the
     /// same ones, so UDP relays can be bound before the tool starts).
     pub stand_ins: Vec<(String, Ipv4Addr)>,
+    /// Declared literal addresses and ranges (other than loopback) routed to `lo`, so that a
+    /// connection to them reaches a relay instead of failing with ENETUNREACH.
+    pub local_routes: Vec<IpNet>,
 }
 
 /// One socket handed out, in order.
@@ -33,28 +40,40 @@ pub enum Opened {
     Dns,
     Relay(u16),
     Proxy,
-    Udp(SocketAddrV4),
+    Udp(SocketAddr),
 }
 
-/// The most sockets one sandbox hands over (the relays are per declared port).
-pub const MAX_SOCKETS: usize = 64;
+/// The most relays one sandbox may have: TCP ports plus UDP (address, port) pairs.
+pub const MAX_RELAYS: usize = 512;
 
 impl NetPlan {
-    /// Relays for every single-port endpoint that covers TCP (names and literal addresses
-    /// alike); the DNS stub when any endpoint is a name; the proxy when anything is declared.
-    pub fn for_endpoints(endpoints: &[Endpoint]) -> Self {
+    /// A relay for every port of every endpoint that covers TCP (names and literal addresses
+    /// alike; `http(s)://` ranges too wide for the budget are served by the proxy alone), a UDP
+    /// relay for every address and port of every endpoint that covers UDP (except `*.suffix`
+    /// names), the DNS stub when any endpoint is a name, the proxy when anything is declared.
+    /// Refuses, naming the endpoint and the fix, a declaration that needs more than
+    /// [`MAX_RELAYS`].
+    pub fn for_endpoints(endpoints: &[Endpoint]) -> Result<Self, String> {
         if endpoints.is_empty() {
-            return NetPlan::default();
+            return Ok(NetPlan::default());
         }
-        let mut relay_ports: Vec<u16> = endpoints
-            .iter()
-            .filter(|e| e.scheme != Scheme::Udp && e.ports.first == e.ports.last)
-            .map(|e| e.ports.first)
-            .collect();
-        relay_ports.sort_unstable();
-        relay_ports.dedup();
-        relay_ports.truncate((MAX_SOCKETS - 2) / 2);
-        let proxy_port = (3128..u16::MAX).find(|p| !relay_ports.contains(p));
+        let mut tcp: BTreeSet<u16> = BTreeSet::new();
+        for e in endpoints.iter().filter(|e| matches!(e.scheme, Scheme::Any | Scheme::Tcp)) {
+            tcp.extend(e.ports.first..=e.ports.last);
+            if tcp.len() > MAX_RELAYS {
+                return Err(too_many_tcp(e, tcp.len()));
+            }
+        }
+        // HTTP origins: relays when they fit (for tools that ignore HTTP_PROXY); the proxy
+        // serves them on any port either way.
+        for e in endpoints.iter().filter(|e| matches!(e.scheme, Scheme::Http | Scheme::Https)) {
+            let more: Vec<u16> = (e.ports.first..=e.ports.last).filter(|p| !tcp.contains(p)).collect();
+            if tcp.len() + more.len() <= MAX_RELAYS {
+                tcp.extend(more);
+            }
+        }
+        let relay_ports: Vec<u16> = tcp.into_iter().collect();
+        let proxy_port = (3128..u16::MAX).find(|p| relay_ports.binary_search(p).is_err());
         let mut stand_ins: Vec<(String, Ipv4Addr)> = Vec::new();
         for e in endpoints {
             if let HostPattern::Name(n) = &e.host
@@ -64,20 +83,47 @@ impl NetPlan {
                 stand_ins.push((n.clone(), Ipv4Addr::from(next)));
             }
         }
-        let mut udp = Vec::new();
-        for e in endpoints.iter().filter(|e| e.scheme.covers(Transport::Udp) && e.ports.first == e.ports.last) {
-            let ip = match &e.host {
-                HostPattern::Ip(IpAddr::V4(ip)) if ip.is_loopback() => Some(*ip),
-                HostPattern::Name(n) => stand_ins.iter().find(|(m, _)| m == n).map(|(_, a)| *a),
-                _ => None,
+        let mut udp: BTreeSet<SocketAddr> = BTreeSet::new();
+        for e in endpoints.iter().filter(|e| e.scheme.covers(Transport::Udp)) {
+            let hosts = match &e.host {
+                HostPattern::Ip(ip) => Hosts::One(ip.to_canonical()),
+                HostPattern::Cidr(net) => Hosts::Range(net.trunc()),
+                HostPattern::Name(n) => match stand_ins.iter().find(|(m, _)| m == n) {
+                    Some((_, a)) => Hosts::One(IpAddr::V4(*a)),
+                    None => continue,
+                },
+                // Not built: UDP to `*.suffix` names (see the README).
+                HostPattern::Suffix(_) => continue,
             };
-            if let Some(ip) = ip {
-                udp.push(SocketAddrV4::new(ip, e.ports.first));
+            let ports = u128::from(e.ports.last - e.ports.first) + 1;
+            let needed = hosts.count().saturating_mul(ports);
+            let room = MAX_RELAYS.saturating_sub(relay_ports.len() + udp.len());
+            if needed > room as u128 {
+                return Err(too_many_udp(e, needed));
+            }
+            for ip in hosts.iter() {
+                udp.extend((e.ports.first..=e.ports.last).map(|p| SocketAddr::new(ip, p)));
             }
         }
-        udp.dedup();
-        udp.truncate(MAX_SOCKETS.saturating_sub(2 * relay_ports.len() + 2));
-        NetPlan { dns: endpoints.iter().any(|e| e.host.is_name()), relay_ports, proxy_port, udp, stand_ins }
+        let mut local_routes: Vec<IpNet> = endpoints
+            .iter()
+            .filter_map(|e| match &e.host {
+                HostPattern::Ip(ip) => Some(IpNet::from(ip.to_canonical())),
+                HostPattern::Cidr(net) => Some(net.trunc()),
+                _ => None,
+            })
+            .filter(super::route::needs_route)
+            .collect();
+        local_routes.sort_unstable();
+        local_routes.dedup();
+        Ok(NetPlan {
+            dns: endpoints.iter().any(|e| e.host.is_name()),
+            relay_ports,
+            proxy_port,
+            udp: udp.into_iter().collect(),
+            stand_ins,
+            local_routes,
+        })
     }
 
     /// Whether nothing at all is opened inside.
@@ -91,72 +137,130 @@ impl NetPlan {
     }
 }
 
-/// Stage 2: brings `lo` up, opens the planned sockets and sends them over `channel`.
-pub fn open_inside(plan: &NetPlan, channel: OwnedFd) -> Result<(), String> {
-    super::sys::loopback_up().map_err(|e| format!("bring lo up: {e}"))?;
-    let mut fds: Vec<OwnedFd> = Vec::new();
-    let mut kinds: Vec<Opened> = Vec::new();
-    if plan.dns {
-        let s = std::net::UdpSocket::bind("127.0.0.1:53").map_err(|e| format!("DNS stub 127.0.0.1:53: {e}"))?;
-        fds.push(s.into());
-        kinds.push(Opened::Dns);
-    }
-    for &p in &plan.relay_ports {
-        let l = std::net::TcpListener::bind(("0.0.0.0", p)).map_err(|e| format!("relay port {p}: {e}"))?;
-        fds.push(l.into());
-        kinds.push(Opened::Relay(p));
-        // The same port on ::1, for tools that dial IPv6 loopback (an IPv6-less kernel skips it).
-        if let Ok(l6) = std::net::TcpListener::bind(("::1", p)) {
-            fds.push(l6.into());
-            kinds.push(Opened::Relay(p));
-        }
-    }
-    for &a in &plan.udp {
-        let u = std::net::UdpSocket::bind(a).map_err(|e| format!("UDP relay {a}: {e}"))?;
-        fds.push(u.into());
-        kinds.push(Opened::Udp(a));
-    }
-    if let Some(p) = plan.proxy_port {
-        let l = std::net::TcpListener::bind(("127.0.0.1", p)).map_err(|e| format!("proxy port {p}: {e}"))?;
-        fds.push(l.into());
-        kinds.push(Opened::Proxy);
-    }
-    let header = serde_json::to_vec(&kinds).map_err(|e| e.to_string())?;
-    let borrowed: Vec<BorrowedFd<'_>> = fds.iter().map(|f| f.as_fd()).collect();
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_SOCKETS))];
-    let mut control = rustix::net::SendAncillaryBuffer::new(&mut space);
-    if !borrowed.is_empty() && !control.push(rustix::net::SendAncillaryMessage::ScmRights(&borrowed)) {
-        return Err("too many sockets to hand over".into());
-    }
-    rustix::net::sendmsg(&channel, &[IoSlice::new(&header)], &mut control, rustix::net::SendFlags::empty())
-        .map_err(|e| format!("hand sockets to the supervisor: {e}"))?;
-    Ok(())
+fn too_many_tcp(e: &Endpoint, total: usize) -> String {
+    format!(
+        "endpoint `{}` needs a relay per TCP port ({total} ports with the endpoints before it), and a native tool gets at most {MAX_RELAYS}; narrow the port range, or declare it as http://… or https://… if the tool speaks HTTP (the proxy serves any port)",
+        e.source
+    )
 }
 
-/// Supervisor: receives what stage 2 opened (blocking; run it off the async threads). An
-/// empty list if the sandbox failed before opening anything.
-pub fn receive(channel: &OwnedFd) -> std::io::Result<Vec<(Opened, OwnedFd)>> {
-    let mut buf = vec![0u8; 4096];
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_SOCKETS))];
-    let mut control = rustix::net::RecvAncillaryBuffer::new(&mut space);
-    let msg = rustix::net::recvmsg(
-        channel,
-        &mut [std::io::IoSliceMut::new(&mut buf)],
-        &mut control,
-        rustix::net::RecvFlags::CMSG_CLOEXEC,
-    )?;
-    let mut fds = Vec::new();
-    for m in control.drain() {
-        if let rustix::net::RecvAncillaryMessage::ScmRights(rights) = m {
-            fds.extend(rights);
+fn too_many_udp(e: &Endpoint, needed: u128) -> String {
+    let fix = match e.scheme {
+        Scheme::Any => "narrow the address or port range, or declare it as tcp://… if the tool needs only TCP",
+        _ => "narrow the address or port range",
+    };
+    format!(
+        "endpoint `{}` needs a UDP relay per address and port ({needed}), and a native tool gets at most {MAX_RELAYS} relays in all; {fix}",
+        e.source
+    )
+}
+
+/// The addresses a UDP endpoint names.
+enum Hosts {
+    One(IpAddr),
+    Range(IpNet),
+}
+
+impl Hosts {
+    fn count(&self) -> u128 {
+        match self {
+            Hosts::One(_) => 1,
+            Hosts::Range(net) => {
+                let bits = u32::from(net.max_prefix_len() - net.prefix_len());
+                1u128.checked_shl(bits).unwrap_or(u128::MAX)
+            }
         }
     }
-    if msg.bytes == 0 {
-        return Ok(Vec::new());
+
+    /// Every address, network and broadcast addresses included (call only after `count` fits).
+    fn iter(&self) -> Box<dyn Iterator<Item = IpAddr> + '_> {
+        match self {
+            Hosts::One(ip) => Box::new(std::iter::once(*ip)),
+            Hosts::Range(IpNet::V4(n)) => {
+                let first = u32::from(n.network());
+                Box::new((0..self.count() as u32).map(move |i| IpAddr::V4(Ipv4Addr::from(first + i))))
+            }
+            Hosts::Range(IpNet::V6(n)) => {
+                let first = u128::from(n.network());
+                Box::new((0..self.count()).map(move |i| IpAddr::V6(Ipv6Addr::from(first + i))))
+            }
+        }
     }
-    let kinds: Vec<Opened> = serde_json::from_slice(&buf[..msg.bytes]).map_err(std::io::Error::other)?;
-    if kinds.len() != fds.len() {
-        return Err(std::io::Error::other("socket hand-over does not match its description"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(eps: &[&str]) -> Result<NetPlan, String> {
+        let eps: Vec<Endpoint> = eps.iter().map(|e| e.parse().unwrap()).collect();
+        NetPlan::for_endpoints(&eps)
     }
-    Ok(kinds.into_iter().zip(fds).collect())
+
+    #[test]
+    fn nothing_declared_opens_nothing() {
+        assert!(plan(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_port_of_a_range_gets_a_relay() {
+        let p = plan(&["10.0.0.5:8000-8002", "tcp://127.0.0.1:8002", "api.example.com:443"]).unwrap();
+        assert_eq!(p.relay_ports, vec![443, 8000, 8001, 8002]);
+        assert_eq!(p.connect_ports(), vec![443, 8000, 8001, 8002, 3128]);
+        // No scheme covers UDP too: a relay per address and port.
+        let udp: Vec<String> = p.udp.iter().map(|a| a.to_string()).collect();
+        assert_eq!(udp, ["10.0.0.5:8000", "10.0.0.5:8001", "10.0.0.5:8002", "127.1.0.1:443"]);
+        let p = plan(&[&format!("tcp://127.0.0.1:1-{MAX_RELAYS}")]).unwrap();
+        assert_eq!(p.relay_ports.len(), MAX_RELAYS);
+        assert_eq!(p.proxy_port, Some(3128), "the proxy is not a relay");
+    }
+
+    #[test]
+    fn wider_than_the_bound_is_refused_never_cut() {
+        for (eps, culprit) in [
+            (vec!["api.example.com:1-65535"], "api.example.com:1-65535"),
+            (vec!["tcp://host.example:*"], "tcp://host.example:*"),
+            (vec!["tcp://10.0.0.1:1-300", "tcp://10.0.0.2:301-600"], "tcp://10.0.0.2:301-600"),
+        ] {
+            let e = plan(&eps).unwrap_err();
+            assert!(e.starts_with(&format!("endpoint `{culprit}` needs a relay per TCP port")), "{e}");
+            assert!(e.contains("narrow the port range") && e.contains("https://"), "{e}");
+        }
+        let e = plan(&["10.0.0.0/16:53"]).unwrap_err();
+        assert!(e.contains("needs a UDP relay per address and port (65536)") && e.contains("tcp://"), "{e}");
+        let e = plan(&["udp://[fd00::/64]:53"]).unwrap_err();
+        assert!(e.contains("(18446744073709551616)") && !e.contains("tcp://"), "{e}");
+        // An HTTP origin on any port is the proxy's: no relays, no refusal.
+        let p = plan(&["https://api.example.com:*", "http://127.0.0.1:8080"]).unwrap();
+        assert_eq!(p.relay_ports, vec![8080]);
+        assert!(p.proxy_port.is_some());
+    }
+
+    #[test]
+    fn literal_addresses_and_ranges_are_routed_to_lo() {
+        let p = plan(&[
+            "tcp://10.0.0.5:443",
+            "tcp://192.0.2.77/24:80",
+            "tcp://[2001:db8::1]:443",
+            "udp://[fd00::1]:53",
+            "tcp://127.0.0.2:80",
+            "tcp://[::1]:80",
+            "https://api.example.com",
+            "tcp://10.0.0.5:444",
+        ])
+        .unwrap();
+        let routes: Vec<String> = p.local_routes.iter().map(|n| n.to_string()).collect();
+        assert_eq!(routes, ["10.0.0.5/32", "192.0.2.0/24", "2001:db8::1/128", "fd00::1/128"]);
+        assert_eq!(p.udp, vec!["[fd00::1]:53".parse().unwrap()]);
+    }
+
+    #[test]
+    fn small_udp_ranges_get_a_relay_per_address() {
+        let p = plan(&["udp://192.0.2.0/30:53"]).unwrap();
+        let udp: Vec<String> = p.udp.iter().map(|a| a.to_string()).collect();
+        assert_eq!(udp, ["192.0.2.0:53", "192.0.2.1:53", "192.0.2.2:53", "192.0.2.3:53"]);
+        assert!(p.relay_ports.is_empty());
+        // `*.suffix` names have no stand-in to bind: no UDP relay (not built yet).
+        assert!(plan(&["udp://*.example.com:53"]).unwrap().udp.is_empty());
+    }
 }

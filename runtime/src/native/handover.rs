@@ -1,0 +1,136 @@
+//! Stage 2 opens the sockets a [`NetPlan`] calls for inside the sandbox's network namespace and
+//! hands them to the supervisor over a socketpair (SCM_RIGHTS), keeping none: the tool never
+//! holds them, and the supervisor, outside, is the only way out.
+//!
+//! The first message carries the list of what is handed over (JSON) and the first descriptors;
+//! the rest follow in further messages, at most [`FDS_PER_MESSAGE`] each.
+
+use super::net::{MAX_RELAYS, NetPlan, Opened};
+use std::io::IoSlice;
+use std::mem::MaybeUninit;
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+/// Descriptors per message: the kernel takes at most 253 (SCM_MAX_FD) in one.
+const FDS_PER_MESSAGE: usize = 250;
+/// Room for the JSON list of everything handed over (about 30 bytes per socket).
+const HEADER_BUFFER: usize = 64 * 1024;
+
+/// Stage 2: brings `lo` up, routes the declared literal addresses to it, opens the planned
+/// sockets and sends them over `channel`.
+pub fn open_inside(plan: &NetPlan, channel: OwnedFd) -> Result<(), String> {
+    super::sys::loopback_up().map_err(|e| format!("bring lo up: {e}"))?;
+    super::route::add_local_routes(&plan.local_routes)?;
+    let mut fds: Vec<OwnedFd> = Vec::new();
+    let mut kinds: Vec<Opened> = Vec::new();
+    if plan.dns {
+        let s = std::net::UdpSocket::bind("127.0.0.1:53").map_err(|e| format!("DNS stub 127.0.0.1:53: {e}"))?;
+        fds.push(s.into());
+        kinds.push(Opened::Dns);
+    }
+    for &p in &plan.relay_ports {
+        fds.push(tcp_relay(p).map_err(|e| format!("relay port {p}: {e}"))?);
+        kinds.push(Opened::Relay(p));
+    }
+    for &a in &plan.udp {
+        fds.push(udp_relay(a).map_err(|e| format!("UDP relay {a}: {e}"))?);
+        kinds.push(Opened::Udp(a));
+    }
+    if let Some(p) = plan.proxy_port {
+        let l = std::net::TcpListener::bind(("127.0.0.1", p)).map_err(|e| format!("proxy port {p}: {e}"))?;
+        fds.push(l.into());
+        kinds.push(Opened::Proxy);
+    }
+    let header = serde_json::to_vec(&kinds).map_err(|e| e.to_string())?;
+    let mut chunks = fds.chunks(FDS_PER_MESSAGE);
+    send(&channel, &header, chunks.next().unwrap_or(&[]))?;
+    for chunk in chunks {
+        send(&channel, b"+", chunk)?;
+    }
+    Ok(())
+}
+
+/// One listener per port on `[::]`, dual-stack: IPv4 connections arrive as `::ffff:a.b.c.d`,
+/// whatever address (loopback, stand-in, or routed literal) the tool dialled. A kernel without
+/// IPv6 gets `0.0.0.0` instead.
+fn tcp_relay(port: u16) -> std::io::Result<OwnedFd> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
+    let s = match rustix::net::socket_with(AddressFamily::INET6, SocketType::STREAM, SocketFlags::CLOEXEC, None) {
+        Ok(s) => s,
+        Err(rustix::io::Errno::AFNOSUPPORT) => return Ok(std::net::TcpListener::bind(("0.0.0.0", port))?.into()),
+        Err(e) => return Err(e.into()),
+    };
+    sockopt::set_ipv6_v6only(&s, false)?;
+    rustix::net::bind(&s, &SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0)))?;
+    rustix::net::listen(&s, 128)?;
+    Ok(s)
+}
+
+/// A UDP socket bound at exactly `at`. An IPv6 address routed to `lo` is local but not assigned
+/// to it, which IPv6 (unlike IPv4) requires for a bind unless the socket asks for freebind.
+fn udp_relay(at: SocketAddr) -> std::io::Result<OwnedFd> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
+    let family = if at.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+    let s = rustix::net::socket_with(family, SocketType::DGRAM, SocketFlags::CLOEXEC, None)?;
+    if at.is_ipv6() {
+        sockopt::set_ipv6_freebind(&s, true)?;
+    }
+    rustix::net::bind(&s, &at)?;
+    Ok(s)
+}
+
+fn send(channel: &OwnedFd, bytes: &[u8], fds: &[OwnedFd]) -> Result<(), String> {
+    let borrowed: Vec<BorrowedFd<'_>> = fds.iter().map(|f| f.as_fd()).collect();
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(FDS_PER_MESSAGE))];
+    let mut control = rustix::net::SendAncillaryBuffer::new(&mut space);
+    if !borrowed.is_empty() && !control.push(rustix::net::SendAncillaryMessage::ScmRights(&borrowed)) {
+        return Err("too many sockets in one message".into());
+    }
+    rustix::net::sendmsg(channel, &[IoSlice::new(bytes)], &mut control, rustix::net::SendFlags::empty())
+        .map_err(|e| format!("hand sockets to the supervisor: {e}"))?;
+    Ok(())
+}
+
+/// Supervisor: receives what stage 2 opened (blocking; run it off the async threads). An
+/// empty list if the sandbox failed before opening anything.
+pub fn receive(channel: &OwnedFd) -> std::io::Result<Vec<(Opened, OwnedFd)>> {
+    let mut buf = vec![0u8; HEADER_BUFFER];
+    let (n, mut fds) = receive_one(channel, &mut buf)?;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let kinds: Vec<Opened> = serde_json::from_slice(&buf[..n]).map_err(std::io::Error::other)?;
+    // The DNS stub and the proxy besides the relays.
+    if kinds.len() > MAX_RELAYS + 2 {
+        return Err(std::io::Error::other("more sockets handed over than a sandbox may have"));
+    }
+    while fds.len() < kinds.len() {
+        let (n, more) = receive_one(channel, &mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::other("socket hand-over cut short"));
+        }
+        fds.extend(more);
+    }
+    if kinds.len() != fds.len() {
+        return Err(std::io::Error::other("socket hand-over does not match its description"));
+    }
+    Ok(kinds.into_iter().zip(fds).collect())
+}
+
+fn receive_one(channel: &OwnedFd, buf: &mut [u8]) -> std::io::Result<(usize, Vec<OwnedFd>)> {
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags};
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(FDS_PER_MESSAGE))];
+    let mut control = RecvAncillaryBuffer::new(&mut space);
+    let msg =
+        rustix::net::recvmsg(channel, &mut [std::io::IoSliceMut::new(buf)], &mut control, RecvFlags::CMSG_CLOEXEC)?;
+    let mut fds = Vec::new();
+    for m in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(rights) = m {
+            fds.extend(rights);
+        }
+    }
+    if msg.flags.intersects(ReturnFlags::TRUNC | ReturnFlags::CTRUNC) {
+        return Err(std::io::Error::other("socket hand-over message truncated"));
+    }
+    Ok((msg.bytes, fds))
+}
