@@ -172,3 +172,29 @@ fn the_tool_holds_only_stdio() {
     let fds: Vec<&str> = r.stdout.split_whitespace().collect();
     assert!(fds.len() <= 4 && fds.starts_with(&["0", "1", "2"]), "{fds:?}");
 }
+
+/// Whether this run can make a memory cgroup (as root, on a host with the memory controller);
+/// unprivileged runs without a delegated cgroup have the per-process limit only.
+fn memory_cgroup_possible() -> bool {
+    let root = String::from_utf8_lossy(&host("/usr/bin/id", &["-u"]).stdout).trim() == "0";
+    let v1 = std::path::Path::new("/sys/fs/cgroup/memory/cgroup.procs").exists();
+    let v2 = std::fs::read_to_string("/sys/fs/cgroup/cgroup.subtree_control").is_ok_and(|c| c.contains("memory"));
+    root && (v1 || v2)
+}
+
+#[test]
+fn the_memory_limit_covers_the_whole_process_tree() {
+    // Three processes at once, each under the per-process limit, 150 MB together; each
+    // pipeline prints how many bytes its `tail` held (50 MiB unless it was killed).
+    let script = "for i in 1 2 3; do (head -c 50M /dev/zero | tail -c 50M | (sleep 1; wc -c)) & done; wait";
+    // Positive control: with room for all three, all three hold their 50 MiB.
+    let r = run_sh(&["--memory", "512MiB"], script);
+    let held = |r: &Run| r.stdout.lines().filter(|l| l.trim() == "52428800").count();
+    assert_eq!(held(&r), 3, "{} {}", r.stdout, r.stderr);
+    let r = run_sh(&["--memory", "96MiB"], script);
+    if memory_cgroup_possible() {
+        assert!(held(&r) < 3, "a 96 MiB sandbox held 150 MB: {} {}", r.stdout, r.stderr);
+    } else {
+        eprintln!("no memory cgroup for this user here: only the per-process limit applies");
+    }
+}

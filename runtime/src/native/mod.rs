@@ -99,7 +99,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         limits,
         net,
         landlock: true,
-        cgroup: false,
+        cgroups: 0,
         seccomp: Vec::new(),
     })
 }
@@ -123,9 +123,11 @@ async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (V
 /// the grant and audits the end, whatever happened.
 pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
     // The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC otherwise,
-    // which the kernel does not apply to a root supervisor's (root-mapped) sandbox user.
-    let pids = cgroup::PidsCgroup::create(&grant.id().to_string(), PROCESS_LIMIT);
-    let facts = layers::HostFacts::probe(pids.is_some());
+    // which the kernel does not apply to a root supervisor's (root-mapped) sandbox user. The
+    // memory limit: a memory cgroup over the whole tree where we can make one; RLIMIT_AS (per
+    // process) always.
+    let cgroups = cgroup::Cgroups::create(&grant.id().to_string(), PROCESS_LIMIT, grant.grant().limits.memory);
+    let facts = layers::HostFacts::probe(cgroups.pids);
     let missing = layers::missing(&facts);
     for m in &missing {
         if m.essential || !call.allow_degraded {
@@ -135,11 +137,8 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     for m in &missing {
         grant.audit().emit(EventKind::Degraded, None, Some(m.layer.into()), Some(m.why.clone()), None);
     }
-    let joiner = match &pids {
-        Some(cg) => Some(cg.joiner().map_err(|e| Error::RunTool(format!("open the pids cgroup: {e}")))?),
-        None => None,
-    };
-    let cgroup = joiner.is_some();
+    let joiners = cgroups.joiners().map_err(|e| Error::RunTool(format!("open the sandbox's cgroup: {e}")))?;
+    let cgroup_count = joiners.len();
     let init = init_program()?;
     let mut cmd = std::process::Command::new(&init);
     cmd.arg("__native-init").env_clear();
@@ -151,7 +150,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     )
     .map_err(|e| Error::RunTool(format!("egress channel: {e}")))?;
     let pipe =
-        init::spec_pipe(&mut cmd, theirs, joiner).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
+        init::spec_pipe(&mut cmd, theirs, joiners).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
     let mut cmd = tokio::process::Command::from(cmd);
     cmd.kill_on_drop(true);
     match &call.stdin {
@@ -172,7 +171,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     // closes empty, as it does when planning fails here and the child is killed).
     let mut spec = spec_for(tool, grant, call.args)?;
     spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
-    spec.cgroup = cgroup;
+    spec.cgroups = cgroup_count;
     spec.seccomp =
         seccomp::compile().map_err(|e| Error::RunTool(e.to_string()))?.iter().map(|p| bpf::pack(p)).collect();
     init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
@@ -225,7 +224,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     let _ = child.start_kill();
     let _ = child.wait().await;
     serving.abort();
-    drop(pids);
+    drop(cgroups);
     let (mut stdout, mut stderr, mut truncated) = (Vec::new(), Vec::new(), false);
     if let Some(h) = out {
         (stdout, truncated) = h.await.unwrap_or_default();

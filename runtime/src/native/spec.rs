@@ -33,8 +33,9 @@ pub struct Spec {
     pub net: super::net::NetPlan,
     /// Apply Landlock (off only in a sandbox the caller allowed to be degraded).
     pub landlock: bool,
-    /// Stage 1 joins a pids cgroup (through a descriptor it is handed) before starting anything.
-    pub cgroup: bool,
+    /// How many cgroups stage 1 joins (through descriptors it is handed, from `CGROUP_FD` on)
+    /// before starting anything: the pids and memory limits of the whole tree.
+    pub cgroups: usize,
     /// The seccomp filters, compiled by the supervisor (`bpf::pack`), in install order.
     pub seccomp: Vec<String>,
 }
