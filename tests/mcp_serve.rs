@@ -78,7 +78,9 @@ async fn lists_sample_tools_with_guaranteed_annotations_and_calls_them() {
 
 #[tokio::test]
 async fn arguments_failing_the_schema_are_protocol_errors_naming_the_field() {
-    let c = connect(&root().join("tools"), &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let c = connect(&root().join("tools"), &["--audit", s(&audit)]).await;
     let e = call(&c, "read-file", json!({ "path": 7 })).await.unwrap_err().to_string();
     assert!(e.contains("/path") && e.contains("string"), "{e}");
     let e = call(&c, "read-file", json!({})).await.unwrap_err().to_string();
@@ -88,6 +90,10 @@ async fn arguments_failing_the_schema_are_protocol_errors_naming_the_field() {
     // The server is still there.
     assert!(call(&c, "echo-json", json!({})).await.is_ok());
     c.cancel().await.unwrap();
+    let denied: Vec<Value> =
+        audit_lines(&audit).into_iter().filter(|e| e["event"] == "deny" && e["target"] == "read-file").collect();
+    assert_eq!(denied.len(), 2, "each rejected call is audited: {denied:?}");
+    assert!(denied[0]["reason"].as_str().unwrap().contains("/path"));
 }
 
 /// `peek` reads `path` (bound) and then `probe` (never bound): its grant holds `path` only.
@@ -138,7 +144,9 @@ async fn each_call_gets_only_the_paths_its_own_arguments_bind() {
     let grants: Vec<&Value> = events.iter().filter(|e| e["event"] == "grant.issued").collect();
     assert_eq!(grants.len(), 3, "one grant per call that ran");
     assert!(
-        events.iter().any(|e| e["event"] == "deny" && e["capability"] == "mcp.tool"),
+        events.iter().any(|e| e["event"] == "deny"
+            && e["capability"] == "mcp.tool"
+            && e["target"].as_str().unwrap().contains("outside.txt")),
         "the refused argument is audited"
     );
 }

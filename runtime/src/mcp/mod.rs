@@ -237,7 +237,9 @@ impl ToolSet {
         if let Some(e) = entry.input.iter_errors(&value).next() {
             let field = e.instance_path().to_string();
             let field = if field.is_empty() { "/".to_string() } else { field };
-            return Err(CallError::InvalidArguments { field, message: e.to_string() });
+            let refused = CallError::InvalidArguments { field, message: e.to_string() };
+            self.audit_refusal(entry, &refused);
+            return Err(refused);
         }
         let args = match value {
             Value::Object(m) => m,
@@ -247,7 +249,9 @@ impl ToolSet {
         let admitted = self.admitted.fetch_add(1, Ordering::SeqCst);
         let _admission = Admission(&self.admitted);
         if admitted >= self.limits.running + self.limits.queued {
-            return Err(CallError::Busy { running: self.limits.running, queued: self.limits.queued });
+            let refused = CallError::Busy { running: self.limits.running, queued: self.limits.queued };
+            self.audit_refusal(entry, &refused);
+            return Err(refused);
         }
         let permit = tokio::select! {
             p = self.slots.acquire() => p.ok(),
@@ -274,6 +278,18 @@ impl ToolSet {
             }
         };
         Ok(self.run(entry, &policy, &args, cancel).await)
+    }
+
+    /// Audits a call refused before any grant was issued, under an id of its own.
+    fn audit_deny(&self, entry: &Entry, target: String, reason: String) -> String {
+        let id = GrantId::random().to_string();
+        let audit = Auditor::new(self.sandbox.audit_sink().clone(), id.clone(), entry.tool.digest().to_string());
+        audit.emit(EventKind::Deny, Some(Capability::McpTool), Some(target), Some(reason), None);
+        id
+    }
+
+    fn audit_refusal(&self, entry: &Entry, refused: &CallError) {
+        self.audit_deny(entry, entry.spec.name.clone(), refused.to_string());
     }
 
     fn policy_for(&self, entry: &Entry, args: &Map<String, Value>) -> Result<Policy, Refusal> {
