@@ -159,17 +159,7 @@ pub struct UdpSink {
 
 impl UdpSink {
     pub fn start() -> Self {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let addr = sock.local_addr().unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let r = received.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 2048];
-            while let Ok((n, _)) = sock.recv_from(&mut buf) {
-                r.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).into_owned());
-            }
-        });
-        UdpSink { addr, received }
+        Self::start_at("127.0.0.1:0")
     }
 
     pub fn received(&self) -> Vec<String> {
