@@ -198,3 +198,90 @@ fn the_memory_limit_covers_the_whole_process_tree() {
         eprintln!("no memory cgroup for this user here: only the per-process limit applies");
     }
 }
+
+/// This test process's (file-system) uid and gid, as the owner of a file it creates.
+fn my_ids() -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let f = tempfile::NamedTempFile::new().unwrap();
+    let md = f.as_file().metadata().unwrap();
+    (md.uid(), md.gid())
+}
+
+/// The `Uid`, `Gid` and `Groups` lines of a host process's status.
+fn host_ids(pid: &str) -> Vec<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .filter(|l| l.starts_with("Uid:") || l.starts_with("Gid:") || l.starts_with("Groups:"))
+        .map(String::from)
+        .collect()
+}
+
+/// Regression: a root supervisor mapped the sandbox user to host uid 0, so the tool, with no
+/// capability, still owned every root file it could see, and read `/etc/ssl/private`.
+#[test]
+fn the_tool_has_no_host_identity_of_root_even_under_a_root_supervisor() {
+    let marker = "29.4517";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
+        .args(["run", "--timeout", "4s", "/bin/sh", "--", "-c", &format!("exec sleep {marker}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The tool is found from the host, by its arguments (so the check below is never vacuous).
+    let mut ids = Vec::new();
+    for _ in 0..300 {
+        let found = std::fs::read_dir("/proc").unwrap().flatten().find(|e| {
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            cmdline == format!("sleep\0{marker}\0").as_bytes()
+        });
+        if let Some(e) = found {
+            ids = host_ids(&e.file_name().to_string_lossy());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.wait().unwrap();
+    assert_eq!(ids.len(), 3, "the tool was not found on the host: {ids:?}");
+    let euid = my_ids().0;
+    let numbers = |line: &str| line.split_whitespace().skip(1).map(|n| n.parse::<u32>().unwrap()).collect::<Vec<_>>();
+    for line in &ids {
+        let n = numbers(line);
+        assert!(!n.contains(&0), "the tool holds a root id on the host: {line}");
+        if line.starts_with("Uid:") && euid != 0 {
+            assert!(n.iter().all(|&u| u == euid), "an unprivileged supervisor's tool runs as its user: {line}");
+        }
+    }
+}
+
+#[test]
+fn root_only_files_of_the_system_view_stay_closed_unless_granted() {
+    let key = std::path::Path::new("/etc/ssl/private/ssl-cert-snakeoil.key");
+    // Control: the host user (root, as in CI) reads it. Elsewhere there is nothing to prove.
+    if std::fs::read(key).is_err() {
+        eprintln!("skipped: {} is not readable here (not root, or absent)", key.display());
+        return;
+    }
+    let cat = format!("head -c 27 {}", key.display());
+    let r = run_sh(&[], &cat);
+    assert_ne!(r.code, 0);
+    assert!(!r.stdout.contains("PRIVATE KEY"), "the tool read a root-only file: {}", r.stdout);
+    let r = run_sh(&["--allow-read", "/etc/ssl/private"], &cat);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "-----BEGIN PRIVATE KEY-----"), "{}", r.stderr);
+}
+
+#[test]
+fn granted_paths_keep_the_invoking_users_ownership() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let d = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let own = d.join("own.txt");
+    std::fs::write(&own, "MINE").unwrap();
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let script = format!("cat {0}/own.txt && echo made > {0}/made.txt", d.display());
+    let r = run_sh(&["--allow-write", s(&d)], &script);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "MINE"), "{}", r.stderr);
+    let made = std::fs::metadata(d.join("made.txt")).unwrap();
+    assert_eq!((made.uid(), made.gid()), my_ids(), "a created file belongs to the invoking user");
+}

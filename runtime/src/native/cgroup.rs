@@ -1,8 +1,8 @@
 //! The invocation's cgroups, where the host lets us make them: a pids limit and a memory limit
 //! over the whole process tree.
 //!
-//! * pids: bounds the tree even when RLIMIT_NPROC does not apply (the kernel exempts processes
-//!   whose host uid is root, which is what the sandbox user maps to under a root supervisor);
+//! * pids: bounds the tree as a whole; RLIMIT_NPROC, always set, counts per user namespace and
+//!   host uid, and the kernel exempts processes whose host uid is root;
 //! * memory: bounds the tree's memory (no swap) at the grant's limit; RLIMIT_AS, always set,
 //!   only bounds each process.
 //!

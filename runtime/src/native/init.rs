@@ -4,7 +4,7 @@
 //! the stage with 125 and one line on stderr.
 
 use super::spec::{INNER_ID, Spec};
-use super::{bpf, handover, landlock, mounts, sys};
+use super::{bpf, handover, identity, landlock, mounts, sys};
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::process::Command;
@@ -75,6 +75,23 @@ pub fn stage1(arg: Option<&str>) -> i32 {
     if let Err(e) = sys::close_inherited_from(CGROUP_FD as u32) {
         return fail("close inherited descriptors", e);
     }
+    // A root supervisor's tool gets an unprivileged host identity (see `identity`): the granted
+    // paths are prepared while we are still root, then we drop to it.
+    let me = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
+    let tool = (spec.outer_uid, spec.outer_gid);
+    let trees = if me == tool {
+        spec.binds.iter().map(|_| None).collect()
+    } else {
+        match identity::granted_trees(&spec.binds, me, tool) {
+            Ok(t) => t,
+            Err(e) => return fail("prepare granted paths", e),
+        }
+    };
+    if me != tool
+        && let Err(e) = identity::drop_to(tool)
+    {
+        return fail("drop root", e);
+    }
     if let Err(e) = sys::unshare_all() {
         return fail("create namespaces (user, mount, pid, net, ipc, uts, cgroup)", e);
     }
@@ -91,7 +108,7 @@ pub fn stage1(arg: Option<&str>) -> i32 {
     // The child of a fork is PID 1 of the new PID namespace, and keeps our capabilities there.
     match sys::fork_single_threaded() {
         Err(e) => fail("fork PID 1", e),
-        Ok(None) => std::process::exit(stage2(&spec, channel)),
+        Ok(None) => std::process::exit(stage2(&spec, channel, &trees)),
         Ok(Some(pid)) => match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
             Ok(Some((_, status))) => {
                 status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).unwrap_or(1)
@@ -104,7 +121,7 @@ pub fn stage1(arg: Option<&str>) -> i32 {
 
 /// Stage 2 (PID 1): the root filesystem, limits, Landlock, seccomp; then the tool as PID 2.
 /// When the tool exits, so does PID 1, and the kernel kills whatever the tool left behind.
-fn stage2(spec: &Spec, channel: OwnedFd) -> i32 {
+fn stage2(spec: &Spec, channel: OwnedFd, trees: &[Option<identity::Tree>]) -> i32 {
     // If stage 1 (and so the supervisor's hold on us) goes away, so do we.
     if let Err(e) = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)) {
         return fail("set parent-death signal", e);
@@ -112,7 +129,15 @@ fn stage2(spec: &Spec, channel: OwnedFd) -> i32 {
     if let Err(e) = rustix::system::sethostname(b"sandbox") {
         return fail("set hostname", e);
     }
-    if let Err(e) = mounts::build_root(&spec.binds, &spec.links) {
+    for (b, t) in spec.binds.iter().zip(trees) {
+        if t.as_ref().is_some_and(|t| t.unmapped) {
+            eprintln!(
+                "mcp-sandbox: note: {} keeps its host ownership (its filesystem refuses idmapped mounts): the tool reaches it as an unprivileged user",
+                b.path.display()
+            );
+        }
+    }
+    if let Err(e) = mounts::build_root(&spec.binds, trees, &spec.links) {
         return fail("build root", e);
     }
     // The egress sockets are opened (and handed over) before any restriction applies.

@@ -9,9 +9,6 @@ use super::landlock;
 pub struct HostFacts {
     pub landlock_abi: i32,
     pub user_namespaces: bool,
-    /// The supervisor runs as root (RLIMIT_NPROC does not bind a root-mapped sandbox user).
-    pub root: bool,
-    pub pids_cgroup: bool,
 }
 
 /// A layer that cannot be enforced here.
@@ -31,13 +28,11 @@ impl std::fmt::Display for Missing {
 }
 
 impl HostFacts {
-    pub fn probe(pids_cgroup: bool) -> Self {
+    pub fn probe() -> Self {
         let max = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap_or_default();
         HostFacts {
             landlock_abi: landlock::kernel_abi(),
             user_namespaces: max.trim().parse::<u64>().map_or(true, |n| n > 0),
-            root: rustix::process::geteuid().is_root(),
-            pids_cgroup,
         }
     }
 }
@@ -65,14 +60,6 @@ pub fn missing(h: &HostFacts) -> Vec<Missing> {
             essential: false,
         });
     }
-    if h.root && !h.pids_cgroup {
-        out.push(Missing {
-            layer: "process limit",
-            why: "running as root, it needs a writable pids cgroup (RLIMIT_NPROC does not bind root) and none is available".into(),
-            fix: "run as an unprivileged user, delegate a cgroup, or pass --allow-degraded",
-            essential: false,
-        });
-    }
     out
 }
 
@@ -80,18 +67,18 @@ pub fn missing(h: &HostFacts) -> Vec<Missing> {
 mod tests {
     use super::*;
 
-    fn facts(abi: i32, userns: bool, root: bool, cg: bool) -> HostFacts {
-        HostFacts { landlock_abi: abi, user_namespaces: userns, root, pids_cgroup: cg }
+    fn facts(abi: i32, userns: bool) -> HostFacts {
+        HostFacts { landlock_abi: abi, user_namespaces: userns }
     }
 
     #[test]
     fn decides_which_layers_are_missing() {
-        assert!(missing(&facts(7, true, false, false)).is_empty(), "unprivileged: RLIMIT_NPROC holds");
-        assert!(missing(&facts(6, true, true, true)).is_empty());
-        let m = missing(&facts(3, true, true, false));
-        assert_eq!(m.iter().map(|m| m.layer).collect::<Vec<_>>(), ["landlock", "process limit"]);
-        assert!(m.iter().all(|m| !m.essential));
+        assert!(missing(&facts(7, true)).is_empty());
+        assert!(missing(&facts(6, true)).is_empty());
+        let m = missing(&facts(3, true));
+        assert_eq!(m.iter().map(|m| m.layer).collect::<Vec<_>>(), ["landlock"]);
+        assert!(!m[0].essential);
         assert!(m[0].to_string().contains("Landlock ABI 3"));
-        assert!(missing(&facts(7, false, false, false))[0].essential);
+        assert!(missing(&facts(7, false))[0].essential);
     }
 }

@@ -6,6 +6,7 @@
 mod bpf;
 mod cgroup;
 mod handover;
+mod identity;
 pub mod init;
 pub mod landlock;
 pub mod layers;
@@ -60,10 +61,10 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
     let (mut binds, links) = mounts::system_binds();
     // The program itself, unless the system view already shows it executable (/usr/bin/…).
     if !binds.iter().any(|b| b.exec && program.starts_with(&b.path)) {
-        binds.push(Bind { path: program.clone(), writable: false, exec: true });
+        binds.push(Bind { path: program.clone(), writable: false, exec: true, granted: true });
     }
     for p in &g.paths {
-        binds.push(Bind { path: p.path.clone(), writable: p.access == Access::Write, exec: p.exec });
+        binds.push(Bind { path: p.path.clone(), writable: p.access == Access::Write, exec: p.exec, granted: true });
     }
     let mut env: Vec<(String, String)> = g.env.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
     if !env.iter().any(|(n, _)| n == "PATH") {
@@ -87,7 +88,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         open_files: 1024,
         file_size: 1 << 30,
     };
-    let (outer_uid, outer_gid) = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
+    let (outer_uid, outer_gid) = identity::tool_host_ids();
     Ok(Spec {
         program,
         args,
@@ -122,12 +123,12 @@ async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (V
 /// Runs one invocation under `grant`. The caller ([`Sandbox::run`](crate::Sandbox::run)) revokes
 /// the grant and audits the end, whatever happened.
 pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
-    // The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC otherwise,
-    // which the kernel does not apply to a root supervisor's (root-mapped) sandbox user. The
+    // The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC always (it
+    // binds a root supervisor's tool too: that one runs as an unprivileged host user). The
     // memory limit: a memory cgroup over the whole tree where we can make one; RLIMIT_AS (per
     // process) always.
     let cgroups = cgroup::Cgroups::create(&grant.id().to_string(), PROCESS_LIMIT, grant.grant().limits.memory);
-    let facts = layers::HostFacts::probe(cgroups.pids);
+    let facts = layers::HostFacts::probe();
     let missing = layers::missing(&facts);
     for m in &missing {
         if m.essential || !call.allow_degraded {

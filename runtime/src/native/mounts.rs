@@ -3,7 +3,9 @@
 //! minimal `/dev`. Host sockets and daemons (`/run`, `/var/run`, D-Bus, docker.sock) are
 //! simply not there.
 
+use super::identity::Tree;
 use super::spec::Bind;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 /// The default read-only system view: `(path, executable, reason)`. Paths missing on this
@@ -58,7 +60,7 @@ pub fn system_binds() -> (Vec<Bind>, Vec<(PathBuf, PathBuf)>) {
                     links.push((path.to_path_buf(), target));
                 }
             }
-            Ok(_) => binds.push(Bind { path: path.to_path_buf(), writable: false, exec: *exec }),
+            Ok(_) => binds.push(Bind { path: path.to_path_buf(), writable: false, exec: *exec, granted: false }),
             Err(_) => {}
         }
     }
@@ -73,6 +75,8 @@ use rustix::mount::{
 /// One step of building the root, applied in path order (parents first).
 enum Step<'a> {
     Bind(&'a Bind),
+    /// A granted path stage 1 prepared as a detached tree (see `identity`).
+    Attach(&'a Bind, &'a OwnedFd),
     Tmpfs,
     Proc,
     Dev,
@@ -124,6 +128,17 @@ fn bind(source: &Path, target: &Path, writable: bool, exec: bool) -> Result<(), 
     mount_remount(target, flags, c"").map_err(|e| err("remount", target, e))
 }
 
+/// Attaches a detached tree (already restricted and idmapped) at `target`. Its type comes from
+/// the tree itself: the host path may lie where our unprivileged user cannot look.
+fn attach(tree: &OwnedFd, path: &Path, target: &Path) -> Result<(), String> {
+    use rustix::mount::MoveMountFlags;
+    let st = rustix::fs::fstat(tree).map_err(|e| err("stat", path, e))?;
+    let dir = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory;
+    make_target(target, dir)?;
+    rustix::mount::move_mount(tree, c"", rustix::fs::CWD, target, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)
+        .map_err(|e| err("attach", path, e))
+}
+
 fn tmpfs(target: &Path, options: &std::ffi::CStr) -> Result<(), String> {
     make_target(target, true)?;
     mount(c"tmpfs", target, c"tmpfs", MountFlags::NOSUID | MountFlags::NODEV, options)
@@ -132,7 +147,8 @@ fn tmpfs(target: &Path, options: &std::ffi::CStr) -> Result<(), String> {
 
 /// Builds the sandbox's root and pivots into it. Runs as PID 1 of the new PID namespace, with
 /// capabilities in its new user namespace (dropped when the tool is executed).
-pub fn build_root(binds: &[Bind], links: &[(PathBuf, PathBuf)]) -> Result<(), String> {
+/// `trees` holds, for each bind, the detached tree stage 1 prepared for it, if any.
+pub fn build_root(binds: &[Bind], trees: &[Option<Tree>], links: &[(PathBuf, PathBuf)]) -> Result<(), String> {
     let slash = Path::new("/");
     mount_change(slash, MountPropagationFlags::REC | MountPropagationFlags::PRIVATE)
         .map_err(|e| err("make private", slash, e))?;
@@ -149,13 +165,21 @@ pub fn build_root(binds: &[Bind], links: &[(PathBuf, PathBuf)]) -> Result<(), St
         .map_err(|e| err("tmpfs", new, e))?;
 
     let (tmp, proc, dev) = (PathBuf::from("/tmp"), PathBuf::from("/proc"), PathBuf::from("/dev"));
-    let mut steps: Vec<(&Path, Step)> = binds.iter().map(|b| (b.path.as_path(), Step::Bind(b))).collect();
+    let mut steps: Vec<(&Path, Step)> = binds
+        .iter()
+        .zip(trees.iter().map(Some).chain(std::iter::repeat(None)))
+        .map(|(b, t)| match t.and_then(Option::as_ref) {
+            Some(t) => (b.path.as_path(), Step::Attach(b, &t.fd)),
+            None => (b.path.as_path(), Step::Bind(b)),
+        })
+        .collect();
     steps.extend([(tmp.as_path(), Step::Tmpfs), (proc.as_path(), Step::Proc), (dev.as_path(), Step::Dev)]);
     steps.sort_by(|a, b| a.0.cmp(b.0));
     for (path, step) in steps {
         let target = under(new, path);
         match step {
             Step::Bind(b) => bind(&under(old, &b.path), &target, b.writable, b.exec)?,
+            Step::Attach(b, fd) => attach(fd, &b.path, &target)?,
             Step::Tmpfs => tmpfs(&target, c"mode=1777,size=64m")?,
             Step::Proc => {
                 make_target(&target, true)?;

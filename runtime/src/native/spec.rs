@@ -12,6 +12,10 @@ pub struct Bind {
     pub writable: bool,
     /// Programs under it may be executed.
     pub exec: bool,
+    /// A path of the grant (or the tool itself) rather than of the system view: when a root
+    /// supervisor's tool runs as an unprivileged host user, it keeps the invoking user's
+    /// ownership here, and only here (see `identity`).
+    pub granted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,7 +29,8 @@ pub struct Spec {
     pub binds: Vec<Bind>,
     /// Symlinks of the system view (`/bin -> usr/bin`), recreated inside.
     pub links: Vec<(PathBuf, PathBuf)>,
-    /// Host uid/gid the sandbox user maps to.
+    /// Host uid/gid the sandbox user maps to: the supervisor's own, or, for a root supervisor,
+    /// `identity::UNPRIVILEGED_HOST_ID` (stage 1 drops to it).
     pub outer_uid: u32,
     pub outer_gid: u32,
     pub limits: RLimits,

@@ -121,3 +121,55 @@ pub fn close_inherited_from(first: u32) -> std::io::Result<()> {
     let r = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0) };
     if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
 }
+
+/// `MOUNT_ATTR_*` bits for [`mount_setattr`] (linux/mount.h).
+pub mod attr {
+    pub const RDONLY: u64 = 0x1;
+    pub const NOSUID: u64 = 0x2;
+    pub const NODEV: u64 = 0x4;
+    pub const NOEXEC: u64 = 0x8;
+    pub const IDMAP: u64 = 0x0010_0000;
+}
+
+/// `struct mount_attr` (linux/mount.h).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// Sets `attr_set` (and, with [`attr::IDMAP`], the idmapping of `userns`) on the whole mount tree
+/// `tree` (a detached tree from `open_tree`). rustix has no wrapper for this call.
+pub fn mount_setattr(
+    tree: std::os::fd::BorrowedFd<'_>,
+    attr_set: u64,
+    userns: Option<std::os::fd::BorrowedFd<'_>>,
+) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let attr =
+        MountAttr { attr_set, attr_clr: 0, propagation: 0, userns_fd: userns.map_or(0, |fd| fd.as_raw_fd() as u64) };
+    // SAFETY: `mount_setattr(2)` reads `size_of::<MountAttr>()` bytes from `&attr`, a live,
+    // properly laid-out `struct mount_attr` (repr(C), the kernel's field order and sizes); the
+    // path is a static empty C string, used with `AT_EMPTY_PATH` on a descriptor we borrow.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// Enters a new user namespace (alone): used by the short-lived helper whose namespace only
+/// carries an idmapping.
+pub fn unshare_user() -> std::io::Result<()> {
+    // SAFETY: as for `unshare_all`: no `CLONE_FILES`/`CLONE_FS`, single-threaded caller (the
+    // helper forked from the init stage).
+    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWUSER) }.map_err(Into::into)
+}

@@ -1,0 +1,119 @@
+//! Who the tool is on the host. Unprivileged, the supervisor maps the sandbox user to itself.
+//! As root it must not: a tool whose host uid is 0 keeps root's ownership of every file, so it
+//! could read root-only files of the system view (`/etc/ssl/private`, …) even with no
+//! capability. So a root supervisor's tool runs as [`UNPRIVILEGED_HOST_ID`], a host uid and gid
+//! that own nothing, with no supplementary groups; it keeps the invoking user's ownership on
+//! the paths of its grant alone, through idmapped mounts (disk owner root ⇄ the tool), made by
+//! stage 1 while it is still root and attached by stage 2 in the sandbox's root.
+
+use super::spec::Bind;
+use super::sys;
+use rustix::process::{Pid, Signal};
+use std::os::fd::{AsFd, OwnedFd};
+
+/// The host uid and gid of a root supervisor's tool: unused by any account or daemon (unlike
+/// `nobody`, whose processes could otherwise trace the tool), owning no file.
+pub const UNPRIVILEGED_HOST_ID: u32 = 2_147_483_646;
+
+/// The host uid and gid the sandbox user maps to, for the current supervisor.
+pub fn tool_host_ids() -> (u32, u32) {
+    if rustix::process::geteuid().is_root() {
+        (UNPRIVILEGED_HOST_ID, UNPRIVILEGED_HOST_ID)
+    } else {
+        (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw())
+    }
+}
+
+/// A granted path made ready by stage 1: a detached copy of its mount tree with the sandbox's
+/// flags, idmapped where the filesystem allows it.
+pub struct Tree {
+    pub fd: OwnedFd,
+    /// The filesystem refused the idmapping: the tool reaches the path as its unprivileged
+    /// host user (less access than granted, never more).
+    pub unmapped: bool,
+}
+
+/// Stage 1, as root: detached trees for the granted binds (`None` for the system view, which
+/// stage 2 binds as usual), files owned by `owner` shown as owned by `tool`.
+pub fn granted_trees(binds: &[Bind], owner: (u32, u32), tool: (u32, u32)) -> Result<Vec<Option<Tree>>, String> {
+    if !binds.iter().any(|b| b.granted) {
+        return Ok(binds.iter().map(|_| None).collect());
+    }
+    let userns = idmap_userns(owner, tool)?;
+    let mut trees = Vec::with_capacity(binds.len());
+    for b in binds {
+        trees.push(if b.granted { Some(tree(b, userns.as_fd())?) } else { None });
+    }
+    Ok(trees)
+}
+
+fn tree(b: &Bind, userns: std::os::fd::BorrowedFd<'_>) -> Result<Tree, String> {
+    use rustix::mount::OpenTreeFlags as F;
+    let flags = F::OPEN_TREE_CLONE | F::OPEN_TREE_CLOEXEC | F::AT_RECURSIVE;
+    let fd = rustix::mount::open_tree(rustix::fs::CWD, &b.path, flags)
+        .map_err(|e| format!("copy the mount of {}: {e}", b.path.display()))?;
+    let mut set = sys::attr::NOSUID | sys::attr::NODEV;
+    if !b.writable {
+        set |= sys::attr::RDONLY;
+    }
+    if !b.exec {
+        set |= sys::attr::NOEXEC;
+    }
+    sys::mount_setattr(fd.as_fd(), set, None).map_err(|e| format!("restrict {}: {e}", b.path.display()))?;
+    let unmapped = sys::mount_setattr(fd.as_fd(), sys::attr::IDMAP, Some(userns)).is_err();
+    Ok(Tree { fd, unmapped })
+}
+
+/// A user namespace that only carries the idmapping `owner → tool` (uid and gid), held by its
+/// descriptor: a helper process creates it and is killed once its mapping is written.
+fn idmap_userns(owner: (u32, u32), tool: (u32, u32)) -> Result<OwnedFd, String> {
+    let (ready_r, ready_w) = rustix::pipe::pipe().map_err(|e| format!("idmap helper: {e}"))?;
+    let helper = match sys::fork_single_threaded().map_err(|e| format!("idmap helper: {e}"))? {
+        None => {
+            let ok = rustix::process::set_parent_process_death_signal(Some(Signal::KILL)).is_ok()
+                && sys::unshare_user().is_ok();
+            let _ = rustix::io::write(&ready_w, if ok { b"1" } else { b"0" });
+            loop {
+                // Killed by the parent once the namespace is opened (or by its death).
+                let _ = rustix::thread::nanosleep(&rustix::thread::Timespec { tv_sec: 3600, tv_nsec: 0 });
+            }
+        }
+        Some(pid) => pid,
+    };
+    drop(ready_w);
+    let result = map_helper(helper, &ready_r, owner, tool);
+    let _ = rustix::process::kill_process(helper, Signal::KILL);
+    let _ = rustix::process::waitpid(Some(helper), rustix::process::WaitOptions::empty());
+    result
+}
+
+fn map_helper(helper: Pid, ready: &OwnedFd, owner: (u32, u32), tool: (u32, u32)) -> Result<OwnedFd, String> {
+    let mut byte = [0u8];
+    match rustix::io::read(ready, &mut byte) {
+        Ok(1) if byte[0] == b'1' => {}
+        _ => return Err("idmap helper: could not create a user namespace".into()),
+    }
+    let proc = format!("/proc/{}", helper.as_raw_nonzero());
+    for (file, from, to) in [("uid_map", owner.0, tool.0), ("gid_map", owner.1, tool.1)] {
+        std::fs::write(format!("{proc}/{file}"), format!("{from} {to} 1"))
+            .map_err(|e| format!("idmap helper: write {file}: {e}"))?;
+    }
+    std::fs::File::open(format!("{proc}/ns/user"))
+        .map(OwnedFd::from)
+        .map_err(|e| format!("idmap helper: open its namespace: {e}"))
+}
+
+/// Stage 1, as root, once the trees are made: become `tool` (uid, gid, no supplementary
+/// group), keeping the ability to map ourselves in the user namespace we create next.
+pub fn drop_to(tool: (u32, u32)) -> Result<(), String> {
+    use rustix::process::{Gid, Uid};
+    rustix::thread::set_thread_groups(&[]).map_err(|e| format!("drop supplementary groups: {e}"))?;
+    let gid = Gid::from_raw(tool.1);
+    rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| format!("set gid {}: {e}", tool.1))?;
+    // Per thread in the raw syscall: this process is single-threaded, so that is all of it.
+    let uid = Uid::from_raw(tool.0);
+    rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| format!("set uid {}: {e}", tool.0))?;
+    // Changing uid made us non-dumpable, which hides our own /proc/self/uid_map from us.
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable)
+        .map_err(|e| format!("set dumpable: {e}"))
+}
