@@ -72,6 +72,9 @@ pub enum Capability {
     /// An MCP tool call (`serve`'s argument bindings, `proxy`'s relayed calls and pins).
     #[serde(rename = "mcp.tool")]
     McpTool,
+    /// A system call a native tool's seccomp filter refused.
+    #[serde(rename = "syscall")]
+    Syscall,
 }
 
 impl Capability {
@@ -89,6 +92,7 @@ impl Capability {
             Capability::Memory => "memory",
             Capability::Output => "output",
             Capability::McpTool => "call",
+            Capability::Syscall => "syscall",
         }
     }
 }

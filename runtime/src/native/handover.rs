@@ -18,7 +18,7 @@ const HEADER_BUFFER: usize = 64 * 1024;
 
 /// Stage 2: brings `lo` up, routes the declared literal addresses to it, opens the planned
 /// sockets and sends them over `channel`.
-pub fn open_inside(plan: &NetPlan, channel: OwnedFd) -> Result<(), String> {
+pub fn open_inside(plan: &NetPlan, channel: &OwnedFd) -> Result<(), String> {
     super::sys::loopback_up().map_err(|e| format!("bring lo up: {e}"))?;
     super::route::add_local_routes(&plan.local_routes)?;
     let mut fds: Vec<OwnedFd> = Vec::new();
@@ -43,11 +43,29 @@ pub fn open_inside(plan: &NetPlan, channel: OwnedFd) -> Result<(), String> {
     }
     let header = serde_json::to_vec(&kinds).map_err(|e| e.to_string())?;
     let mut chunks = fds.chunks(FDS_PER_MESSAGE);
-    send(&channel, &header, chunks.next().unwrap_or(&[]))?;
+    send(channel, &header, chunks.next().unwrap_or(&[]))?;
     for chunk in chunks {
-        send(&channel, b"+", chunk)?;
+        send(channel, b"+", chunk)?;
     }
     Ok(())
+}
+
+/// Stage 2, once its seccomp filter is installed: the filter's notification listener, last.
+pub fn send_listener(channel: &OwnedFd, listener: OwnedFd) -> Result<(), String> {
+    send(channel, b"seccomp", &[listener])
+}
+
+/// Supervisor, after [`receive`]: the seccomp listener (`None` if the sandbox failed first).
+pub fn receive_listener(channel: &OwnedFd) -> std::io::Result<Option<OwnedFd>> {
+    let mut buf = [0u8; 16];
+    let (n, mut fds) = receive_one(channel, &mut buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if &buf[..n] != b"seccomp" || fds.len() != 1 {
+        return Err(std::io::Error::other("unexpected message after the socket hand-over"));
+    }
+    Ok(fds.pop())
 }
 
 /// One listener per port on `[::]`, dual-stack: IPv4 connections arrive as `::ffff:a.b.c.d`,

@@ -141,7 +141,7 @@ fn stage2(spec: &Spec, channel: OwnedFd, trees: &[Option<identity::Tree>]) -> i3
         return fail("build root", e);
     }
     // The egress sockets are opened (and handed over) before any restriction applies.
-    if let Err(e) = handover::open_inside(&spec.net, channel) {
+    if let Err(e) = handover::open_inside(&spec.net, &channel) {
         return fail("egress", e);
     }
     if let Err(e) = apply_rlimits(spec) {
@@ -163,11 +163,24 @@ fn stage2(spec: &Spec, channel: OwnedFd, trees: &[Option<identity::Tree>]) -> i3
         Ok(f) => f,
         Err(e) => return fail("seccomp", e),
     };
-    for f in &filters {
+    // The last filter (the allowlist) hands what it refuses to the supervisor, through a
+    // listener sent over the egress channel; then we hold neither.
+    let Some((allowlist, first)) = filters.split_last() else {
+        return fail("seccomp", "no filter in the spec");
+    };
+    for f in first {
         if let Err(e) = seccompiler::apply_filter(f) {
             return fail("seccomp", e);
         }
     }
+    let listener = match sys::install_filter_with_listener(allowlist) {
+        Ok(l) => l,
+        Err(e) => return fail("seccomp (with a notification listener)", e),
+    };
+    if let Err(e) = handover::send_listener(&channel, listener) {
+        return fail("seccomp", e);
+    }
+    drop(channel);
     let child = Command::new(&spec.program)
         .args(&spec.args)
         .env_clear()

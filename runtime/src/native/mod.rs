@@ -12,6 +12,7 @@ pub mod landlock;
 pub mod layers;
 mod mounts;
 pub mod net;
+mod notify;
 mod route;
 pub mod seccomp;
 mod spec;
@@ -183,7 +184,16 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     }
     // The broker: serves what the sandbox opened, until the grant is revoked.
     let broker = Broker::new(grant.clone(), &spec.net.stand_ins);
-    let handed = tokio::task::spawn_blocking(move || handover::receive(&ours));
+    // The sockets, then the seccomp listener, whose notifications are answered on a thread of
+    // their own until no process is left under the filter.
+    let (audited, plan) = (grant.clone(), spec.net.clone());
+    let handed = tokio::task::spawn_blocking(move || {
+        let sockets = handover::receive(&ours);
+        if let Ok(Some(listener)) = handover::receive_listener(&ours) {
+            std::thread::spawn(move || notify::serve(listener, audited, plan));
+        }
+        sockets
+    });
     let settling = broker.clone();
     let mut serving = tokio::spawn(async move {
         let Ok(Ok(sockets)) = handed.await else { return };

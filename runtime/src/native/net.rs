@@ -131,6 +131,20 @@ impl NetPlan {
         !self.dns && self.relay_ports.is_empty() && self.proxy_port.is_none() && self.udp.is_empty()
     }
 
+    /// Whether something in the sandbox serves `to`: a local address (loopback, or routed to
+    /// `lo`) on the port of a relay, the proxy or the DNS stub. Anything else the kernel
+    /// refuses (see `super::notify`).
+    pub fn serves(&self, to: SocketAddr) -> bool {
+        let ip = to.ip().to_canonical();
+        let local = ip.is_loopback() || ip.is_unspecified() || self.local_routes.iter().any(|n| n.contains(&ip));
+        let port = to.port();
+        local
+            && ((self.dns && port == 53)
+                || self.relay_ports.binary_search(&port).is_ok()
+                || self.proxy_port == Some(port)
+                || self.udp.iter().any(|a| a.port() == port))
+    }
+
     /// TCP ports the tool may connect to (Landlock): the relays and the proxy.
     pub fn connect_ports(&self) -> Vec<u16> {
         self.relay_ports.iter().copied().chain(self.proxy_port).collect()

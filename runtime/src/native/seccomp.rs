@@ -1,5 +1,9 @@
-//! The seccomp-bpf policy for native tools: an allowlist with a deny default (EPERM), in the
-//! spirit of Docker's default profile, broad enough for Python, Node, Go and shell tools.
+//! The seccomp-bpf policy for native tools: an allowlist with a deny default, in the spirit of
+//! Docker's default profile, broad enough for Python, Node, Go and shell tools. A denied call
+//! is handed to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it and fails it with
+//! EPERM (`super::notify`); so are `connect`, and `sendto` with an address, which the
+//! supervisor audits when they lead nowhere the sandbox provides and then lets the kernel
+//! decide (Landlock and the namespace's routes enforce; the notification only records).
 //! Policy is data: every entry carries a one-line reason. Two filters are installed: a small
 //! one that answers `clone3` with ENOSYS (its flags sit behind a pointer, so it cannot be
 //! inspected; libc then falls back to `clone`, whose flags can), and the allowlist.
@@ -27,6 +31,12 @@ pub enum Allow {
     UnixSocketPair,
     /// `ioctl` except TIOCSTI and TIOCLINUX (terminal input injection).
     IoctlExceptTerminalInjection,
+    /// `sendto` without a destination address (connected sockets); with one, it is audited
+    /// like [`Audited`].
+    WithoutAddress,
+    /// Handed to the supervisor, which audits where it goes, then lets it proceed: the
+    /// kernel's other layers decide.
+    Audited,
 }
 
 use Allow::*;
@@ -260,14 +270,14 @@ pub const ALLOWED: &[(i64, Allow, &str)] = &[
     // Sockets (the network namespace has only loopback; Landlock restricts TCP ports).
     (c::SYS_socket, InetOrUnixSocket, "AF_UNIX and TCP/UDP sockets only"),
     (c::SYS_socketpair, UnixSocketPair, "connected AF_UNIX pairs"),
-    (c::SYS_connect, Always, "connect a socket"),
+    (c::SYS_connect, Audited, "connect a socket (audited where it leads nowhere we provide)"),
     (c::SYS_accept, Always, "accept a connection"),
     (c::SYS_accept4, Always, "accept a connection"),
     (c::SYS_bind, Always, "bind a socket (Landlock denies TCP binds)"),
     (c::SYS_listen, Always, "listen on a socket"),
     (c::SYS_getsockname, Always, "local address"),
     (c::SYS_getpeername, Always, "remote address"),
-    (c::SYS_sendto, Always, "send"),
+    (c::SYS_sendto, WithoutAddress, "send (audited with an address, like connect)"),
     (c::SYS_recvfrom, Always, "receive"),
     (c::SYS_sendmsg, Always, "send a message"),
     (c::SYS_recvmsg, Always, "receive a message"),
@@ -355,7 +365,7 @@ pub struct FilterError(pub(crate) String);
 /// The allowlist as seccompiler rules, by syscall number (ascending).
 pub(crate) fn allow_rules() -> Result<Vec<(i64, Vec<SeccompRule>)>, seccompiler::BackendError> {
     let mut rules = BTreeMap::new();
-    for (nr, how, _) in ALLOWED {
+    for (nr, how, _) in ALLOWED.iter().filter(|(_, how, _)| *how != Audited) {
         rules.insert(*nr, conditions(*how)?);
     }
     Ok(rules.into_iter().collect())
@@ -391,6 +401,9 @@ fn conditions(how: Allow) -> Result<Vec<SeccompRule>, seccompiler::BackendError>
         IoctlExceptTerminalInjection => {
             vec![SeccompRule::new(vec![dword(1, Op::Ne, c::TIOCSTI)?, dword(1, Op::Ne, c::TIOCLINUX)?])?]
         }
+        WithoutAddress => vec![SeccompRule::new(vec![qword(4, Op::Eq, 0)?])?],
+        // Never in the rules (see `allow_rules`): handed to the supervisor.
+        Audited => Vec::new(),
     })
 }
 
@@ -413,7 +426,29 @@ pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
         arch,
     )?;
     let to_bpf = |f: SeccompFilter| BpfProgram::try_from(f).map_err(|e| FilterError(e.to_string()));
-    Ok(vec![to_bpf(clone3)?, allow])
+    Ok(vec![to_bpf(clone3)?, notify_instead_of(allow, SeccompAction::Errno(c::EPERM as u32).into())])
+}
+
+/// Why `nr` is never allowed, if it is in [`NEVER`].
+pub fn never_reason(nr: i64) -> Option<&'static str> {
+    NEVER.iter().find(|(n, _)| *n == nr).map(|(_, why)| *why)
+}
+
+/// The calls the supervisor lets proceed once audited (see [`Audited`] and [`WithoutAddress`]);
+/// every other call it is handed is a denial.
+pub fn proceeds_after_audit(nr: i64) -> bool {
+    ALLOWED.iter().any(|(n, how, _)| *n == nr && matches!(how, Audited | WithoutAddress))
+}
+
+/// `program` with every `return deny` turned into `return SECCOMP_RET_USER_NOTIF`: the
+/// supervisor then answers (and audits) each call the allowlist does not let through.
+fn notify_instead_of(mut program: BpfProgram, deny: u32) -> BpfProgram {
+    /// `BPF_RET | BPF_K`.
+    const RET_K: u16 = 0x06;
+    for i in program.iter_mut().filter(|i| i.code == RET_K && i.k == deny) {
+        i.k = c::SECCOMP_RET_USER_NOTIF;
+    }
+    program
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -438,5 +473,19 @@ mod tests {
     #[test]
     fn filters_compile() {
         assert_eq!(compile().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn refusals_go_to_the_supervisor_and_only_connect_and_sendto_proceed() {
+        let allowlist = compile().unwrap().pop().unwrap();
+        let eperm: u32 = SeccompAction::Errno(c::EPERM as u32).into();
+        assert!(allowlist.iter().all(|i| !(i.code == 0x06 && i.k == eperm)), "no plain EPERM left");
+        assert!(allowlist.iter().any(|i| i.code == 0x06 && i.k == c::SECCOMP_RET_USER_NOTIF));
+        assert!(proceeds_after_audit(c::SYS_connect) && proceeds_after_audit(c::SYS_sendto));
+        assert!(!proceeds_after_audit(c::SYS_ptrace) && !proceeds_after_audit(c::SYS_read));
+        assert!(
+            !allow_rules().unwrap().iter().any(|(nr, _)| *nr == c::SYS_connect),
+            "connect is never let through unseen"
+        );
     }
 }

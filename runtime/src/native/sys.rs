@@ -173,3 +173,78 @@ pub fn unshare_user() -> std::io::Result<()> {
     // helper forked from the init stage).
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWUSER) }.map_err(Into::into)
 }
+
+/// Installs `program` as a seccomp filter on the calling thread and returns its notification
+/// listener (`SECCOMP_FILTER_FLAG_NEW_LISTENER`): the supervisor answers the calls the filter
+/// hands over (`SECCOMP_RET_USER_NOTIF`). Requires `no_new_privs` (or CAP_SYS_ADMIN).
+pub fn install_filter_with_listener(program: &[seccompiler::sock_filter]) -> std::io::Result<OwnedFd> {
+    let prog = libc::sock_fprog {
+        len: u16::try_from(program.len()).map_err(|_| std::io::Error::other("filter too long"))?,
+        filter: program.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: `prog` points at `program`, live for the call; seccompiler's `sock_filter` is
+    // repr(C) with the kernel's layout (code u16, jt u8, jf u8, k u32), as is libc's. The
+    // kernel copies the program and returns a new descriptor that nothing else owns.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let fd = RawFd::try_from(fd).map_err(|_| std::io::Error::other("bad descriptor"))?;
+    // SAFETY: the kernel just returned this descriptor to us; we are its only owner.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// One call handed over by a seccomp filter.
+pub struct Notification {
+    pub id: u64,
+    /// In the supervisor's PID namespace.
+    pub pid: u32,
+    pub nr: i32,
+    pub args: [u64; 6],
+}
+
+/// Receives the next notification (blocks if none is pending).
+pub fn notif_recv(listener: std::os::fd::BorrowedFd<'_>) -> std::io::Result<Notification> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `seccomp_notif` is plain old data; the kernel wants it zeroed before RECV.
+    let mut n: libc::seccomp_notif = unsafe { std::mem::zeroed() };
+    // SAFETY: RECV writes one `seccomp_notif` into `n`, which we own and which has the size
+    // the request encodes.
+    if unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_RECV, &mut n) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(Notification { id: n.id, pid: n.pid, nr: n.data.nr, args: n.data.args })
+}
+
+/// Whether notification `id` is still pending (its caller has not died or been interrupted):
+/// checked after reading the caller's memory, so that what was read belongs to this call.
+pub fn notif_id_valid(listener: std::os::fd::BorrowedFd<'_>, id: u64) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut id = id;
+    // SAFETY: ID_VALID reads one u64 from the pointer, which points at our local.
+    unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &mut id) == 0 }
+}
+
+/// Answers notification `id`: let the call proceed as if unfiltered (`proceed`: the kernel's
+/// other checks still apply), or fail it with `errno`.
+pub fn notif_respond(listener: std::os::fd::BorrowedFd<'_>, id: u64, proceed: bool, errno: i32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut r = libc::seccomp_notif_resp {
+        id,
+        val: 0,
+        error: if proceed { 0 } else { -errno },
+        flags: if proceed { libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32 } else { 0 },
+    };
+    // SAFETY: SEND reads one `seccomp_notif_resp` from `r`, ours and fully initialised.
+    if unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_SEND, &mut r) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}

@@ -1,0 +1,198 @@
+//! Denials the kernel decides, recorded. The sandbox's seccomp allowlist hands every call it
+//! refuses to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it and fails it with
+//! EPERM; it also hands over `connect`, and `sendto` with an address, which the supervisor
+//! reads (the address, from the caller's memory), audits when it leads nowhere the sandbox
+//! provides (no relay, stub or proxy: the kernel will refuse it, by Landlock or for want of a
+//! route), and lets proceed. Enforcement stays with the kernel: these answers only record.
+//!
+//! A busy tool could flood the log, so each kind of record stops after [`MAX_RECORDS`], with
+//! one last event saying so.
+
+use super::net::NetPlan;
+use super::sys;
+use crate::audit::{Capability, EventKind};
+use crate::grant::{Denial, LiveGrant};
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{AsFd, OwnedFd};
+
+/// Records per kind (syscalls, network) per invocation.
+const MAX_RECORDS: usize = 64;
+
+/// Where a call handed over goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Verdict {
+    /// A denied syscall: audit, fail with EPERM.
+    Deny(i64),
+    /// A network destination nothing in the sandbox serves: audit, then proceed (it fails).
+    Nowhere(SocketAddr, bool),
+    /// Proceed without a record (a relay, the stub, the proxy, a unix socket, unreadable).
+    Proceed,
+}
+
+/// Answers the listener's notifications until the sandbox is gone (blocking; run it on its
+/// own thread). Never leaves a call unanswered while it runs.
+pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
+    let fd = listener.as_fd();
+    let mut counts = [0usize; 2];
+    loop {
+        let mut polled = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::IN)];
+        let timeout = rustix::event::Timespec { tv_sec: 0, tv_nsec: 250_000_000 };
+        match rustix::event::poll(&mut polled, Some(&timeout)) {
+            Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+            Ok(_) => {}
+            Err(_) => return,
+        }
+        let revents = polled[0].revents();
+        if !revents.contains(rustix::event::PollFlags::IN) {
+            // POLLHUP: no process is left under the filter.
+            return;
+        }
+        let Ok(n) = sys::notif_recv(fd) else { continue };
+        let verdict = judge(&n, &plan, |addr, len| read_memory(n.pid, addr, len));
+        // What was read must belong to this call, not to a later one of a recycled pid.
+        let verdict = if sys::notif_id_valid(fd, n.id) { verdict } else { Verdict::Proceed };
+        let proceed = !matches!(verdict, Verdict::Deny(_));
+        let _ = sys::notif_respond(fd, n.id, proceed, libc::EPERM);
+        record(&grant, &verdict, &mut counts);
+    }
+}
+
+fn record(grant: &LiveGrant, verdict: &Verdict, counts: &mut [usize; 2]) {
+    let (kind, denial) = match verdict {
+        Verdict::Proceed => return,
+        Verdict::Deny(nr) => (
+            0,
+            Denial::new(
+                Capability::Syscall,
+                &nr.to_string(),
+                &super::seccomp::never_reason(*nr).map_or_else(
+                    || "not in the sandbox's seccomp allowlist".to_string(),
+                    |r| format!("never allowed: {r}"),
+                ),
+                None,
+            ),
+        ),
+        Verdict::Nowhere(to, datagram) => (
+            1,
+            Denial::new(
+                Capability::NetConnect,
+                &format!("{}{to}", if *datagram { "udp://" } else { "" }),
+                "not declared: no relay leads there from the sandbox, and the kernel refuses it",
+                Some(format!("--allow-net {}{to}", if *datagram { "udp://" } else { "" })),
+            ),
+        ),
+    };
+    counts[kind] += 1;
+    match counts[kind] {
+        c if c <= MAX_RECORDS => grant.audit().deny(&denial),
+        c if c == MAX_RECORDS + 1 => grant.audit().emit(
+            EventKind::Deny,
+            Some(denial.capability),
+            Some("…".into()),
+            Some(format!("more than {MAX_RECORDS} such denials: the rest are not recorded")),
+            None,
+        ),
+        _ => {}
+    }
+}
+
+/// The verdict on one notification; `read(addr, len)` reads the caller's memory.
+fn judge(n: &sys::Notification, plan: &NetPlan, read: impl Fn(u64, usize) -> Option<Vec<u8>>) -> Verdict {
+    let nr = i64::from(n.nr);
+    if !super::seccomp::proceeds_after_audit(nr) {
+        return Verdict::Deny(nr);
+    }
+    // connect(fd, addr, len) and sendto(fd, buf, n, flags, addr, len).
+    let (addr, len, datagram) =
+        if nr == libc::SYS_connect { (n.args[1], n.args[2], false) } else { (n.args[4], n.args[5], true) };
+    let Some(bytes) = read(addr, usize::try_from(len).unwrap_or(0).min(128)) else { return Verdict::Proceed };
+    match parse_inet(&bytes) {
+        Some(to) if !plan.serves(to) => Verdict::Nowhere(to, datagram),
+        _ => Verdict::Proceed,
+    }
+}
+
+/// An AF_INET or AF_INET6 `sockaddr`; `None` for other families (unix sockets, AF_UNSPEC).
+fn parse_inet(b: &[u8]) -> Option<SocketAddr> {
+    let family = u16::from_ne_bytes([*b.first()?, *b.get(1)?]);
+    let port = u16::from_be_bytes([*b.get(2)?, *b.get(3)?]);
+    match i32::from(family) {
+        libc::AF_INET => {
+            let a: [u8; 4] = b.get(4..8)?.try_into().ok()?;
+            Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(a)), port))
+        }
+        libc::AF_INET6 => {
+            let a: [u8; 16] = b.get(8..24)?.try_into().ok()?;
+            Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(a)).to_canonical(), port))
+        }
+        _ => None,
+    }
+}
+
+/// `len` bytes at `addr` in process `pid`, through `/proc/PID/mem` (ptrace access: the
+/// supervisor owns the sandbox's user namespace).
+fn read_memory(pid: u32, addr: u64, len: usize) -> Option<Vec<u8>> {
+    use std::io::Seek;
+    let mut f = std::fs::File::open(format!("/proc/{pid}/mem")).ok()?;
+    f.seek(std::io::SeekFrom::Start(addr)).ok()?;
+    let mut buf = vec![0u8; len];
+    let n = f.read(&mut buf).ok()?;
+    buf.truncate(n);
+    Some(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(ip: [u8; 4], port: u16) -> Vec<u8> {
+        let mut b = (libc::AF_INET as u16).to_ne_bytes().to_vec();
+        b.extend(port.to_be_bytes());
+        b.extend(ip);
+        b.extend([0u8; 8]);
+        b
+    }
+
+    fn notif(nr: i64, args: [u64; 6]) -> sys::Notification {
+        sys::Notification { id: 1, pid: 1, nr: nr as i32, args }
+    }
+
+    #[test]
+    fn parses_inet_addresses_and_skips_other_families() {
+        assert_eq!(parse_inet(&v4([10, 0, 0, 5], 443)), Some("10.0.0.5:443".parse().unwrap()));
+        let mut six = (libc::AF_INET6 as u16).to_ne_bytes().to_vec();
+        six.extend(53u16.to_be_bytes());
+        six.extend([0u8; 4]);
+        six.extend("2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
+        assert_eq!(parse_inet(&six), Some("[2001:db8::1]:53".parse().unwrap()));
+        assert_eq!(parse_inet(&(libc::AF_UNIX as u16).to_ne_bytes()), None);
+        assert_eq!(parse_inet(&[2]), None);
+    }
+
+    #[test]
+    fn judges_denials_and_destinations() {
+        let plan = NetPlan { relay_ports: vec![443], dns: true, ..NetPlan::default() };
+        let at = |b: Vec<u8>| move |_: u64, _: usize| Some(b.clone());
+        assert_eq!(judge(&notif(libc::SYS_ptrace, [0; 6]), &plan, at(vec![])), Verdict::Deny(libc::SYS_ptrace));
+        let connect = notif(libc::SYS_connect, [3, 0x1000, 16, 0, 0, 0]);
+        assert_eq!(judge(&connect, &plan, at(v4([127, 0, 0, 1], 443))), Verdict::Proceed, "a relay");
+        assert_eq!(judge(&connect, &plan, at(v4([127, 0, 0, 1], 53))), Verdict::Proceed, "the DNS stub");
+        assert_eq!(
+            judge(&connect, &plan, at(v4([10, 0, 0, 5], 443))),
+            Verdict::Nowhere("10.0.0.5:443".parse().unwrap(), false),
+            "an address with no route"
+        );
+        assert_eq!(
+            judge(&connect, &plan, at(v4([127, 0, 0, 1], 8080))),
+            Verdict::Nowhere("127.0.0.1:8080".parse().unwrap(), false),
+            "a port nothing serves"
+        );
+        let sendto = notif(libc::SYS_sendto, [3, 0, 5, 0, 0x1000, 16]);
+        assert_eq!(
+            judge(&sendto, &plan, at(v4([8, 8, 8, 8], 53))),
+            Verdict::Nowhere("8.8.8.8:53".parse().unwrap(), true)
+        );
+        assert_eq!(judge(&connect, &plan, |_, _| None), Verdict::Proceed, "unreadable: no record, no guess");
+    }
+}
