@@ -285,3 +285,11 @@ fn granted_paths_keep_the_invoking_users_ownership() {
     let made = std::fs::metadata(d.join("made.txt")).unwrap();
     assert_eq!((made.uid(), made.gid()), my_ids(), "a created file belongs to the invoking user");
 }
+
+#[test]
+fn the_sandbox_init_does_not_show_host_paths() {
+    let r = run_sh(&[], "tr '\\0' ' ' < /proc/1/cmdline");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("mcp-sandbox-init __native-init"), "{}", r.stdout);
+    assert!(!r.stdout.contains('/'), "a host path leaks: {}", r.stdout);
+}

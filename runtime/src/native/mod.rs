@@ -143,6 +143,8 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     let cgroup_count = joiners.len();
     let init = init_program()?;
     let mut cmd = std::process::Command::new(&init);
+    // argv[0] is what the tool sees in /proc/1/cmdline: not the host path of the init program.
+    std::os::unix::process::CommandExt::arg0(&mut cmd, "mcp-sandbox-init");
     cmd.arg("__native-init").env_clear();
     let (ours, theirs) = rustix::net::socketpair(
         rustix::net::AddressFamily::UNIX,
