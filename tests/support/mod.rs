@@ -12,22 +12,46 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Builds the sample tools once per test binary (cargo makes this a no-op when fresh).
+/// Builds the sample tools once per test binary (cargo makes this a no-op when fresh). A user
+/// who cannot run cargo here (the unprivileged re-run of `./dev test`) uses what is built.
 pub fn tool(name: &str) -> PathBuf {
+    let p = root().join("sample-tools/target/wasm32-wasip2/release").join(format!("{name}.wasm"));
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
+        let built = Command::new(env!("CARGO"))
             .args(["build", "--release", "--quiet"])
             .current_dir(root().join("sample-tools"))
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("RUSTFLAGS")
             .status()
-            .expect("run cargo for sample-tools");
-        assert!(status.success(), "building sample-tools failed (is the wasm32-wasip2 target installed?)");
+            .is_ok_and(|s| s.success());
+        assert!(built || p.exists(), "building sample-tools failed (is the wasm32-wasip2 target installed?)");
     });
-    let p = root().join("sample-tools/target/wasm32-wasip2/release").join(format!("{name}.wasm"));
     assert!(p.exists(), "{} missing", p.display());
     p
+}
+
+/// A native sample tool from `sample-tools/native/`: a script as it is, or a C program compiled
+/// with `cc` once per test binary (into `sample-tools/target/native/`).
+pub fn native_tool(name: &str) -> PathBuf {
+    let dir = root().join("sample-tools/native");
+    if !name.ends_with(".c") {
+        return dir.join(name);
+    }
+    let out = root().join("sample-tools/target/native").join(name.trim_end_matches(".c"));
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let _ = std::fs::create_dir_all(out.parent().unwrap());
+        let built = Command::new("cc")
+            .args(["-O2", "-Wall", "-o"])
+            .arg(&out)
+            .arg(dir.join(name))
+            .status()
+            .is_ok_and(|s| s.success());
+        // As with `tool`: the unprivileged re-run uses what root built.
+        assert!(built || out.exists(), "compiling {name} failed (is cc installed?)");
+    });
+    out
 }
 
 pub fn policy(name: &str) -> PathBuf {
