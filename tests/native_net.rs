@@ -286,7 +286,7 @@ fn every_port_of_a_declared_range_is_relayed_and_no_other() {
 
 #[test]
 fn a_range_wider_than_the_relay_bound_is_refused_before_the_tool_runs() {
-    for ep in ["127.0.0.1:1-65535", "tcp://api.example.com:*", "10.0.0.0/16:53"] {
+    for ep in ["127.0.0.1:1-65535", "tcp://api.example.com:*", "10.0.0.0/16:53", "udp://*.example.test:*"] {
         let r = bash(&["--allow-net", ep], "echo ran");
         assert_eq!(r.code, 125, "{ep}: {}", r.stderr);
         assert!(!r.stdout.contains("ran"), "{ep}: the tool must not start");
@@ -371,4 +371,108 @@ fn this_hosts_own_non_loopback_addresses_are_reached_by_cidr_and_literal() {
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_eq!(udp.received(), vec!["dgram6\n"]);
     }
+}
+
+/// Python that, for each host, resolves it, sends `to-HOST` to it over UDP and prints a line:
+/// `HOST ADDRESS REPLY REPLY-SOURCE`, `HOST ADDRESS no-reply`, or `HOST nxdomain`.
+fn udp_probe(hosts: &[&str], port: u16) -> String {
+    format!(
+        "import socket\nfor h in {hosts:?}:\n try:\n  a = socket.gethostbyname(h)\n except OSError:\n  print(h, 'nxdomain'); continue\n s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n s.settimeout(0.5)\n s.sendto(('to-' + h).encode(), (a, {port}))\n try:\n  d, src = s.recvfrom(100); print(h, a, d.decode(), src[0])\n except OSError:\n  print(h, a, 'no-reply')"
+    )
+}
+
+/// The probe's line for `host`, split in words.
+fn probed<'a>(r: &'a Run, host: &str) -> Vec<&'a str> {
+    let line = r.stdout.lines().find(|l| l.starts_with(&format!("{host} ")));
+    line.unwrap_or_else(|| panic!("no line for {host}: {}{}", r.stdout, r.stderr)).split(' ').collect()
+}
+
+#[test]
+fn udp_reaches_names_under_a_declared_suffix_and_replies_come_from_the_stand_in() {
+    let sink = UdpSink::echoing();
+    let port = sink.addr.port();
+    let ep = format!("udp://*.example.test:{port}");
+    let r = python(
+        &["--allow-net", &ep, "--resolve", "svc.example.test:127.0.0.1"],
+        &udp_probe(&["svc.example.test"], port),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = probed(&r, "svc.example.test");
+    assert!(line[1].starts_with("127.1."), "a stand-in address: {line:?}");
+    assert_eq!(line[2..], ["echo:to-svc.example.test", line[1]], "the reply comes back from the stand-in");
+    assert_eq!(sink.received(), vec!["to-svc.example.test"]);
+    let target = format!("udp://{}", sink.addr);
+    let allowed: Vec<_> = r.events("allow").into_iter().filter(|e| e["target"] == target).collect();
+    assert_eq!(allowed.len(), 1, "one flow, audited once: {:?}", r.audit);
+    assert_eq!(allowed[0]["invocation"], r.events("grant.issued")[0]["invocation"]);
+}
+
+#[test]
+fn udp_on_a_suffix_port_reaches_nothing_else() {
+    let sink = UdpSink::echoing();
+    let port = sink.addr.port();
+    let (udp_ep, tcp_ep) = (format!("udp://*.example.test:{port}"), format!("tcp://exact.example.net:{port}"));
+    let flags =
+        ["--allow-net", &udp_ep, "--allow-net", &tcp_ep, "--resolve", "exact.example.net:127.0.0.1", "--resolve"];
+    let hosts = ["elsewhere.example.org", "127.0.0.1", "exact.example.net", "svc.example.test"];
+    let r = python(&[&flags[..], &["svc.example.test:127.0.0.1"]].concat(), &udp_probe(&hosts, port));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A name outside the suffix does not resolve; an address that is no stand-in, and the
+    // stand-in of a name declared for TCP only, reach the wildcard socket and are denied.
+    assert_eq!(probed(&r, "elsewhere.example.org")[1], "nxdomain");
+    assert_eq!(probed(&r, "127.0.0.1")[2], "no-reply");
+    assert!(probed(&r, "exact.example.net")[1].starts_with("127.1."));
+    assert_eq!(probed(&r, "exact.example.net")[2], "no-reply");
+    // Positive control, in the same sandbox: a name under the suffix gets through.
+    assert_eq!(probed(&r, "svc.example.test")[2], "echo:to-svc.example.test");
+    assert_eq!(sink.received(), vec!["to-svc.example.test"]);
+    let denied: Vec<String> = r.denials("net.connect").iter().map(|e| e["reason"].to_string()).collect();
+    assert_eq!(denied.len(), 2, "{denied:?}");
+    assert!(denied[0].contains("not a stand-in address"), "{denied:?}");
+    assert!(denied[1].contains("stand-in address of exact.example.net"), "{denied:?}");
+}
+
+#[test]
+fn a_tcp_suffix_declaration_does_not_allow_udp() {
+    let sink = UdpSink::echoing();
+    let port = sink.addr.port();
+    let probe = udp_probe(&["svc.example.test"], port);
+    let pin = "svc.example.test:127.0.0.1";
+    let r = python(&["--allow-net", &format!("tcp://*.example.test:{port}"), "--resolve", pin], &probe);
+    assert_eq!(probed(&r, "svc.example.test")[2], "no-reply", "{}", r.stderr);
+    assert!(sink.received().is_empty());
+    // Positive control: without a scheme the suffix covers UDP too.
+    let r = python(&["--allow-net", &format!("*.example.test:{port}"), "--resolve", pin], &probe);
+    assert_eq!(probed(&r, "svc.example.test")[2], "echo:to-svc.example.test", "{}", r.stderr);
+    assert_eq!(sink.received(), vec!["to-svc.example.test"]);
+}
+
+#[test]
+fn udp_suffix_sockets_leave_the_dns_stub_and_exact_relays_their_traffic() {
+    let sink = UdpSink::echoing();
+    let port = sink.addr.port();
+    let (suffix, exact) = (format!("udp://*.example.test:{port}"), format!("udp://exact.example.net:{port}"));
+    let pins = ["--resolve", "svc.example.test:127.0.0.1", "--resolve", "exact.example.net:127.0.0.1"];
+    // A wildcard socket on port 53 too: the stub at 127.0.0.1:53 must still get the queries.
+    let flags = ["--allow-net", &suffix, "--allow-net", "udp://*.example.test:53", "--allow-net", &exact];
+    let r = python(&[&flags[..], &pins].concat(), &udp_probe(&["exact.example.net", "svc.example.test"], port));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for host in ["exact.example.net", "svc.example.test"] {
+        let line = probed(&r, host);
+        assert_eq!(line[2..], [format!("echo:to-{host}").as_str(), line[1]], "{}", r.stdout);
+    }
+    assert_eq!(sink.received(), vec!["to-exact.example.net", "to-svc.example.test"]);
+    assert!(r.denials("net.connect").is_empty(), "{:?}", r.audit);
+}
+
+#[test]
+fn tcp_reaches_names_under_a_declared_suffix_without_the_proxy() {
+    let sink = TcpSink::start("127.0.0.1");
+    let port = sink.addr.port();
+    let r = bash(
+        &["--allow-net", &format!("tcp://*.example.test:{port}"), "--resolve", "svc.example.test:127.0.0.1"],
+        &format!("echo by-suffix > /dev/tcp/svc.example.test/{port}"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(sink.received().contains("by-suffix"));
 }

@@ -297,14 +297,26 @@ impl HttpSink {
 impl UdpSink {
     /// A UDP sink bound at `addr` (`ip:0` for any free port).
     pub fn start_at(addr: &str) -> Self {
+        Self::bind(addr, false)
+    }
+
+    /// A UDP sink on 127.0.0.1 that also answers each datagram with `echo:` and its payload.
+    pub fn echoing() -> Self {
+        Self::bind("127.0.0.1:0", true)
+    }
+
+    fn bind(addr: &str, echo: bool) -> Self {
         let sock = UdpSocket::bind(addr).unwrap();
         let addr = sock.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
         let r = received.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 2048];
-            while let Ok((n, _)) = sock.recv_from(&mut buf) {
+            while let Ok((n, from)) = sock.recv_from(&mut buf) {
                 r.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                if echo {
+                    let _ = sock.send_to(&[b"echo:", &buf[..n]].concat(), from);
+                }
             }
         });
         UdpSink { addr, received }

@@ -5,10 +5,13 @@
 //!   leads back to a relay, and everything else NXDOMAIN, without any query leaving;
 //! * a relay accepts a connection, reads which address the tool dialled, checks the live
 //!   grant, and dials the real endpoint (the name's pinned address) from the host's namespace;
+//!   UDP relays do the same per flow ([`udp`]);
 //! * the HTTP proxy takes `CONNECT host:port` and absolute-form requests, with the same checks,
 //!   and answers 403 with `x-proxy-error: blocked-by-allowlist` when the grant says no.
 //!
 //! Every attempt is audited through the grant; revocation cuts every open relay.
+
+mod udp;
 
 use super::dns;
 use crate::grant::LiveGrant;
@@ -22,8 +25,6 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 /// First stand-in address handed out for a declared name (127.1.0.1).
 pub const FIRST_STAND_IN: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 1);
-/// A UDP flow with no traffic for this long is forgotten.
-const UDP_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 /// Bytes moved per read in a relay; large buffers keep bulk transfers near loopback speed.
 const RELAY_BUFFER: usize = 256 * 1024;
 /// Requests heads larger than this are refused by the proxy.
@@ -107,10 +108,14 @@ impl Broker {
 
     /// Runs until the grant is revoked.
     pub async fn serve_dns(self: Arc<Self>, sock: UdpSocket) {
-        let cut = self.grant.clone();
+        self.until_revoked(self.dns_loop(&sock)).await;
+    }
+
+    /// Runs `work` until it ends or the grant is revoked.
+    async fn until_revoked(&self, work: impl Future<Output = ()>) {
         tokio::select! {
-            () = self.dns_loop(&sock) => {}
-            () = cut.revoked() => {}
+            () = work => {}
+            () = self.grant.revoked() => {}
         }
     }
 
@@ -182,55 +187,6 @@ impl Broker {
             None => vec![dialled],
         };
         self.allowed(candidates, t).await
-    }
-
-    /// Relays datagrams sent to `inside` (bound at `dialled`) until the grant is revoked: one
-    /// host socket per peer inside, checked once when the flow starts.
-    pub async fn serve_udp(self: Arc<Self>, inside: UdpSocket, dialled: SocketAddr) {
-        let inside = Arc::new(inside);
-        let cut = self.grant.clone();
-        tokio::select! {
-            () = self.udp_loop(inside, dialled) => {}
-            () = cut.revoked() => {}
-        }
-    }
-
-    async fn udp_loop(self: &Arc<Self>, inside: Arc<UdpSocket>, dialled: SocketAddr) {
-        let mut flows: HashMap<SocketAddr, Option<Arc<UdpSocket>>> = HashMap::new();
-        let mut buf = vec![0u8; 65536];
-        while let Ok((n, peer)) = inside.recv_from(&mut buf).await {
-            let flow = match flows.get(&peer) {
-                Some(f) => f.clone(),
-                None => {
-                    let f = self.open_udp_flow(&inside, dialled, peer).await;
-                    flows.insert(peer, f.clone());
-                    f
-                }
-            };
-            if let Some(out) = flow {
-                let _ = out.send(&buf[..n]).await;
-            }
-        }
-    }
-
-    async fn open_udp_flow(
-        self: &Arc<Self>,
-        inside: &Arc<UdpSocket>,
-        dialled: SocketAddr,
-        peer: SocketAddr,
-    ) -> Option<Arc<UdpSocket>> {
-        let target = *self.destination(dialled, Transport::Udp).await?.first()?;
-        let bind: SocketAddr = if target.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
-        let out = Arc::new(UdpSocket::bind(bind).await.ok()?);
-        out.connect(target).await.ok()?;
-        let (replies, back) = (out.clone(), inside.clone());
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 65536];
-            while let Ok(Ok(n)) = tokio::time::timeout(UDP_IDLE, replies.recv(&mut buf)).await {
-                let _ = back.send_to(&buf[..n], peer).await;
-            }
-        });
-        Some(out)
     }
 
     async fn relay(self: Arc<Self>, mut inside: TcpStream) {

@@ -24,8 +24,8 @@ pub fn open_inside(plan: &NetPlan, channel: &OwnedFd) -> Result<(), String> {
     let mut fds: Vec<OwnedFd> = Vec::new();
     let mut kinds: Vec<Opened> = Vec::new();
     if plan.dns {
-        let s = std::net::UdpSocket::bind("127.0.0.1:53").map_err(|e| format!("DNS stub 127.0.0.1:53: {e}"))?;
-        fds.push(s.into());
+        let stub = SocketAddr::from(([127, 0, 0, 1], 53));
+        fds.push(udp_socket(stub, false).map_err(|e| format!("DNS stub {stub}: {e}"))?);
         kinds.push(Opened::Dns);
     }
     for &p in &plan.relay_ports {
@@ -33,8 +33,13 @@ pub fn open_inside(plan: &NetPlan, channel: &OwnedFd) -> Result<(), String> {
         kinds.push(Opened::Relay(p));
     }
     for &a in &plan.udp {
-        fds.push(udp_relay(a).map_err(|e| format!("UDP relay {a}: {e}"))?);
+        fds.push(udp_socket(a, false).map_err(|e| format!("UDP relay {a}: {e}"))?);
         kinds.push(Opened::Udp(a));
+    }
+    for &p in &plan.udp_wildcard {
+        let any = SocketAddr::from(([0, 0, 0, 0], p));
+        fds.push(udp_socket(any, true).map_err(|e| format!("UDP socket {any} for *.suffix names: {e}"))?);
+        kinds.push(Opened::UdpWildcard(p));
     }
     if let Some(p) = plan.proxy_port {
         let l = std::net::TcpListener::bind(("127.0.0.1", p)).map_err(|e| format!("proxy port {p}: {e}"))?;
@@ -84,14 +89,26 @@ fn tcp_relay(port: u16) -> std::io::Result<OwnedFd> {
     Ok(s)
 }
 
-/// A UDP socket bound at exactly `at`. An IPv6 address routed to `lo` is local but not assigned
-/// to it, which IPv6 (unlike IPv4) requires for a bind unless the socket asks for freebind.
-fn udp_relay(at: SocketAddr) -> std::io::Result<OwnedFd> {
+/// A UDP socket bound at `at`: an exact address (the DNS stub, a relay), or `0.0.0.0` with
+/// `pktinfo` (for `*.suffix` names: the supervisor learns each datagram's destination).
+///
+/// Every one has SO_REUSEADDR, without which the wildcard bind would fail on a port that an
+/// exact socket holds (or the other way round); for unicast the kernel delivers a datagram to
+/// the socket whose bound address matches it exactly before a wildcard one, so the stub and
+/// the exact relays keep their traffic. Nothing outside the namespace can bind here, and the
+/// tool could only take its own traffic. An IPv6 address routed to `lo` is local but not
+/// assigned to it, which IPv6 (unlike IPv4) requires for a bind unless the socket asks for
+/// freebind.
+fn udp_socket(at: SocketAddr, pktinfo: bool) -> std::io::Result<OwnedFd> {
     use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
     let family = if at.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
     let s = rustix::net::socket_with(family, SocketType::DGRAM, SocketFlags::CLOEXEC, None)?;
+    sockopt::set_socket_reuseaddr(&s, true)?;
     if at.is_ipv6() {
         sockopt::set_ipv6_freebind(&s, true)?;
+    }
+    if pktinfo {
+        super::sys::set_recv_pktinfo(s.as_fd())?;
     }
     rustix::net::bind(&s, &at)?;
     Ok(s)

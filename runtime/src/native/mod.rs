@@ -16,7 +16,7 @@ mod notify;
 mod route;
 pub mod seccomp;
 mod spec;
-mod sys;
+pub(crate) mod sys;
 
 use crate::audit::{Capability, EventKind};
 use crate::egress::broker::Broker;
@@ -267,14 +267,13 @@ fn serve(broker: &Arc<Broker>, kind: net::Opened, fd: std::os::fd::OwnedFd) -> O
     let b = broker.clone();
     match kind {
         net::Opened::Dns => {
-            let s = std::net::UdpSocket::from(fd);
-            s.set_nonblocking(true).ok()?;
-            tokio::spawn(b.serve_dns(tokio::net::UdpSocket::from_std(s).ok()?));
+            tokio::spawn(b.serve_dns(udp(fd)?));
         }
         net::Opened::Udp(at) => {
-            let s = std::net::UdpSocket::from(fd);
-            s.set_nonblocking(true).ok()?;
-            tokio::spawn(b.serve_udp(tokio::net::UdpSocket::from_std(s).ok()?, at));
+            tokio::spawn(b.serve_udp(udp(fd)?, at));
+        }
+        net::Opened::UdpWildcard(port) => {
+            tokio::spawn(b.serve_udp_suffix(udp(fd)?, port));
         }
         net::Opened::Relay(_) | net::Opened::Proxy => {
             let l = std::net::TcpListener::from(fd);
@@ -287,6 +286,12 @@ fn serve(broker: &Arc<Broker>, kind: net::Opened, fd: std::os::fd::OwnedFd) -> O
         }
     }
     Some(())
+}
+
+fn udp(fd: std::os::fd::OwnedFd) -> Option<tokio::net::UdpSocket> {
+    let s = std::net::UdpSocket::from(fd);
+    s.set_nonblocking(true).ok()?;
+    tokio::net::UdpSocket::from_std(s).ok()
 }
 
 /// Entry points of the init stages, dispatched before anything else in `main`.

@@ -3,8 +3,11 @@
 //! routes the declared literal addresses and ranges to it (see [`super::route`]) and opens,
 //! inside the namespace, the sockets the grant calls for: a DNS stub on 127.0.0.1:53, one TCP
 //! relay listener per declared port (on `[::]`, dual-stack, so any address routed to `lo`
-//! reaches it), a UDP relay per declared UDP address and port, and an HTTP proxy. It hands them
-//! to the supervisor over a socketpair (SCM_RIGHTS) and keeps none ([`super::handover`]).
+//! reaches it), a UDP relay per declared UDP address and port, a UDP socket on `0.0.0.0` per
+//! port of a declared UDP `*.suffix` (its names get stand-ins only when the DNS stub is asked,
+//! so the supervisor learns each datagram's destination from `IP_PKTINFO`), and an HTTP proxy.
+//! It hands them to the supervisor over a socketpair (SCM_RIGHTS) and keeps none
+//! ([`super::handover`]).
 //!
 //! Each relay is a descriptor in PID 1 and in the supervisor, and each TCP port a Landlock
 //! rule, so a sandbox has at most [`MAX_RELAYS`]: a declaration that needs more is refused
@@ -26,6 +29,10 @@ pub struct NetPlan {
     /// UDP relays, each bound to the exact address the tool will send to: a literal address
     /// (routed to `lo` when not loopback), or the stand-in of a declared name.
     pub udp: Vec<SocketAddr>,
+    /// Ports of UDP `*.suffix` endpoints: one socket each on `0.0.0.0`, which receives what is
+    /// sent to a stand-in handed out by the DNS stub (more specific sockets on the same port,
+    /// the stub and the relays above, keep their own traffic).
+    pub udp_wildcard: Vec<u16>,
     /// Stand-in addresses fixed in advance for exact declared names (the DNS stub hands out the
     /// same ones, so UDP relays can be bound before the tool starts).
     pub stand_ins: Vec<(String, Ipv4Addr)>,
@@ -41,16 +48,20 @@ pub enum Opened {
     Relay(u16),
     Proxy,
     Udp(SocketAddr),
+    /// The UDP socket on `0.0.0.0` at this port, for names under a `*.suffix`.
+    UdpWildcard(u16),
 }
 
-/// The most relays one sandbox may have: TCP ports plus UDP (address, port) pairs.
+/// The most relays one sandbox may have: TCP ports plus UDP (address, port) pairs plus the
+/// ports of UDP `*.suffix` endpoints.
 pub const MAX_RELAYS: usize = 512;
 
 impl NetPlan {
     /// A relay for every port of every endpoint that covers TCP (names and literal addresses
     /// alike; `http(s)://` ranges too wide for the budget are served by the proxy alone), a UDP
-    /// relay for every address and port of every endpoint that covers UDP (except `*.suffix`
-    /// names), the DNS stub when any endpoint is a name, the proxy when anything is declared.
+    /// relay for every address and port of every endpoint that covers UDP (a wildcard UDP
+    /// socket per port for `*.suffix` names), the DNS stub when any endpoint is a name, the
+    /// proxy when anything is declared.
     /// Refuses, naming the endpoint and the fix, a declaration that needs more than
     /// [`MAX_RELAYS`].
     pub fn for_endpoints(endpoints: &[Endpoint]) -> Result<Self, String> {
@@ -84,7 +95,9 @@ impl NetPlan {
             }
         }
         let mut udp: BTreeSet<SocketAddr> = BTreeSet::new();
+        let mut wildcard: BTreeSet<u16> = BTreeSet::new();
         for e in endpoints.iter().filter(|e| e.scheme.covers(Transport::Udp)) {
+            let room = MAX_RELAYS.saturating_sub(relay_ports.len() + udp.len() + wildcard.len());
             let hosts = match &e.host {
                 HostPattern::Ip(ip) => Hosts::One(ip.to_canonical()),
                 HostPattern::Cidr(net) => Hosts::Range(net.trunc()),
@@ -92,12 +105,17 @@ impl NetPlan {
                     Some((_, a)) => Hosts::One(IpAddr::V4(*a)),
                     None => continue,
                 },
-                // Not built: UDP to `*.suffix` names (see the README).
-                HostPattern::Suffix(_) => continue,
+                HostPattern::Suffix(_) => {
+                    let more = (e.ports.first..=e.ports.last).filter(|p| !wildcard.contains(p)).count();
+                    if more > room {
+                        return Err(too_many_udp(e, more as u128));
+                    }
+                    wildcard.extend(e.ports.first..=e.ports.last);
+                    continue;
+                }
             };
             let ports = u128::from(e.ports.last - e.ports.first) + 1;
             let needed = hosts.count().saturating_mul(ports);
-            let room = MAX_RELAYS.saturating_sub(relay_ports.len() + udp.len());
             if needed > room as u128 {
                 return Err(too_many_udp(e, needed));
             }
@@ -121,6 +139,7 @@ impl NetPlan {
             relay_ports,
             proxy_port,
             udp: udp.into_iter().collect(),
+            udp_wildcard: wildcard.into_iter().collect(),
             stand_ins,
             local_routes,
         })
@@ -128,7 +147,11 @@ impl NetPlan {
 
     /// Whether nothing at all is opened inside.
     pub fn is_empty(&self) -> bool {
-        !self.dns && self.relay_ports.is_empty() && self.proxy_port.is_none() && self.udp.is_empty()
+        !self.dns
+            && self.relay_ports.is_empty()
+            && self.proxy_port.is_none()
+            && self.udp.is_empty()
+            && self.udp_wildcard.is_empty()
     }
 
     /// Whether something in the sandbox serves `to`: a local address (loopback, or routed to
@@ -142,7 +165,8 @@ impl NetPlan {
             && ((self.dns && port == 53)
                 || self.relay_ports.binary_search(&port).is_ok()
                 || self.proxy_port == Some(port)
-                || self.udp.iter().any(|a| a.port() == port))
+                || self.udp.iter().any(|a| a.port() == port)
+                || self.udp_wildcard.contains(&port))
     }
 
     /// TCP ports the tool may connect to (Landlock): the relays and the proxy.
@@ -159,12 +183,13 @@ fn too_many_tcp(e: &Endpoint, total: usize) -> String {
 }
 
 fn too_many_udp(e: &Endpoint, needed: u128) -> String {
-    let fix = match e.scheme {
-        Scheme::Any => "narrow the address or port range, or declare it as tcp://… if the tool needs only TCP",
-        _ => "narrow the address or port range",
+    let (per, range) = match e.host {
+        HostPattern::Suffix(_) => ("a UDP socket per port", "the port range"),
+        _ => ("a UDP relay per address and port", "the address or port range"),
     };
+    let tcp = if e.scheme == Scheme::Any { ", or declare it as tcp://… if the tool needs only TCP" } else { "" };
     format!(
-        "endpoint `{}` needs a UDP relay per address and port ({needed}), and a native tool gets at most {MAX_RELAYS} relays in all; {fix}",
+        "endpoint `{}` needs {per} ({needed}), and a native tool gets at most {MAX_RELAYS} relays in all; narrow {range}{tcp}",
         e.source
     )
 }
@@ -274,7 +299,44 @@ mod tests {
         let udp: Vec<String> = p.udp.iter().map(|a| a.to_string()).collect();
         assert_eq!(udp, ["192.0.2.0:53", "192.0.2.1:53", "192.0.2.2:53", "192.0.2.3:53"]);
         assert!(p.relay_ports.is_empty());
-        // `*.suffix` names have no stand-in to bind: no UDP relay (not built yet).
-        assert!(plan(&["udp://*.example.com:53"]).unwrap().udp.is_empty());
+    }
+
+    #[test]
+    fn udp_suffix_endpoints_get_a_wildcard_socket_per_port() {
+        let p = plan(&["udp://*.example.com:53", "*.example.net:5000-5002", "udp://*.other.org:5001"]).unwrap();
+        // Their names get stand-ins only when asked: nothing exact to bind.
+        assert!(p.udp.is_empty() && p.stand_ins.is_empty());
+        assert_eq!(p.udp_wildcard, vec![53, 5000, 5001, 5002]);
+        assert!(p.dns, "the stub hands out the stand-ins");
+        assert_eq!(p.relay_ports, vec![5000, 5001, 5002], "no scheme: TCP relays too");
+        // TCP only, or HTTP: no UDP socket.
+        assert!(plan(&["tcp://*.example.com:53", "https://*.example.com"]).unwrap().udp_wildcard.is_empty());
+        // Exact names and the suffix share a port: both kinds of socket (the exact one wins
+        // for its stand-in, see handover).
+        let p = plan(&["udp://a.example.com:53", "udp://*.example.com:53"]).unwrap();
+        assert_eq!((p.udp.len(), p.udp_wildcard.clone()), (1, vec![53]));
+    }
+
+    #[test]
+    fn udp_suffix_ports_count_against_the_relay_bound() {
+        let ok = plan(&[&format!("udp://*.example.com:1-{MAX_RELAYS}")]).unwrap();
+        assert_eq!(ok.udp_wildcard.len(), MAX_RELAYS);
+        for (eps, culprit, n) in [
+            (vec!["udp://*.example.com:*"], "udp://*.example.com:*", 65535),
+            (vec!["udp://10.0.0.1:1-500", "udp://*.example.com:1-13"], "udp://*.example.com:1-13", 13),
+            (vec!["udp://*.example.com:1-500", "udp://10.0.0.1/28:53"], "udp://10.0.0.1/28:53", 16),
+        ] {
+            let e = plan(&eps).unwrap_err();
+            assert!(e.starts_with(&format!("endpoint `{culprit}` needs a UDP")), "{e}");
+            assert!(e.contains(&format!("({n})")) && e.contains("at most 512") && e.contains("narrow"), "{e}");
+        }
+        let e = plan(&["udp://*.example.com:*"]).unwrap_err();
+        assert!(
+            e.contains("a UDP socket per port") && e.contains("narrow the port range") && !e.contains("tcp://"),
+            "{e}"
+        );
+        // Ports already opened for another suffix cost nothing more.
+        let p = plan(&["udp://*.a.example:1-512", "udp://*.b.example:1-512"]).unwrap();
+        assert_eq!(p.udp_wildcard.len(), MAX_RELAYS);
     }
 }

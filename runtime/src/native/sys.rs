@@ -248,3 +248,130 @@ pub fn notif_respond(listener: std::os::fd::BorrowedFd<'_>, id: u64, proceed: bo
     }
     Ok(())
 }
+
+/// Asks the kernel to report, with each datagram an IPv4 UDP socket receives, the address it
+/// was sent to (`IP_PKTINFO`): a socket bound to `0.0.0.0` cannot learn it otherwise. rustix
+/// has no wrapper for this option.
+pub fn set_recv_pktinfo(sock: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: `setsockopt(2)` reads `size_of::<c_int>()` bytes from `&on`, a live `c_int`, on a
+    // descriptor we borrow; it keeps no pointer after returning.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_PKTINFO,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// Room for one `IP_PKTINFO` control message (`CMSG_SPACE(12)` is 32 on 64-bit Linux), as
+/// `u64`s so that the buffer is aligned for `struct cmsghdr`.
+type PktinfoControl = [u64; 8];
+
+fn sockaddr_in(a: std::net::SocketAddrV4) -> libc::sockaddr_in {
+    // SAFETY: `sockaddr_in` is plain old data, so all-zero is a valid value.
+    let mut s: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    s.sin_family = libc::AF_INET as libc::sa_family_t;
+    s.sin_port = a.port().to_be();
+    s.sin_addr.s_addr = u32::from(*a.ip()).to_be();
+    s
+}
+
+/// One datagram received on an IPv4 UDP socket with [`set_recv_pktinfo`] set: its length, its
+/// sender, and the address it was sent to (`None` if the kernel did not say). Non-blocking when
+/// the socket is (`WouldBlock` then).
+pub fn recv_with_destination(
+    sock: std::os::fd::BorrowedFd<'_>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, std::net::SocketAddrV4, Option<std::net::Ipv4Addr>)> {
+    use std::net::{Ipv4Addr, SocketAddrV4};
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain old data; all-zero is a valid value for each.
+    let (mut from, mut msg): (libc::sockaddr_in, libc::msghdr) = unsafe { (std::mem::zeroed(), std::mem::zeroed()) };
+    let mut control: PktinfoControl = [0; 8];
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    msg.msg_name = (&mut from as *mut libc::sockaddr_in).cast();
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of::<PktinfoControl>() as _;
+    // SAFETY: every pointer in `msg` points to a live local (`from`, `iov`, `control`) or into
+    // `buf`, with the lengths given, and the kernel writes within them; none outlives the call.
+    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if from.sin_family != libc::AF_INET as libc::sa_family_t {
+        return Err(std::io::Error::other("datagram from a non-IPv4 sender"));
+    }
+    let mut to = None;
+    // SAFETY: `msg` was filled by `recvmsg` above and its control buffer (`control`) is still
+    // live; CMSG_FIRSTHDR/CMSG_NXTHDR stay within `msg_controllen` (which the kernel set to
+    // what it wrote) and return null at the end. A header is read only through the pointers
+    // they return, and the `in_pktinfo` only when the header says it holds one of full length;
+    // `read_unaligned` copies it out whatever the alignment of CMSG_DATA.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            let full = libc::CMSG_LEN(std::mem::size_of::<libc::in_pktinfo>() as u32) as usize;
+            if (*c).cmsg_level == libc::IPPROTO_IP
+                && (*c).cmsg_type == libc::IP_PKTINFO
+                && (*c).cmsg_len as usize >= full
+            {
+                let info: libc::in_pktinfo = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                to = Some(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr)));
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    let from = SocketAddrV4::new(Ipv4Addr::from(u32::from_be(from.sin_addr.s_addr)), u16::from_be(from.sin_port));
+    Ok((n as usize, from, to))
+}
+
+/// Sends `data` to `to` from the local address `from` (`IP_PKTINFO`'s `ipi_spec_dst`), on an
+/// IPv4 UDP socket bound to the wildcard address: the reply a tool gets from a stand-in
+/// address comes from that stand-in. Non-blocking when the socket is.
+pub fn send_from(
+    sock: std::os::fd::BorrowedFd<'_>,
+    data: &[u8],
+    to: std::net::SocketAddrV4,
+    from: std::net::Ipv4Addr,
+) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let dest = sockaddr_in(to);
+    // SAFETY: plain old data; all-zero is a valid value for each.
+    let (mut info, mut msg): (libc::in_pktinfo, libc::msghdr) = unsafe { (std::mem::zeroed(), std::mem::zeroed()) };
+    info.ipi_spec_dst.s_addr = u32::from(from).to_be();
+    let mut control: PktinfoControl = [0; 8];
+    let mut iov = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+    msg.msg_name = (&dest as *const libc::sockaddr_in).cast_mut().cast();
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    // SAFETY: CMSG_SPACE only computes a size.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::in_pktinfo>() as u32) } as _;
+    // SAFETY: `msg_controllen` (32 bytes) fits in `control` (64), so CMSG_FIRSTHDR returns a
+    // non-null pointer to its start, aligned (u64 array); the header and the `in_pktinfo`
+    // written after it (unaligned write) stay within it. `sendmsg` only reads through `msg`,
+    // whose pointers go to live locals (`dest`, `iov`, `control`) and into `data`, which the
+    // kernel never writes (the `cast_mut` is for the C signature only).
+    let n = unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if c.is_null() {
+            return Err(std::io::Error::other("no room for IP_PKTINFO"));
+        }
+        (*c).cmsg_level = libc::IPPROTO_IP;
+        (*c).cmsg_type = libc::IP_PKTINFO;
+        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::in_pktinfo>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::in_pktinfo>(), info);
+        libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL)
+    };
+    if n < 0 { Err(std::io::Error::last_os_error()) } else { Ok(n as usize) }
+}
