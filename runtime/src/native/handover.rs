@@ -55,6 +55,28 @@ pub fn open_inside(plan: &NetPlan, channel: &OwnedFd) -> Result<(), String> {
     Ok(())
 }
 
+/// Supervisor, before it sends the spec: the descriptors stage 1 joins the sandbox's cgroups
+/// through (possibly none; the spec says how many).
+pub fn send_cgroups(channel: &OwnedFd, joiners: Vec<OwnedFd>) -> Result<(), String> {
+    if joiners.is_empty() {
+        return Ok(());
+    }
+    send(channel, b"cgroups", &joiners)
+}
+
+/// Stage 1, once it has the spec: the `count` cgroup joiners [`send_cgroups`] sent.
+pub fn receive_cgroups(channel: &OwnedFd, count: usize) -> std::io::Result<Vec<OwnedFd>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let mut buf = [0u8; 16];
+    let (n, fds) = receive_one(channel, &mut buf)?;
+    if &buf[..n] != b"cgroups" || fds.len() != count {
+        return Err(std::io::Error::other("unexpected cgroup hand-over"));
+    }
+    Ok(fds)
+}
+
 /// Stage 2, once its seccomp filter is installed: the filter's notification listener, last.
 pub fn send_listener(channel: &OwnedFd, listener: OwnedFd) -> Result<(), String> {
     send(channel, b"seccomp", &[listener])

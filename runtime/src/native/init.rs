@@ -11,8 +11,7 @@ use std::process::Command;
 
 const SPEC_FD: i32 = 3;
 const NET_FD: i32 = 4;
-const CGROUP_FD: i32 = 5;
-/// Descriptors from `CGROUP_FD` on: a pids and a memory cgroup (one directory on cgroup v2).
+/// A pids and a memory cgroup (one directory on cgroup v2).
 const MAX_CGROUPS: usize = 2;
 
 fn fail(step: &str, e: impl std::fmt::Display) -> i32 {
@@ -35,13 +34,12 @@ fn read_spec(arg: Option<&str>) -> Result<Option<Spec>, String> {
 /// Arranges for a child to read a spec at `SPEC_FD`; returns the pipe's write end, to be
 /// written with [`write_spec`] once the child is started (no thread: after unsharing a PID
 /// namespace, a process can no longer create threads).
-/// The sandbox's end of the egress channel is passed at `NET_FD`, and the cgroups' joining
-/// descriptors from `CGROUP_FD` on (at most `MAX_CGROUPS`).
-pub(crate) fn spec_pipe(cmd: &mut Command, net: OwnedFd, cgroups: Vec<OwnedFd>) -> std::io::Result<std::fs::File> {
+/// The sandbox's end of the egress channel is passed at `NET_FD`; the cgroups' joining
+/// descriptors come over it (`handover::send_cgroups`), so that they can be made while this
+/// program starts.
+pub(crate) fn spec_pipe(cmd: &mut Command, net: OwnedFd) -> std::io::Result<std::fs::File> {
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-    let mut fds = vec![(read, SPEC_FD), (net, NET_FD)];
-    fds.extend(cgroups.into_iter().take(MAX_CGROUPS).zip(CGROUP_FD..));
-    sys::pass_fds(cmd, fds);
+    sys::pass_fds(cmd, vec![(read, SPEC_FD), (net, NET_FD)]);
     cmd.arg(SPEC_FD.to_string());
     Ok(std::fs::File::from(write))
 }
@@ -61,19 +59,19 @@ pub fn stage1(arg: Option<&str>) -> i32 {
     let Some(channel) = sys::take_inherited_fd(NET_FD) else {
         return fail("egress channel", "descriptor not inherited");
     };
+    if let Err(e) = sys::close_inherited_from(NET_FD as u32 + 1) {
+        return fail("close inherited descriptors", e);
+    }
     // Into the cgroups before anything is started, so that every process of the sandbox is
     // counted. Writing `0` moves the writer (this single-threaded process).
-    let count = spec.cgroups.min(MAX_CGROUPS);
-    for fd in (CGROUP_FD..).take(count) {
-        let Some(cgroup) = sys::take_inherited_fd(fd) else {
-            return fail("join the sandbox's cgroups", "descriptor not inherited");
-        };
+    let cgroups = match handover::receive_cgroups(&channel, spec.cgroups.min(MAX_CGROUPS)) {
+        Ok(c) => c,
+        Err(e) => return fail("join the sandbox's cgroups", e),
+    };
+    for cgroup in cgroups {
         if let Err(e) = rustix::io::write(&cgroup, b"0") {
             return fail("join the sandbox's cgroups", e);
         }
-    }
-    if let Err(e) = sys::close_inherited_from(CGROUP_FD as u32) {
-        return fail("close inherited descriptors", e);
     }
     // A root supervisor's tool gets an unprivileged host identity (see `identity`): the granted
     // paths are prepared while we are still root, then we drop to it.

@@ -124,11 +124,6 @@ async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (V
 /// Runs one invocation under `grant`. The caller ([`Sandbox::run`](crate::Sandbox::run)) revokes
 /// the grant and audits the end, whatever happened.
 pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
-    // The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC always (it
-    // binds a root supervisor's tool too: that one runs as an unprivileged host user). The
-    // memory limit: a memory cgroup over the whole tree where we can make one; RLIMIT_AS (per
-    // process) always.
-    let cgroups = cgroup::Cgroups::create(&grant.id().to_string(), PROCESS_LIMIT, grant.grant().limits.memory);
     let facts = layers::HostFacts::probe();
     let missing = layers::missing(&facts);
     for m in &missing {
@@ -139,8 +134,6 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     for m in &missing {
         grant.audit().emit(EventKind::Degraded, None, Some(m.layer.into()), Some(m.why.clone()), None);
     }
-    let joiners = cgroups.joiners().map_err(|e| Error::RunTool(format!("open the sandbox's cgroup: {e}")))?;
-    let cgroup_count = joiners.len();
     let init = init_program()?;
     let mut cmd = std::process::Command::new(&init);
     // argv[0] is what the tool sees in /proc/1/cmdline: not the host path of the init program.
@@ -153,8 +146,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         None,
     )
     .map_err(|e| Error::RunTool(format!("egress channel: {e}")))?;
-    let pipe =
-        init::spec_pipe(&mut cmd, theirs, joiners).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
+    let pipe = init::spec_pipe(&mut cmd, theirs).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
     let mut cmd = tokio::process::Command::from(cmd);
     cmd.kill_on_drop(true);
     match &call.stdin {
@@ -171,13 +163,20 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox ({}): {e}", init.display())))?;
     // Our copy of the pipe's read end goes with the command; the child holds its own.
     drop(cmd);
-    // Planned while stage 1 starts (it waits for the spec, and exits quietly if the pipe
-    // closes empty, as it does when planning fails here and the child is killed).
+    // The cgroups, and the plan, made while stage 1 starts (it waits for the spec, and exits
+    // quietly if the pipe closes empty, as it does when anything fails here and the child is
+    // killed). The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC
+    // always (it binds a root supervisor's tool too: that one runs as an unprivileged host
+    // user). The memory limit: a memory cgroup over the whole tree where we can make one;
+    // RLIMIT_AS (per process) always. Stage 1 joins them before it starts anything.
+    let cgroups = cgroup::Cgroups::create(&grant.id().to_string(), PROCESS_LIMIT, grant.grant().limits.memory);
+    let joiners = cgroups.joiners().map_err(|e| Error::RunTool(format!("open the sandbox's cgroup: {e}")))?;
+    let cgroup_count = joiners.len();
+    handover::send_cgroups(&ours, joiners).map_err(Error::RunTool)?;
     let mut spec = spec_for(tool, grant, call.args)?;
     spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
     spec.cgroups = cgroup_count;
-    spec.seccomp =
-        seccomp::compile().map_err(|e| Error::RunTool(e.to_string()))?.iter().map(|p| bpf::pack(p)).collect();
+    spec.seccomp = packed_filters()?;
     init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
     if let (Stdin::Bytes(bytes), Some(mut input)) = (call.stdin, child.stdin.take()) {
         tokio::spawn(async move {
@@ -248,6 +247,16 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         truncated |= cut;
     }
     Ok(Outcome { invocation: grant.id(), status, stdout, stderr, output_truncated: truncated })
+}
+
+/// The seccomp filters, packed for the spec: the same for every sandbox, so compiled once per
+/// process (a server runs many sandboxes).
+fn packed_filters() -> Result<Vec<String>> {
+    static PACKED: std::sync::OnceLock<std::result::Result<Vec<String>, String>> = std::sync::OnceLock::new();
+    PACKED
+        .get_or_init(|| seccomp::compile().map(|f| f.iter().map(|p| bpf::pack(p)).collect()).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(Error::RunTool)
 }
 
 /// The program that runs the init stages: `$MCP_SANDBOX_INIT`, else `mcp-sandbox-init` next to

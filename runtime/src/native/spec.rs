@@ -38,7 +38,7 @@ pub struct Spec {
     pub net: super::net::NetPlan,
     /// Apply Landlock (off only in a sandbox the caller allowed to be degraded).
     pub landlock: bool,
-    /// How many cgroups stage 1 joins (through descriptors it is handed, from `CGROUP_FD` on)
+    /// How many cgroups stage 1 joins (through descriptors sent over the egress channel)
     /// before starting anything: the pids and memory limits of the whole tree.
     pub cgroups: usize,
     /// The seccomp filters, compiled by the supervisor (`bpf::pack`), in install order.
