@@ -324,6 +324,9 @@ fn malformed_json_rpc_does_not_take_the_server_down() {
     let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
     writeln!(stdin, "{init}").unwrap();
     writeln!(stdin, "{{not json").unwrap();
+    // A message over the 16 MiB bound is skipped to its end and refused, not held in memory.
+    let huge = format!(r#"{{"jsonrpc":"2.0","id":9,"method":"ping","params":{{"pad":"{}"}}}}"#, "x".repeat(17 << 20));
+    writeln!(stdin, "{huge}").unwrap();
     writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":5}}}}"#).unwrap();
     writeln!(stdin, r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#).unwrap();
     writeln!(stdin, r#"{{"jsonrpc":"2.0","id":3,"method":"tools/list"}}"#).unwrap();
@@ -334,4 +337,6 @@ fn malformed_json_rpc_does_not_take_the_server_down() {
     assert!(text.contains(r#""id":3"#) && text.contains("echo-json"), "still serving after bad input: {text}");
     assert!(text.contains(r#""code":-32700"#), "a line that is not JSON gets a parse error: {text}");
     assert!(text.contains(r#""id":2,"error""#), "a malformed call gets an error: {text}");
+    assert!(text.contains("refused: the limit is 16 MiB"), "an oversized message is refused: {text}");
+    assert!(!text.contains(r#""id":9"#), "and never reaches the server: {text}");
 }

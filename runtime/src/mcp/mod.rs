@@ -19,6 +19,7 @@
 //! ```
 
 pub mod bind;
+pub mod lines;
 pub mod manifest;
 pub mod pins;
 pub mod proxy;

@@ -13,6 +13,7 @@
 //! The server runs natively (or as a component) under one grant for the whole session:
 //! its files, env and egress are what the policy declares, nothing else.
 
+use super::lines::{Line, Lines};
 use super::manifest::{Derived, derive};
 use super::pins::{PinStore, Verdict};
 use crate::audit::{Auditor, Capability, EventKind};
@@ -25,7 +26,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 /// How long a server may take to exit after the client closed its input.
@@ -135,16 +136,22 @@ impl Relay {
         out: &tokio::sync::Mutex<impl AsyncWrite + Unpin>,
         done: &CancellationToken,
     ) {
-        let mut lines = BufReader::new(client_in).lines();
+        let mut lines = Lines::new(client_in);
         loop {
             let line = tokio::select! {
-                l = lines.next_line() => match l {
+                l = lines.next() => match l {
                     Ok(Some(l)) => l,
                     _ => break,
                 },
                 () = done.cancelled() => break,
             };
-            let (forward, replies) = self.on_client_line(&line);
+            let (forward, replies) = match line {
+                Line::Text(line) => self.on_client_line(&line),
+                Line::TooLong(len) => {
+                    self.refuse_message("from the client", len);
+                    (None, vec![Line::too_long_reply(len)])
+                }
+            };
             for r in replies {
                 let mut o = out.lock().await;
                 let _ = o.write_all(format!("{r}\n").as_bytes()).await;
@@ -164,15 +171,29 @@ impl Relay {
         server_out: impl AsyncRead + Unpin,
         out: &tokio::sync::Mutex<impl AsyncWrite + Unpin>,
     ) {
-        let mut lines = BufReader::new(server_out).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let line = self.on_server_line(line);
+        let mut lines = Lines::new(server_out);
+        while let Ok(Some(line)) = lines.next().await {
+            let line = match line {
+                Line::Text(line) => self.on_server_line(line),
+                Line::TooLong(len) => {
+                    // The client cannot be told which request it answered: dropped, and said.
+                    self.refuse_message("from the server", len);
+                    continue;
+                }
+            };
             let mut o = out.lock().await;
             if o.write_all(line.as_bytes()).await.is_err() || o.write_all(b"\n").await.is_err() {
                 break;
             }
             let _ = o.flush().await;
         }
+    }
+
+    /// A message over the bound, dropped: on stderr and in the audit log.
+    fn refuse_message(&self, from: &str, len: usize) {
+        let why = super::lines::too_long_message(len);
+        eprintln!("mcp-sandbox: proxy: {why} ({from})");
+        self.audit.emit(EventKind::Deny, Some(Capability::McpTool), Some(format!("message {from}")), Some(why), None);
     }
 
     /// A client message: what to forward (if anything) and what to answer directly.

@@ -90,8 +90,17 @@ impl McpServer {
         let (errors, mut error_lines) = tokio::sync::mpsc::channel::<String>(16);
         let left = gone.clone();
         let reader = tokio::spawn(async move {
-            let mut lines = BufReader::new(input).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            let mut lines = super::lines::Lines::new(input);
+            while let Ok(Some(line)) = lines.next().await {
+                let line = match line {
+                    super::lines::Line::Text(l) => l,
+                    super::lines::Line::TooLong(len) => {
+                        if errors.send(super::lines::Line::too_long_reply(len).to_string()).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                };
                 if line.trim().is_empty() {
                     continue;
                 }
