@@ -14,14 +14,37 @@ use std::os::fd::{AsFd, OwnedFd};
 /// The host uid and gid of a root supervisor's tool: unused by any account or daemon (unlike
 /// `nobody`, whose processes could otherwise trace the tool), owning no file.
 pub const UNPRIVILEGED_HOST_ID: u32 = 2_147_483_646;
+/// The fallback where the supervisor's own user namespace does not map the id above (a
+/// container's root usually has 65,536 ids): the overflow user, `nobody`.
+pub const FALLBACK_HOST_ID: u32 = 65_534;
 
-/// The host uid and gid the sandbox user maps to, for the current supervisor.
-pub fn tool_host_ids() -> (u32, u32) {
-    if rustix::process::geteuid().is_root() {
-        (UNPRIVILEGED_HOST_ID, UNPRIVILEGED_HOST_ID)
-    } else {
-        (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw())
+/// The host uid and gid the sandbox user maps to, for the current supervisor: its own, or for
+/// root the first of [`UNPRIVILEGED_HOST_ID`] and [`FALLBACK_HOST_ID`] that its user namespace
+/// maps (uid and gid alike). A root with neither mapped gets an error rather than a root tool.
+pub fn tool_host_ids() -> Result<(u32, u32), String> {
+    if !rustix::process::geteuid().is_root() {
+        return Ok((rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw()));
     }
+    let read = |f: &str| std::fs::read_to_string(format!("/proc/self/{f}")).unwrap_or_default();
+    let (uids, gids) = (read("uid_map"), read("gid_map"));
+    [UNPRIVILEGED_HOST_ID, FALLBACK_HOST_ID]
+        .into_iter()
+        .find(|&id| maps(&uids, id) && maps(&gids, id))
+        .map(|id| (id, id))
+        .ok_or_else(|| {
+            format!(
+                "running as root, but this user namespace maps neither id {UNPRIVILEGED_HOST_ID} nor {FALLBACK_HOST_ID}, \
+                 so the tool could only run as root; map one of them, or run mcp-sandbox as an unprivileged user"
+            )
+        })
+}
+
+/// Whether the `uid_map`/`gid_map` text `map` has `id` among the ids of this namespace.
+fn maps(map: &str, id: u32) -> bool {
+    map.lines().any(|l| {
+        let f: Vec<u64> = l.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+        matches!(f[..], [inside, _, count] if (inside..inside + count).contains(&u64::from(id)))
+    })
 }
 
 /// A granted path made ready by stage 1: a detached copy of its mount tree with the sandbox's
@@ -35,16 +58,42 @@ pub struct Tree {
 
 /// Stage 1, as root: detached trees for the granted binds (`None` for the system view, which
 /// stage 2 binds as usual), files owned by `owner` shown as owned by `tool`.
-pub fn granted_trees(binds: &[Bind], owner: (u32, u32), tool: (u32, u32)) -> Result<Vec<Option<Tree>>, String> {
-    if !binds.iter().any(|b| b.granted) {
-        return Ok(binds.iter().map(|_| None).collect());
-    }
-    let userns = idmap_userns(owner, tool)?;
-    let mut trees = Vec::with_capacity(binds.len());
-    for b in binds {
-        trees.push(if b.granted { Some(tree(b, userns.as_fd())?) } else { None });
-    }
-    Ok(trees)
+/// Where a tree cannot be made (no idmapping namespace, or a root without authority over
+/// this mount namespace, as in a container), stage 2 binds the path as usual: the tool then
+/// reaches it as its unprivileged host user (less access, never more), and stderr says so.
+pub fn granted_trees(binds: &[Bind], owner: (u32, u32), tool: (u32, u32)) -> Vec<Option<Tree>> {
+    let note = |b: &Bind, why: &str| {
+        eprintln!(
+            "mcp-sandbox: note: {} keeps its host ownership ({why}): the tool reaches it as an unprivileged user",
+            b.path.display()
+        );
+    };
+    let userns = if binds.iter().any(|b| b.granted) { Some(idmap_userns(owner, tool)) } else { None };
+    binds
+        .iter()
+        .map(|b| {
+            let userns = match (b.granted, &userns) {
+                (true, Some(Ok(u))) => u,
+                (true, Some(Err(e))) => {
+                    note(b, e);
+                    return None;
+                }
+                _ => return None,
+            };
+            match tree(b, userns.as_fd()) {
+                Ok(t) => {
+                    if t.unmapped {
+                        note(b, "its filesystem refuses idmapped mounts");
+                    }
+                    Some(t)
+                }
+                Err(e) => {
+                    note(b, &e);
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 fn tree(b: &Bind, userns: std::os::fd::BorrowedFd<'_>) -> Result<Tree, String> {
@@ -116,4 +165,19 @@ pub fn drop_to(tool: (u32, u32)) -> Result<(), String> {
     // Changing uid made us non-dumpable, which hides our own /proc/self/uid_map from us.
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable)
         .map_err(|e| format!("set dumpable: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_ids_a_user_namespace_maps() {
+        let host = "         0          0 4294967295\n";
+        let container = "         0       1000          1\n         1     100000      65536\n";
+        assert!(maps(host, UNPRIVILEGED_HOST_ID) && maps(host, FALLBACK_HOST_ID));
+        assert!(!maps(container, UNPRIVILEGED_HOST_ID) && maps(container, FALLBACK_HOST_ID));
+        assert!(!maps("         0       1000          1\n", FALLBACK_HOST_ID));
+        assert!(!maps("", FALLBACK_HOST_ID) && !maps("garbage", 0));
+    }
 }

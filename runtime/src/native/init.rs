@@ -80,10 +80,7 @@ pub fn stage1(arg: Option<&str>) -> i32 {
     let trees = if me == tool {
         spec.binds.iter().map(|_| None).collect()
     } else {
-        match identity::granted_trees(&spec.binds, me, tool) {
-            Ok(t) => t,
-            Err(e) => return fail("prepare granted paths", e),
-        }
+        identity::granted_trees(&spec.binds, me, tool)
     };
     if me != tool
         && let Err(e) = identity::drop_to(tool)
@@ -126,14 +123,6 @@ fn stage2(spec: &Spec, channel: OwnedFd, trees: &[Option<identity::Tree>]) -> i3
     }
     if let Err(e) = rustix::system::sethostname(b"sandbox") {
         return fail("set hostname", e);
-    }
-    for (b, t) in spec.binds.iter().zip(trees) {
-        if t.as_ref().is_some_and(|t| t.unmapped) {
-            eprintln!(
-                "mcp-sandbox: note: {} keeps its host ownership (its filesystem refuses idmapped mounts): the tool reaches it as an unprivileged user",
-                b.path.display()
-            );
-        }
     }
     if let Err(e) = mounts::build_root(&spec.binds, trees, &spec.links) {
         return fail("build root", e);

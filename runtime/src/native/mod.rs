@@ -89,7 +89,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         open_files: 1024,
         file_size: 1 << 30,
     };
-    let (outer_uid, outer_gid) = identity::tool_host_ids();
+    let (outer_uid, outer_gid) = identity::tool_host_ids().map_err(Error::RunTool)?;
     Ok(Spec {
         program,
         args,
