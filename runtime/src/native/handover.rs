@@ -69,12 +69,20 @@ pub fn receive_cgroups(channel: &OwnedFd, count: usize) -> std::io::Result<Vec<O
     if count == 0 {
         return Ok(Vec::new());
     }
+    receive_tagged(channel, b"cgroups", count)?.ok_or_else(|| std::io::Error::other("no cgroup hand-over"))
+}
+
+/// One message of exactly `count` descriptors under `tag`; `None` if the channel closed first.
+fn receive_tagged(channel: &OwnedFd, tag: &[u8], count: usize) -> std::io::Result<Option<Vec<OwnedFd>>> {
     let mut buf = [0u8; 16];
     let (n, fds) = receive_one(channel, &mut buf)?;
-    if &buf[..n] != b"cgroups" || fds.len() != count {
-        return Err(std::io::Error::other("unexpected cgroup hand-over"));
+    if n == 0 {
+        return Ok(None);
     }
-    Ok(fds)
+    if &buf[..n] != tag || fds.len() != count {
+        return Err(std::io::Error::other(format!("unexpected message instead of `{}`", String::from_utf8_lossy(tag))));
+    }
+    Ok(Some(fds))
 }
 
 /// Stage 2, once its seccomp filter is installed: the filter's notification listener, last.
@@ -84,15 +92,7 @@ pub fn send_listener(channel: &OwnedFd, listener: OwnedFd) -> Result<(), String>
 
 /// Supervisor, after [`receive`]: the seccomp listener (`None` if the sandbox failed first).
 pub fn receive_listener(channel: &OwnedFd) -> std::io::Result<Option<OwnedFd>> {
-    let mut buf = [0u8; 16];
-    let (n, mut fds) = receive_one(channel, &mut buf)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    if &buf[..n] != b"seccomp" || fds.len() != 1 {
-        return Err(std::io::Error::other("unexpected message after the socket hand-over"));
-    }
-    Ok(fds.pop())
+    Ok(receive_tagged(channel, b"seccomp", 1)?.and_then(|mut fds| fds.pop()))
 }
 
 /// One listener per port on `[::]`, dual-stack: IPv4 connections arrive as `::ffff:a.b.c.d`,

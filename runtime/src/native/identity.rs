@@ -25,18 +25,19 @@ pub fn tool_host_ids() -> Result<(u32, u32), String> {
     if !rustix::process::geteuid().is_root() {
         return Ok((rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw()));
     }
-    let read = |f: &str| std::fs::read_to_string(format!("/proc/self/{f}")).unwrap_or_default();
-    let (uids, gids) = (read("uid_map"), read("gid_map"));
-    [UNPRIVILEGED_HOST_ID, FALLBACK_HOST_ID]
-        .into_iter()
-        .find(|&id| maps(&uids, id) && maps(&gids, id))
-        .map(|id| (id, id))
-        .ok_or_else(|| {
-            format!(
-                "running as root, but this user namespace maps neither id {UNPRIVILEGED_HOST_ID} nor {FALLBACK_HOST_ID}, \
-                 so the tool could only run as root; map one of them, or run mcp-sandbox as an unprivileged user"
-            )
-        })
+    // A process's user namespace mapping never changes: read it once.
+    static CHOSEN: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    let chosen = CHOSEN.get_or_init(|| {
+        let read = |f: &str| std::fs::read_to_string(format!("/proc/self/{f}")).unwrap_or_default();
+        let (uids, gids) = (read("uid_map"), read("gid_map"));
+        [UNPRIVILEGED_HOST_ID, FALLBACK_HOST_ID].into_iter().find(|&id| maps(&uids, id) && maps(&gids, id))
+    });
+    chosen.map(|id| (id, id)).ok_or_else(|| {
+        format!(
+            "running as root, but this user namespace maps neither id {UNPRIVILEGED_HOST_ID} nor {FALLBACK_HOST_ID}, \
+             so the tool could only run as root; map one of them, or run mcp-sandbox as an unprivileged user"
+        )
+    })
 }
 
 /// Whether the `uid_map`/`gid_map` text `map` has `id` among the ids of this namespace.
