@@ -25,7 +25,7 @@ const JA: u16 = 0x05;
 /// `BPF_JMP | BPF_JGT | BPF_K`.
 const JGT_K: u16 = 0x25;
 /// `BPF_RET | BPF_K`.
-const RET_K: u16 = 0x06;
+pub(crate) const RET_K: u16 = 0x06;
 /// Instructions of seccompiler's architecture check that opens every program.
 const ARCH_CHECK: usize = 3;
 

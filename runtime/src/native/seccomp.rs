@@ -443,8 +443,7 @@ pub fn proceeds_after_audit(nr: i64) -> bool {
 /// `program` with every `return deny` turned into `return SECCOMP_RET_USER_NOTIF`: the
 /// supervisor then answers (and audits) each call the allowlist does not let through.
 fn notify_instead_of(mut program: BpfProgram, deny: u32) -> BpfProgram {
-    /// `BPF_RET | BPF_K`.
-    const RET_K: u16 = 0x06;
+    use super::bpf::RET_K;
     for i in program.iter_mut().filter(|i| i.code == RET_K && i.k == deny) {
         i.k = c::SECCOMP_RET_USER_NOTIF;
     }
@@ -479,8 +478,8 @@ mod tests {
     fn refusals_go_to_the_supervisor_and_only_connect_and_sendto_proceed() {
         let allowlist = compile().unwrap().pop().unwrap();
         let eperm: u32 = SeccompAction::Errno(c::EPERM as u32).into();
-        assert!(allowlist.iter().all(|i| !(i.code == 0x06 && i.k == eperm)), "no plain EPERM left");
-        assert!(allowlist.iter().any(|i| i.code == 0x06 && i.k == c::SECCOMP_RET_USER_NOTIF));
+        assert!(allowlist.iter().all(|i| !(i.code == super::super::bpf::RET_K && i.k == eperm)), "no plain EPERM left");
+        assert!(allowlist.iter().any(|i| i.code == super::super::bpf::RET_K && i.k == c::SECCOMP_RET_USER_NOTIF));
         assert!(proceeds_after_audit(c::SYS_connect) && proceeds_after_audit(c::SYS_sendto));
         assert!(!proceeds_after_audit(c::SYS_ptrace) && !proceeds_after_audit(c::SYS_read));
         assert!(
