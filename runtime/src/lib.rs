@@ -9,6 +9,7 @@
 //! * [`native`]: the native executor (namespaces, Landlock, seccomp);
 //! * [`sandbox`]: the small library API that ties them together;
 //! * [`mcp`]: tool manifests, per-call grants bound to arguments, `serve`, `proxy`, pins;
+//! * [`vet`]: tool vetting (poisoned definitions) and the secret detector of the data-flow guard;
 //! * [`cli`]: the `mcp-sandbox` command line, a thin layer over the library.
 
 pub mod audit;
@@ -21,6 +22,7 @@ pub mod mcp;
 pub mod native;
 pub mod policy;
 pub mod sandbox;
+pub mod vet;
 pub mod wasm;
 
 pub use error::{Error, Result};

@@ -1,0 +1,164 @@
+//! Name squatting: a tool whose name is confusable with another tool of the listing, or with
+//! a well-known tool, so the model calls it in the other's place. Confusability is judged by
+//! Unicode UTS #39 skeletons (`unicode-security`), not by a hand-made table of look-alikes.
+
+use super::rules::{Rule, finding};
+use super::{Category, Finding, Severity, text};
+use serde_json::Value;
+use unicode_security::{MixedScript, is_potential_mixed_script_confusable_char, skeleton};
+
+pub const CONFUSABLE_SIBLING: Rule = Rule {
+    id: "MCPS-NS001",
+    category: Category::NameSquatting,
+    severity: Severity::High,
+    reason: "the name looks like another tool's name in the same listing but is a different string",
+};
+pub const CONFUSABLE_WELL_KNOWN: Rule = Rule {
+    id: "MCPS-NS002",
+    category: Category::NameSquatting,
+    severity: Severity::High,
+    reason: "the name looks like a well-known tool's name but is a different string",
+};
+pub const MIXED_SCRIPT_NAME: Rule = Rule {
+    id: "MCPS-NS003",
+    category: Category::NameSquatting,
+    severity: Severity::High,
+    reason: "the name mixes scripts with look-alike letters",
+};
+pub const SEPARATOR_SIBLING: Rule = Rule {
+    id: "MCPS-NS004",
+    category: Category::NameSquatting,
+    severity: Severity::Medium,
+    reason: "the name differs from another tool's in the listing only by case or separators",
+};
+
+/// Names of widely deployed tools (official reference servers and popular vendors' servers),
+/// which a squatter imitates: `(name, whose)`.
+pub const WELL_KNOWN: &[(&str, &str)] = &[
+    ("read_file", "filesystem reference server"),
+    ("read_text_file", "filesystem reference server"),
+    ("read_multiple_files", "filesystem reference server"),
+    ("write_file", "filesystem reference server"),
+    ("edit_file", "filesystem reference server"),
+    ("create_directory", "filesystem reference server"),
+    ("list_directory", "filesystem reference server"),
+    ("directory_tree", "filesystem reference server"),
+    ("move_file", "filesystem reference server"),
+    ("search_files", "filesystem reference server"),
+    ("get_file_info", "filesystem reference server"),
+    ("list_allowed_directories", "filesystem reference server"),
+    ("fetch", "fetch reference server"),
+    ("get_current_time", "time reference server"),
+    ("convert_time", "time reference server"),
+    ("git_status", "git reference server"),
+    ("git_diff", "git reference server"),
+    ("git_commit", "git reference server"),
+    ("git_log", "git reference server"),
+    ("create_entities", "memory reference server"),
+    ("search_nodes", "memory reference server"),
+    ("sequentialthinking", "sequential-thinking reference server"),
+    ("create_issue", "GitHub server"),
+    ("create_pull_request", "GitHub server"),
+    ("get_file_contents", "GitHub server"),
+    ("search_repositories", "GitHub server"),
+    ("push_files", "GitHub server"),
+    ("send_email", "mail servers"),
+    ("send_message", "chat servers"),
+    ("slack_post_message", "Slack server"),
+    ("browser_navigate", "Playwright server"),
+    ("browser_click", "Playwright server"),
+    ("browser_snapshot", "Playwright server"),
+    ("execute_command", "shell servers"),
+    ("run_command", "shell servers"),
+    ("execute_sql", "database servers"),
+    ("query", "database servers"),
+    ("list_tables", "database servers"),
+    ("web_search", "search servers"),
+    ("brave_web_search", "Brave search server"),
+    ("get_weather", "weather examples"),
+];
+
+/// The comparison key of a name: its UTS #39 skeleton, lower-cased.
+fn key(name: &str) -> String {
+    skeleton(name).collect::<String>().to_lowercase()
+}
+
+/// Case and separators folded (`readFile`, `read-file`, `read_file` alike).
+fn folded(name: &str) -> String {
+    name.chars().filter(|c| !matches!(c, '_' | '-' | '.' | ' ')).flat_map(char::to_lowercase).collect()
+}
+
+/// Name-squatting findings for a tool called `name` among `siblings`.
+pub fn scan(name: &str, siblings: &[Value]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if name.is_empty() {
+        return out;
+    }
+    let shown = text::reveal(name);
+    if !name.is_single_script() && name.chars().any(is_potential_mixed_script_confusable_char) {
+        out.push(finding(&MIXED_SCRIPT_NAME, "name", &shown));
+    }
+    let k = key(name);
+    for s in siblings.iter().filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str())) {
+        if s == name {
+            continue;
+        }
+        if key(s) == k {
+            out.push(finding(&CONFUSABLE_SIBLING, "name", &format!("{shown} looks like `{}`", text::reveal(s))));
+        } else if folded(s) == folded(name) {
+            out.push(finding(&SEPARATOR_SIBLING, "name", &format!("{shown} is `{}` with other case or separators", s)));
+        }
+    }
+    for (known, whose) in WELL_KNOWN {
+        if *known != name && key(known) == k {
+            out.push(finding(
+                &CONFUSABLE_WELL_KNOWN,
+                "name",
+                &format!("{shown} looks like `{known}` ({whose})"),
+            ));
+        }
+    }
+    out
+}
+
+/// The first word of `text` that mixes scripts with a look-alike letter, if any.
+pub fn mixed_script_word(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .find(|w| !w.is_single_script() && w.chars().any(is_potential_mixed_script_confusable_char))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules(name: &str, siblings: &[&str]) -> Vec<&'static str> {
+        let sib: Vec<Value> = siblings.iter().map(|s| json!({ "name": s })).collect();
+        scan(name, &sib).into_iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn confusable_names_are_found() {
+        assert!(rules("re\u{0430}d_file", &[]).contains(&MIXED_SCRIPT_NAME.id));
+        assert!(rules("re\u{0430}d_file", &[]).contains(&CONFUSABLE_WELL_KNOWN.id));
+        assert!(rules("send_emai1", &["send_email"]).contains(&CONFUSABLE_SIBLING.id));
+        assert!(rules("get_fi1e_contents", &[]).contains(&CONFUSABLE_WELL_KNOWN.id));
+        assert_eq!(rules("readFile", &["read_file"]), vec![SEPARATOR_SIBLING.id]);
+    }
+
+    #[test]
+    fn ordinary_names_are_clean() {
+        assert!(rules("read_file", &["write_file", "list_directory"]).is_empty());
+        assert!(rules("list_issues", &["list_issue_types", "get_issue"]).is_empty());
+        assert!(rules("获取天气", &[]).is_empty());
+        assert!(rules("поиск_файлов", &[]).is_empty());
+    }
+
+    #[test]
+    fn mixed_script_words_in_text() {
+        assert_eq!(mixed_script_word("the p\u{0430}ssword file"), Some("p\u{0430}ssword".into()));
+        assert_eq!(mixed_script_word("Привет world, 日本語テキスト"), None);
+    }
+}
