@@ -156,7 +156,7 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
 }
 
 /// `python3` -> `/usr/bin/python3`, as a shell would find it.
-fn which(program: &str) -> PathBuf {
+pub(super) fn which(program: &str) -> PathBuf {
     if program.contains('/') {
         return PathBuf::from(program);
     }

@@ -5,6 +5,7 @@
 
 mod mcp;
 mod run;
+mod vet;
 
 use crate::{Error, Policy};
 use clap::{Parser, Subcommand};
@@ -47,6 +48,19 @@ Examples:
 A tool whose definition changes after it was first seen is withheld until approved:
   mcp-sandbox pins list; mcp-sandbox pins approve --server NAME TOOL";
 
+const VET_EXAMPLES: &str = "\
+Examples:
+  # a saved tools/list result, for a CI job (SARIF for code-scanning UIs)
+  mcp-sandbox vet --format sarif tools.json > vet.sarif
+
+  # this project's manifests, failing on medium findings too
+  mcp-sandbox vet --fail-on medium ./tools
+
+  # a live server, run in the sandbox with nothing granted
+  mcp-sandbox vet --server -- python3 server.py
+
+Exit status: 0 nothing at or above --fail-on; 1 findings at or above it; 125 bad input.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mcp-sandbox",
@@ -72,6 +86,9 @@ enum Command {
     /// Review and approve changed tool definitions seen by `proxy`
     #[command(subcommand)]
     Pins(mcp::PinsCommand),
+    /// Vet tool definitions for poisoning: JSON files, manifest directories, or a live server
+    #[command(after_help = VET_EXAMPLES)]
+    Vet(Box<vet::VetArgs>),
     /// Policy file helpers
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -105,6 +122,7 @@ pub fn main() -> i32 {
         Command::Serve(args) => mcp::serve(*args),
         Command::Proxy(args) => mcp::proxy(*args),
         Command::Pins(cmd) => mcp::pins(cmd),
+        Command::Vet(args) => vet::command(*args),
         Command::Policy(PolicyCommand::Schema) => {
             print!("{}", crate::policy::file::json_schema());
             0
@@ -130,7 +148,7 @@ fn usage_error(e: &clap::Error) -> i32 {
     }
     let rendered = e.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
-    let sub = std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy"].contains(&a.as_str()));
+    let sub = std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet"].contains(&a.as_str()));
     eprintln!("mcp-sandbox: {first}; see `mcp-sandbox {} --help`", sub.as_deref().unwrap_or("run"));
     125
 }

@@ -19,7 +19,9 @@
 //! ```
 
 pub mod bind;
+pub mod guard;
 pub mod lines;
+pub mod list;
 pub mod manifest;
 pub mod pins;
 pub mod proxy;

@@ -30,7 +30,7 @@ pub struct McpServer {
 }
 
 /// The MCP tool definition of a spec: annotations are what the sandbox guarantees.
-fn definition(spec: &super::ToolSpec) -> Tool {
+pub(crate) fn definition(spec: &super::ToolSpec) -> Tool {
     let d = spec.derived;
     let annotations = ToolAnnotations::from_raw(
         spec.title.clone(),

@@ -158,7 +158,12 @@ pub fn views(field: &Field) -> Vec<View> {
         text,
         hidden,
     };
-    let mut out = vec![base(text::normalise(&strip_escapes(&field.text)), None, "")];
+    let shown = match field.kind {
+        // Identifiers read as words: `full_conversation_history` is a request too.
+        Kind::ParamName | Kind::Value if !field.text.contains(' ') => identifier_words(&field.text),
+        _ => field.text.clone(),
+    };
+    let mut out = vec![base(text::normalise(&text::reflow(&strip_escapes(&shown))), None, "")];
     let tags: String = field.text.chars().filter_map(text::tag_char).collect();
     if !tags.trim().is_empty() {
         out.push(base(text::normalise(&tags), Some("tag characters"), " (hidden tag characters)"));
@@ -171,6 +176,25 @@ pub fn views(field: &Field) -> Vec<View> {
     }
     for (how, d) in decoded(&field.text) {
         out.push(base(text::normalise(&d), Some(how), &format!(" ({how})")));
+    }
+    out
+}
+
+/// An identifier as words: `read_ssh_key` and `readSshKey` → `read ssh key`.
+fn identifier_words(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if matches!(c, '_' | '-' | '.') {
+            out.push(' ');
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            out.push(' ');
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        out.push(c);
     }
     out
 }
@@ -204,19 +228,26 @@ fn comments(s: &str) -> Vec<(usize, &str)> {
 }
 
 /// A long run of whitespace followed by more text: `(offset, the text after it)`.
+/// Indentation after a line break is ordinary (docstrings are indented); what pushes text out
+/// of view is many line breaks, or a long horizontal run before a line break or within a line.
 fn padded(s: &str) -> Option<(usize, &str)> {
-    let (mut spaces, mut newlines, mut run_start) = (0usize, 0usize, 0usize);
+    let (mut horizontal, mut newlines, mut run_start) = (0usize, 0usize, 0usize);
+    let mut pushed_right = false;
     for (i, c) in s.char_indices() {
-        if c == '\n' {
-            newlines += 1;
+        if c == '\n' || c == '\r' {
+            pushed_right |= newlines == 0 && horizontal >= PADDING_SPACES;
+            newlines += usize::from(c == '\n');
+            horizontal = 0;
         } else if c.is_whitespace() || c == '\u{3164}' || c == '\u{2800}' {
-            spaces += 1;
+            horizontal += 1;
         } else {
-            if (spaces >= PADDING_SPACES || newlines >= PADDING_NEWLINES) && i > 0 {
+            let within_line = newlines == 0 && horizontal >= PADDING_SPACES;
+            if (pushed_right || within_line || newlines >= PADDING_NEWLINES) && i > 0 {
                 return Some((run_start, &s[i..]));
             }
-            spaces = 0;
+            horizontal = 0;
             newlines = 0;
+            pushed_right = false;
             run_start = i + c.len_utf8();
         }
     }

@@ -18,6 +18,7 @@
 mod concepts;
 mod fields;
 mod hidden;
+mod lexicon;
 mod names;
 mod purpose;
 pub mod rules;
@@ -169,6 +170,21 @@ pub struct Capabilities {
     pub env: Vec<String>,
 }
 
+/// The tool definitions in a JSON document: a `tools/list` result (`{"tools": […]}`), a
+/// JSON-RPC response carrying one, an array of tools, or one tool. `None` if it is none of
+/// these.
+pub fn tools_in(doc: &Value) -> Option<Vec<Value>> {
+    let is_tool = |v: &Value| v.get("name").is_some_and(Value::is_string);
+    if let Some(tools) = doc.pointer("/result/tools").or_else(|| doc.get("tools")).and_then(Value::as_array) {
+        return tools.iter().all(is_tool).then(|| tools.clone());
+    }
+    match doc {
+        Value::Array(items) if items.iter().all(is_tool) => Some(items.clone()),
+        v if is_tool(v) => Some(vec![v.clone()]),
+        _ => None,
+    }
+}
+
 /// Context for vetting one tool.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context<'a> {
@@ -192,16 +208,35 @@ pub fn vet_tool(tool: &Value, ctx: &Context<'_>) -> Report {
         }
     }
     findings.extend(names::scan(name, ctx.siblings));
+    findings.extend(purpose::credential_params(&profile));
     if let Some(caps) = ctx.capabilities {
         findings.extend(purpose::against_capabilities(&profile, caps));
     }
     dedupe(&mut findings);
+    combine(&mut findings);
     let verdict = match findings.iter().map(|f| f.severity).max() {
         Some(Severity::High) => Verdict::Poisoned,
         Some(Severity::Medium) => Verdict::Suspicious,
         _ => Verdict::Clean,
     };
     Report { tool: text::reveal(name), verdict, findings }
+}
+
+/// Diagnostics: the concepts found in each view of `tool` (`location: concept*` per view,
+/// concepts the tool's purpose explains in brackets). For developing rules, not for verdicts.
+#[doc(hidden)]
+pub fn concepts_of(tool: &Value, ctx: &Context<'_>) -> Vec<String> {
+    let fields = fields::extract(tool);
+    let profile = purpose::Profile::of(tool, &fields);
+    fields.iter().flat_map(hidden::views).map(|v| format!("{}: {}", v.location, semantic::describe(&v, &profile, ctx))).collect()
+}
+
+/// Diagnostics: the feature windows of every view of `tool` (see `semantic::windows`).
+#[doc(hidden)]
+pub fn windows_of(tool: &Value, ctx: &Context<'_>) -> Vec<Vec<String>> {
+    let fields = fields::extract(tool);
+    let profile = purpose::Profile::of(tool, &fields);
+    fields.iter().flat_map(hidden::views).flat_map(|v| semantic::windows(&v, &profile, ctx)).collect()
 }
 
 /// Vets every tool of a listing, each against the others as siblings.
@@ -215,6 +250,19 @@ pub fn vet_listing(tools: &[Value], capabilities: Option<&Capabilities>) -> Vec<
             vet_tool(t, &Context { siblings: &siblings, capabilities })
         })
         .collect()
+}
+
+/// Independent medium signs in different categories add up to a high one.
+fn combine(findings: &mut Vec<Finding>) {
+    if findings.iter().any(|f| f.severity == Severity::High) {
+        return;
+    }
+    let medium: std::collections::BTreeSet<Category> =
+        findings.iter().filter(|f| f.severity == Severity::Medium).map(|f| f.category).collect();
+    if medium.len() >= 2 {
+        let rules: Vec<&str> = findings.iter().filter(|f| f.severity == Severity::Medium).map(|f| f.rule).collect();
+        findings.insert(0, rules::finding(&semantic::COMBINED, "definition", &rules.join(", ")));
+    }
 }
 
 /// Keeps one finding per (rule, location), the first; sorts by severity, highest first.

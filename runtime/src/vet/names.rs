@@ -25,10 +25,28 @@ pub const MIXED_SCRIPT_NAME: Rule = Rule {
     severity: Severity::High,
     reason: "the name mixes scripts with look-alike letters",
 };
+pub const VERSIONED_SIBLING: Rule = Rule {
+    id: "MCPS-NS007",
+    category: Category::NameSquatting,
+    severity: Severity::Medium,
+    reason: "the name is another tool's name with a version or 'better' suffix, a common way to take its calls",
+};
+pub const DUPLICATE: Rule = Rule {
+    id: "MCPS-NS005",
+    category: Category::NameSquatting,
+    severity: Severity::High,
+    reason: "another tool in the listing has exactly this name: one shadows the other",
+};
+pub const INVISIBLE_IN_NAME: Rule = Rule {
+    id: "MCPS-NS006",
+    category: Category::NameSquatting,
+    severity: Severity::High,
+    reason: "the name contains invisible characters, so it looks like another name",
+};
 pub const SEPARATOR_SIBLING: Rule = Rule {
     id: "MCPS-NS004",
     category: Category::NameSquatting,
-    severity: Severity::Medium,
+    severity: Severity::High,
     reason: "the name differs from another tool's in the listing only by case or separators",
 };
 
@@ -78,6 +96,17 @@ pub const WELL_KNOWN: &[(&str, &str)] = &[
     ("get_weather", "weather examples"),
 ];
 
+/// Suffixes that present a tool as the better version of another.
+const SQUAT_SUFFIXES: &[&str] = &["v2", "v3", "new", "official", "pro", "plus", "fixed", "secure", "safe", "latest", "improved", "enhanced", "fast", "better", "real", "verified", "trusted", "updated", "2"];
+
+/// `name` is `other` plus a suffix (or prefix) that claims to supersede it.
+fn squats(name: &str, other: &str) -> bool {
+    let (n, o) = (folded(name), folded(other));
+    o.len() >= 4
+        && n != o
+        && SQUAT_SUFFIXES.iter().any(|s| n == format!("{o}{s}") || n == format!("{s}{o}"))
+}
+
 /// The comparison key of a name: its UTS #39 skeleton, lower-cased.
 fn key(name: &str) -> String {
     skeleton(name).collect::<String>().to_lowercase()
@@ -95,16 +124,22 @@ pub fn scan(name: &str, siblings: &[Value]) -> Vec<Finding> {
         return out;
     }
     let shown = text::reveal(name);
+    if name.chars().any(|c| text::invisible(c).is_some() || c.is_control()) {
+        out.push(finding(&INVISIBLE_IN_NAME, "name", &shown));
+    }
+    let visible: String = name.chars().filter(|c| text::invisible(*c).is_none()).collect();
+    let name = visible.as_str();
     if !name.is_single_script() && name.chars().any(is_potential_mixed_script_confusable_char) {
         out.push(finding(&MIXED_SCRIPT_NAME, "name", &shown));
     }
     let k = key(name);
     for s in siblings.iter().filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str())) {
         if s == name {
-            continue;
-        }
-        if key(s) == k {
+            out.push(finding(&DUPLICATE, "name", &shown));
+        } else if key(s) == k {
             out.push(finding(&CONFUSABLE_SIBLING, "name", &format!("{shown} looks like `{}`", text::reveal(s))));
+        } else if squats(name, s) {
+            out.push(finding(&VERSIONED_SIBLING, "name", &format!("{shown} shadows `{}`", text::reveal(s))));
         } else if folded(s) == folded(name) {
             out.push(finding(&SEPARATOR_SIBLING, "name", &format!("{shown} is `{}` with other case or separators", s)));
         }
@@ -121,11 +156,22 @@ pub fn scan(name: &str, siblings: &[Value]) -> Vec<Finding> {
     out
 }
 
-/// The first word of `text` that mixes scripts with a look-alike letter, if any.
+/// Scripts whose letters pass for Latin ones (Cyrillic `а`, Greek `ο`, Armenian `օ`,
+/// Cherokee `Ꭺ`): a word mixing one of them with Latin is a spoof. Mixing Latin with Han,
+/// kana, Hangul or Arabic is ordinary writing.
+fn lookalike_script(c: char) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    matches!(c.script(), Script::Cyrillic | Script::Greek | Script::Armenian | Script::Cherokee | Script::Coptic)
+}
+
+/// The first word of `text` that mixes Latin letters with look-alikes from another script.
 pub fn mixed_script_word(text: &str) -> Option<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 3)
-        .find(|w| !w.is_single_script() && w.chars().any(is_potential_mixed_script_confusable_char))
+        .find(|w| {
+            w.chars().any(|c| c.is_ascii_alphabetic())
+                && w.chars().any(|c| lookalike_script(c) && is_potential_mixed_script_confusable_char(c))
+        })
         .map(str::to_string)
 }
 

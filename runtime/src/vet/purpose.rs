@@ -15,12 +15,38 @@ pub const NETWORK_MISMATCH: Rule = Rule {
     severity: Severity::Medium,
     reason: "the tool presents itself as offline or purely computational but is granted network egress",
 };
-pub const WRITE_MISMATCH: Rule = Rule {
-    id: "MCPS-PM002",
+pub const SENSITIVE_GRANT: Rule = Rule {
+    id: "MCPS-PM003",
     category: Category::PurposeMismatch,
-    severity: Severity::Medium,
-    reason: "the tool claims to be read-only but is granted writes",
+    severity: Severity::High,
+    reason: "granted credential files, browser data, shell start-up files or the whole home, which nothing in the tool's purpose needs",
 };
+pub const CREDENTIAL_PARAM: Rule = Rule {
+    id: "MCPS-PM004",
+    category: Category::PurposeMismatch,
+    severity: Severity::High,
+    reason: "asks for a password, private key, seed phrase or card number that nothing in the tool's purpose needs",
+};
+
+/// Granted paths no ordinary tool needs: `(pattern, what)`. Matched against the path as written
+/// (`~` for the home directory) and with the home expanded.
+pub const SENSITIVE_GRANTS: &[(&str, &str)] = &[
+    (r"^(~|/home/[^/]+|/root)/?$", "the whole home directory"),
+    (r"^/$|^/etc/?$|^/etc/(shadow|sudoers|passwd)", "the system's root or its accounts"),
+    (r"/\.ssh(/|$)", "ssh keys"),
+    (r"/\.(aws|azure|kube|docker|gnupg|password-store)(/|$)|/\.config/gcloud", "cloud and tool credentials"),
+    (r"/\.(bashrc|bash_profile|profile|zshrc|zprofile|zshenv|bash_login|login|cshrc|tcshrc)$|/\.config/fish/config\.fish$", "a shell start-up file (runs code at every login)"),
+    (r"/\.config/(autostart|systemd)(/|$)|/\.local/share/systemd|/etc/(cron|systemd)|/var/spool/cron", "autostart and scheduled jobs (persistence)"),
+    (r"/\.config/(google-chrome|chromium|bravesoftware|microsoft-edge)(/|$)|/\.mozilla(/|$)|/library/(application support/google/chrome|keychains)", "browser profiles and keychains"),
+    (r"/\.(netrc|npmrc|pypirc|git-credentials)$|/\.env(\.|$)|/\.cursor/|/mcp\.json$|claude_desktop_config", "credentials and other clients' configuration"),
+    (r"/\.(bash_history|zsh_history|python_history)$", "shell history"),
+];
+
+/// Parameter-name words that ask for a credential.
+pub const CREDENTIAL_WORDS: &[&str] = &[
+    "password", "passwd", "passphrase", "privatekey", "seed", "mnemonic", "ssn", "cvv", "cvc", "creditcard",
+    "cardnumber", "pin", "otp", "totp", "secretkey",
+];
 
 /// A domain a tool can belong to, and the name tokens that place it there: `(domain, tokens)`.
 pub const DOMAINS: &[(Domain, &[&str])] = &[
@@ -51,11 +77,10 @@ pub const DOMAINS: &[(Domain, &[&str])] = &[
         Domain::Memory,
         &[
             "memory", "memories", "remember", "recall", "note", "notes", "conversation", "conversations", "chat",
-            "summary", "summarize", "transcript", "history", "journal", "diary", "feedback", "thought", "thoughts",
-            "thinking", "reflect", "reflection", "context", "session", "log", "logs", "observation", "observations",
-            "entity", "entities", "knowledge", "prompt", "prompts", "message", "messages",
+            "summary", "summarize", "summarise", "transcript", "history", "journal", "diary",
         ],
     ),
+    (Domain::Files, &["file", "files", "fs", "filesystem", "directory", "directories", "folder", "path", "read", "write", "edit", "document", "documents", "disk", "upload", "download", "attachment"]),
     (Domain::Mail, &["email", "emails", "mail", "gmail", "outlook", "smtp", "imap", "message", "messages", "send", "slack", "teams", "discord", "telegram", "sms", "whatsapp", "inbox", "draft", "reply", "forward", "post", "channel"]),
     (Domain::Finance, &["transfer", "payment", "payments", "pay", "wallet", "funds", "bank", "invoice", "crypto", "swap", "stripe", "charge", "refund", "payout", "balance", "trade", "order"]),
     (Domain::Destructive, &["delete", "remove", "drop", "destroy", "purge", "clean", "cleanup", "reset", "wipe", "erase", "truncate", "kill", "terminate", "uninstall", "rm", "prune"]),
@@ -78,6 +103,7 @@ pub enum Domain {
     Finance,
     Destructive,
     Database,
+    Files,
 }
 
 /// What the tool is, from its name, titles and parameter names.
@@ -90,8 +116,6 @@ pub struct Profile {
     pub params: BTreeSet<String>,
     /// Presents itself as offline, local or pure computation.
     pub offline: bool,
-    /// Claims to be read-only.
-    pub read_only: bool,
 }
 
 /// Splits an identifier or title into lower-case words (`getSSHKeys` → get, ssh, keys).
@@ -124,25 +148,37 @@ impl Profile {
         let name = tool.get("name").and_then(Value::as_str).unwrap_or("").to_string();
         let mut tokens = BTreeSet::new();
         let mut params = BTreeSet::new();
+        let description = tool.get("description").and_then(Value::as_str).unwrap_or("").to_lowercase();
+        // The first sentence: the cover story a poisoner keeps honest, so it tells the domain.
+        let first = description.split(['.', '\n']).find(|s| !s.trim().is_empty()).unwrap_or("");
+        tokens.extend(words(first));
         for f in fields {
             match f.kind {
                 Kind::Name | Kind::Title => tokens.extend(words(&f.text)),
+                // Parameter names do not place the tool in a domain: an exfiltrating parameter
+                // named `notes` must not make a weather tool a note-taking one.
                 Kind::ParamName => {
                     params.insert(f.text.to_lowercase());
-                    tokens.extend(words(&f.text));
                 }
                 _ => {}
             }
         }
         let domains =
             DOMAINS.iter().filter(|(_, toks)| toks.iter().any(|t| tokens.contains(*t))).map(|(d, _)| *d).collect();
-        let description = tool.get("description").and_then(Value::as_str).unwrap_or("").to_lowercase();
-        let offline_words = ["offline", "local-only", "locally", "no network", "without network", "no internet", "does not access the network", "never connects", "no external"];
+        let offline_words = ["offline", "local-only", "no network", "without network", "no internet", "never touches the network", "does not access the network", "doesn't access the network", "never connects", "no external", "no i/o", "pure function", "deterministic", "no side effects"];
         let computational = ["calculator", "calculate", "math", "arithmetic", "add", "sum", "multiply", "divide", "subtract", "uuid", "hash", "count", "format", "lint", "convert", "units", "random", "dice"];
         let offline = offline_words.iter().any(|w| description.contains(w))
-            || (tokens.iter().any(|t| computational.contains(&t.as_str())) && !tokens.iter().any(|t| ["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"].contains(&t.as_str())));
-        let read_only = tool.pointer("/annotations/readOnlyHint").and_then(Value::as_bool) == Some(true);
-        Profile { name, tokens, domains, params, offline, read_only }
+            || (words(&name).iter().any(|t| computational.contains(&t.as_str())) && !tokens.iter().any(|t| ["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"].contains(&t.as_str())));
+        Profile { name, tokens, domains, params, offline }
+    }
+
+    /// Whether `url_or_address` belongs to the tool's own vendor (its host names a word of the
+    /// tool's name, title or first sentence: `circleci.com` for a CircleCI tool).
+    pub fn owns_host(&self, url_or_address: &str) -> bool {
+        let rest = url_or_address.rsplit('@').next().unwrap_or(url_or_address);
+        let rest = rest.trim_start_matches("https://").trim_start_matches("http://");
+        let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+        host.split('.').filter(|l| l.len() >= 4 && !["www", "docs", "api", "help", "developer", "developers"].contains(l)).any(|l| self.tokens.contains(l))
     }
 
     pub fn is(&self, d: Domain) -> bool {
@@ -171,7 +207,11 @@ impl Profile {
         if t.contains("env") || t.contains("secret") || t.contains("credentials") || t.contains("config") {
             return has(Domain::Env) || has(Domain::Secrets);
         }
-        if ["cookie", "login data", "web data", "local state", "key4", "logins.json"].iter().any(|w| t.contains(w)) {
+        // The user's own saved logins, keys and wallets: no tool's purpose explains reading them.
+        if ["login data", "web data", "local state", "key4", "logins.json", "keychain", "keyring", "wallet", "gnupg", "password-store", "metamask", "electrum", "keystore", "shadow", "sudoers"].iter().any(|w| t.contains(w)) {
+            return false;
+        }
+        if ["cookie", "localstorage", "local storage"].iter().any(|w| t.contains(w)) {
             return has(Domain::Browser);
         }
         has(Domain::Secrets)
@@ -199,18 +239,52 @@ impl Profile {
     }
 }
 
+/// Parameters asking for a credential the tool's purpose does not need.
+pub fn credential_params(p: &Profile) -> Vec<Finding> {
+    let secrets_ok = p.is(Domain::Secrets) || p.is(Domain::Cloud) || p.is(Domain::Ssh);
+    let payments_ok = p.is(Domain::Finance) || p.is(Domain::Secrets);
+    p.params
+        .iter()
+        .filter(|name| {
+            let w = words(name);
+            let joined: String = w.concat();
+            let payment = ["card", "cvv", "cvc", "ssn", "iban"].iter().any(|c| joined.contains(c));
+            let asks = w.iter().any(|x| CREDENTIAL_WORDS.contains(&x.as_str()))
+                || ["privatekey", "secretkey", "creditcard", "cardnumber", "seedphrase"].iter().any(|c| joined.contains(c));
+            asks && !(if payment { payments_ok } else { secrets_ok })
+        })
+        .map(|name| finding(&CREDENTIAL_PARAM, &format!("inputSchema.properties.{name}"), &format!("parameter `{name}` of `{}`", p.name)))
+        .collect()
+}
+
+static SENSITIVE_RES: std::sync::LazyLock<Vec<(regex::Regex, &'static str)>> = std::sync::LazyLock::new(|| {
+    SENSITIVE_GRANTS.iter().filter_map(|(p, why)| regex::Regex::new(&format!("(?i){p}")).ok().map(|r| (r, *why))).collect()
+});
+
+/// Why granting `path` needs a reason, if it does.
+fn sensitive_grant(path: &str) -> Option<&'static str> {
+    let p = path.trim_end_matches('/');
+    let p = if p.is_empty() { "/" } else { p };
+    let with_home = if let Some(rest) = p.strip_prefix('~') { format!("/home/user{rest}") } else { p.to_string() };
+    SENSITIVE_RES.iter().find(|(re, _)| re.is_match(p) || re.is_match(&with_home)).map(|(_, why)| *why)
+}
+
 /// Purpose-against-capability findings.
 pub fn against_capabilities(p: &Profile, caps: &Capabilities) -> Vec<Finding> {
     let mut out = Vec::new();
+    for (path, access) in caps.reads.iter().map(|r| (r, "read")).chain(caps.writes.iter().map(|w| (w, "write"))) {
+        if let Some(why) = sensitive_grant(path)
+            && !(access == "read" && p.explains_sensitive(path))
+        {
+            out.push(finding(&SENSITIVE_GRANT, "policy", &format!("{access} {path}: {why}")));
+        }
+    }
     if p.offline && !caps.network.is_empty() {
         out.push(finding(
             &NETWORK_MISMATCH,
             "description",
             &format!("`{}` presents itself as offline or computational; granted {}", p.name, caps.network.join(", ")),
         ));
-    }
-    if p.read_only && !caps.writes.is_empty() {
-        out.push(finding(&WRITE_MISMATCH, "annotations.readOnlyHint", &format!("granted writes to {}", caps.writes.join(", "))));
     }
     out
 }

@@ -43,8 +43,12 @@ pub fn all() -> Vec<&'static Rule> {
         &names::CONFUSABLE_WELL_KNOWN,
         &names::MIXED_SCRIPT_NAME,
         &names::SEPARATOR_SIBLING,
+        &names::DUPLICATE,
+        &names::VERSIONED_SIBLING,
+        &names::INVISIBLE_IN_NAME,
         &purpose::NETWORK_MISMATCH,
-        &purpose::WRITE_MISMATCH,
+        &purpose::SENSITIVE_GRANT,
+        &purpose::CREDENTIAL_PARAM,
     ];
     v.extend(semantic::ALL.iter());
     v

@@ -23,8 +23,10 @@ pub struct SemanticRule {
     /// At least one of these (none: no requirement). `Imperative` is a sentence that opens
     /// with a command verb.
     pub any: &'static [Cue],
-    /// Only in fields of these kinds (none: any).
+    /// Only in fields of these kinds (none: any but parameter names).
     pub only_in: &'static [Kind],
+    /// Whether the tool's purpose may explain the concepts (see `explained`).
+    pub purpose_explains: bool,
 }
 
 /// What may accompany a rule's concepts.
@@ -33,133 +35,83 @@ pub enum Cue {
     Concept(Concept),
     /// A sentence opening with a command verb.
     Imperative,
-}
-
-const fn rule(id: &'static str, category: Category, severity: Severity, reason: &'static str) -> Rule {
-    Rule { id, category, severity, reason }
+    /// A sentence opening with a verb that puts something somewhere ("include…", "paste…"):
+    /// in a parameter's description, a request to fill that parameter.
+    FlowImperative,
 }
 
 const INSTRUCTED: &[Cue] = &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative];
 const DESCRIPTIONS: &[Kind] = &[Kind::ParamDescription, Kind::Value, Kind::Other, Kind::Title];
 
-/// The semantic rules. The tool's purpose can explain some (an ssh tool reading `~/.ssh`):
-/// see `explained`.
+/// The semantic rules. The tool's purpose can explain some concepts (an ssh tool reading
+/// `~/.ssh`): see `explained`; a rule with `purpose_explains: false` ignores that.
 pub const RULES: &[SemanticRule] = &[
-    SemanticRule {
-        rule: rule("MCPS-IN001", Category::Instruction, Severity::High, "tells the model to ignore or replace its instructions"),
-        all: &[C::Override],
-        any: &[],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-SR001", Category::SensitiveRead, Severity::High, "asks the model to read a credential or secret file the tool's purpose does not need"),
-        all: &[C::SensitivePath],
-        any: &[Cue::Concept(C::Read), Cue::Concept(C::Flow), Cue::Concept(C::Harvest), Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-SR002", Category::SensitiveRead, Severity::High, "asks for secrets to be passed into a parameter or sent somewhere"),
-        all: &[C::Secret, C::Flow],
-        any: &[],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-EX001", Category::ExfilParam, Severity::High, "a parameter asks for the conversation, the system prompt or other tools' results"),
-        all: &[C::Conversation],
-        any: &[],
-        only_in: DESCRIPTIONS,
-    },
-    SemanticRule {
-        rule: rule("MCPS-EX002", Category::ExfilParam, Severity::High, "asks the model to pass the conversation or private context into the tool"),
-        all: &[C::Conversation, C::Flow],
-        any: &[],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-EX003", Category::ExfilParam, Severity::Medium, "asks for data the model read or received elsewhere"),
-        all: &[C::Harvest],
-        any: &[Cue::Concept(C::Flow), Cue::Concept(C::Address), Cue::Imperative],
-        only_in: DESCRIPTIONS,
-    },
-    SemanticRule {
-        rule: rule("MCPS-SH001", Category::Shadowing, Severity::High, "instructs the model to change what another tool or action does"),
-        all: &[C::OtherTool, C::Modify],
-        any: &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::Hide)],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-SH002", Category::Shadowing, Severity::High, "redirects an action to a concrete address, account or URL"),
-        all: &[C::Literal, C::Modify],
-        any: INSTRUCTED,
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-SH003", Category::Shadowing, Severity::High, "instructs the model to skip the user's confirmation"),
-        all: &[C::SkipConfirm],
-        any: &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool), Cue::Concept(C::Destructive)],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-SH004", Category::Shadowing, Severity::Medium, "says the user's confirmation is not needed"),
-        all: &[C::SkipConfirm],
-        any: &[],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-CN001", Category::Concealment, Severity::High, "tells the model to hide what it does from the user"),
-        all: &[C::Hide],
-        any: &[],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-PR001", Category::Preference, Severity::High, "belittles or forbids the other tools so the model uses this one"),
-        all: &[C::Disparage],
-        any: &[],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-PR002", Category::Preference, Severity::Medium, "steers the model to this tool for everything or before anything"),
-        all: &[C::PreferThis],
-        any: &[],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-RD001", Category::RepeatDestructive, Severity::Medium, "tells the model to call again and again"),
-        all: &[C::Repeat],
-        any: INSTRUCTED,
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-RD002", Category::RepeatDestructive, Severity::High, "instructs a destructive operation the tool's purpose does not explain"),
-        all: &[C::Destructive],
-        any: &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool)],
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-RD003", Category::RepeatDestructive, Severity::High, "instructs the model to run downloaded or inline code"),
-        all: &[C::Exec],
-        any: INSTRUCTED,
-        only_in: &[],
-    },
-    SemanticRule {
-        rule: rule("MCPS-IN003", Category::Instruction, Severity::Medium, "a value the model may copy into a call carries an instruction"),
-        all: &[],
-        any: &[Cue::Concept(C::Address), Cue::Imperative],
-        only_in: &[Kind::Value],
-    },
-    SemanticRule {
-        rule: rule("MCPS-IN004", Category::Instruction, Severity::Medium, "speaks to the model about other tools, the conversation or secrets"),
-        all: &[C::Address, C::Trigger],
-        any: &[Cue::Concept(C::OtherTool), Cue::Concept(C::Conversation), Cue::Concept(C::Secret), Cue::Concept(C::Literal)],
-        only_in: &[],
-    },
+    r("MCPS-IN001", Category::Instruction, Severity::High, "tells the model to ignore or replace its instructions, or claims priority over the user", &[C::Override], &[], &[], true),
+    r("MCPS-IN005", Category::Instruction, Severity::High, "claims or grants privileges the model should not assume", &[C::Escalate], &[Cue::Concept(C::Address), Cue::Imperative, Cue::Concept(C::Trigger)], &[], true),
+    r("MCPS-SR001", Category::SensitiveRead, Severity::High, "asks the model to read a credential or secret file the tool's purpose does not need", &[C::SensitivePath], &[Cue::Concept(C::Read), Cue::Concept(C::Flow), Cue::Concept(C::Harvest), Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative], &[], true),
+    r("MCPS-SR002", Category::SensitiveRead, Severity::High, "asks for secrets to be passed into a parameter, the reply, or sent somewhere", &[C::Secret, C::Flow], &[], &[], true),
+    r("MCPS-SR003", Category::SensitiveRead, Severity::High, "a parameter asks for secrets or personal data the tool does not need", &[], &[Cue::Concept(C::Secret), Cue::Concept(C::Pii)], DESCRIPTIONS, true),
+    // (SR003 also needs an ask: see `ASKS`.)
+    r("MCPS-SR004", Category::SensitiveRead, Severity::High, "tells the model to pass the user's personal data to another tool or destination", &[C::Pii], &[Cue::Concept(C::Flow), Cue::Concept(C::CallOther), Cue::Concept(C::Literal)], &[], true),
+    r("MCPS-EX001", Category::ExfilParam, Severity::High, "a parameter asks for the conversation, the system prompt or other tools' results", &[C::Conversation], &[], DESCRIPTIONS, true),
+    r("MCPS-EX002", Category::ExfilParam, Severity::High, "asks the model to pass the conversation or private context into the tool", &[C::Conversation, C::Flow], &[], &[], true),
+    r("MCPS-EX003", Category::ExfilParam, Severity::High, "asks for data the model read or received elsewhere", &[C::Harvest], &[Cue::Concept(C::Flow), Cue::Concept(C::Address), Cue::Imperative], DESCRIPTIONS, true),
+    r("MCPS-EX004", Category::ExfilParam, Severity::High, "a parameter's name asks for the conversation, secrets, or data read elsewhere", &[], &[Cue::Concept(C::Conversation), Cue::Concept(C::SensitivePath), Cue::Concept(C::Harvest)], &[Kind::ParamName], true),
+    r("MCPS-EX005", Category::ExfilParam, Severity::High, "speaks to the model about the conversation or its instructions", &[C::Conversation], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger)], &[], true),
+    r("MCPS-SH001", Category::Shadowing, Severity::High, "instructs the model to change what another tool or action does", &[C::OtherTool, C::Modify], &[], &[], true),
+    r("MCPS-SH002", Category::Shadowing, Severity::High, "redirects an action to a concrete address, account or URL", &[C::Literal, C::Modify], INSTRUCTED, &[], true),
+    r("MCPS-SH003", Category::Shadowing, Severity::High, "instructs the model to skip the user's confirmation", &[C::SkipConfirm], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool), Cue::Concept(C::Destructive), Cue::Concept(C::CallOther)], &[], true),
+    r("MCPS-SH004", Category::Shadowing, Severity::Medium, "says the user's confirmation is not needed", &[C::SkipConfirm], &[], &[], true),
+    r("MCPS-SH005", Category::Shadowing, Severity::High, "tells the model to call another tool for secrets, private data or destruction", &[C::CallOther], &[Cue::Concept(C::SensitivePath), Cue::Concept(C::Conversation), Cue::Concept(C::Destructive), Cue::Concept(C::Bulk), Cue::Concept(C::Exec), Cue::Concept(C::Pii)], &[], true),
+    r("MCPS-SH006", Category::Shadowing, Severity::High, "overrides what the user asked for", &[C::OverrideUser], &[], &[], false),
+    r("MCPS-SH007", Category::Shadowing, Severity::High, "makes the model add code, secrets or addresses to what it writes", &[C::Inject], &[Cue::Concept(C::Exec), Cue::Concept(C::Secret), Cue::Concept(C::Literal), Cue::Concept(C::SensitivePath)], &[], true),
+    r("MCPS-SH008", Category::Shadowing, Severity::High, "tells the model to expose private data publicly through another action", &[C::Expose], &[Cue::Concept(C::Trigger), Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther), Cue::Concept(C::Address), Cue::Imperative], &[], true),
+    r("MCPS-SH009", Category::Instruction, Severity::High, "makes the model add dependencies or code to what it writes for the user", &[C::SupplyChain], &[Cue::Concept(C::Trigger), Cue::Concept(C::Address), Cue::Concept(C::Inject)], &[], true),
+    r("MCPS-SR005", Category::SensitiveRead, Severity::High, "tells the model to read a file and pass its content on", &[C::FileRef, C::Read, C::Flow], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative], &[], true),
+    r("MCPS-SH010", Category::Shadowing, Severity::High, "hooks an extra side effect onto another action", &[C::ExtraAction, C::Trigger], &[], &[], true),
+    r("MCPS-CN001", Category::Concealment, Severity::High, "tells the model to hide what it does from the user", &[C::Hide], &[], &[], true),
+    r("MCPS-CN002", Category::Concealment, Severity::High, "tells the model to mislead the user", &[C::Deceive], &[], &[], true),
+    r("MCPS-PR001", Category::Preference, Severity::High, "belittles the other tools so the model uses this one", &[C::Disparage], &[], &[], true),
+    r("MCPS-PR003", Category::Preference, Severity::High, "calls another tool deprecated, broken or untrustworthy", &[C::Belittle, C::OtherTool], &[], &[], true),
+    r("MCPS-PR004", Category::Preference, Severity::High, "forbids the other tools in favour of this one", &[C::Forbid], &[Cue::Concept(C::PreferThis), Cue::Concept(C::Belittle), Cue::Concept(C::Disparage)], &[], true),
+    r("MCPS-PR005", Category::Preference, Severity::High, "demands to be used for everything", &[C::PreferThis, C::Trigger], &[], &[], true),
+    r("MCPS-PR002", Category::Preference, Severity::Low, "steers the model to this tool for everything or before anything", &[C::PreferThis], &[], &[], true),
+    r("MCPS-RD001", Category::RepeatDestructive, Severity::High, "tells the model to call many times over", &[C::Repeat], INSTRUCTED, &[], true),
+    r("MCPS-RD004", Category::RepeatDestructive, Severity::High, "tells the model to call without end", &[C::RepeatUnbounded], INSTRUCTED, &[], true),
+    r("MCPS-RD002", Category::RepeatDestructive, Severity::High, "instructs a destructive operation the tool's purpose does not explain", &[C::Destructive], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], true),
+    r("MCPS-RD005", Category::RepeatDestructive, Severity::High, "hooks a destructive operation on other requests", &[C::Destructive, C::Trigger], &[], &[], false),
+    r("MCPS-RD003", Category::RepeatDestructive, Severity::High, "instructs the model to run downloaded or inline code", &[C::Exec], INSTRUCTED, &[], true),
+    r("MCPS-IN003", Category::Instruction, Severity::Medium, "a value the model may copy into a call carries an instruction", &[], &[Cue::Concept(C::Address), Cue::Imperative], &[Kind::Value], true),
 ];
 
+#[allow(clippy::too_many_arguments)]
+const fn r(
+    id: &'static str,
+    category: Category,
+    severity: Severity,
+    reason: &'static str,
+    all: &'static [Concept],
+    any: &'static [Cue],
+    only_in: &'static [Kind],
+    purpose_explains: bool,
+) -> SemanticRule {
+    SemanticRule { rule: Rule { id, category, severity, reason }, all, any, only_in, purpose_explains }
+}
+
 /// An instruction found in hidden text.
-pub const HIDDEN_INSTRUCTION: Rule =
-    rule("MCPS-IN002", Category::Instruction, Severity::High, "hidden text carries an instruction to the model");
+pub const HIDDEN_INSTRUCTION: Rule = Rule {
+    id: "MCPS-IN002",
+    category: Category::Instruction,
+    severity: Severity::High,
+    reason: "hidden text carries an instruction to the model",
+};
 /// Two different kinds of suspicious finding in one tool.
-pub const COMBINED: Rule = rule("MCPS-CB001", Category::Instruction, Severity::High, "several independent signs of poisoning in one definition");
+pub const COMBINED: Rule = Rule {
+    id: "MCPS-CB001",
+    category: Category::Instruction,
+    severity: Severity::High,
+    reason: "several independent signs of poisoning in one definition",
+};
 
 /// All rule descriptors of this module.
 pub static ALL: LazyLock<Vec<Rule>> = LazyLock::new(|| {
@@ -168,56 +120,82 @@ pub static ALL: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     v
 });
 
+/// What a parameter's description must also show for SR003: an ask, not a mention.
+const ASKS: &[Cue] = &[Cue::Concept(C::Flow), Cue::Concept(C::Harvest), Cue::Concept(C::Address), Cue::FlowImperative];
+
+static FLOW_IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r"^[-*•>#\d.):\s]*(?:(?:please|also|then|always|just)\s+)*(include|put|paste|add|append|fill|provide|list|concatenate|attach|insert|copy|dump|enter|give|supply|write|place|send)\b").ok()
+});
+
+/// Objectives a negated flow protects ("do not include api keys").
+static NEGATED_FLOW: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r"\b(do not|don't|never|must not|should not|avoid|no need to|not)\s+(\w+\s+)?(include|send|pass|share|put|provide|expose|log|store|paste|enter|reveal|display|print|show|output|return|leak|use|hardcode|commit)\b").ok()
+});
+
 static IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(
-        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use)\b",
+        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm)\b",
     )
     .ok()
 });
 
 /// Semantic findings for one view of a field.
 pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
-    if view.text.trim().is_empty() || view.kind == Kind::ParamName && view.hidden.is_none() {
+    if view.text.trim().is_empty() {
         return Vec::new();
     }
     let sentences = text::sentences(&view.text);
     let mut hits = concepts::hits(&view.text);
     hits.extend(sibling_hits(&view.text, profile, ctx));
+    hits.retain(|h| !ignored(h));
     let offsets: Vec<usize> = sentences.iter().map(|s| s.as_ptr() as usize - view.text.as_ptr() as usize).collect();
     let sentence_of = |pos: usize| offsets.iter().rposition(|o| *o <= pos).unwrap_or(0);
-    let imperative: Vec<bool> = sentences
-        .iter()
-        .map(|s| IMPERATIVE.as_ref().is_some_and(|re| re.is_match(s)))
+    let starts = |re: &LazyLock<Option<regex::Regex>>| -> Vec<bool> {
+        sentences.iter().map(|s| re.as_ref().is_some_and(|re| re.is_match(s)) && s.split_whitespace().count() >= 3).collect()
+    };
+    let imperative = starts(&IMPERATIVE);
+    let flow_imperative = starts(&FLOW_IMPERATIVE);
+    let all: Vec<(usize, bool, Hit)> = hits
+        .into_iter()
+        .map(|h| {
+            let s = sentence_of(h.start);
+            let negated = is_objective(h.concept) && negated(&view.text[offsets.get(s).copied().unwrap_or(0)..h.start]);
+            let example = is_objective(h.concept) && example_context(&view.text[..h.start]);
+            (s, negated || example || explained(&h, view, profile), h)
+        })
         .collect();
-    let relevant: Vec<(usize, Hit)> =
-        hits.into_iter().filter(|h| !explained(h, view, profile)).map(|h| (sentence_of(h.start), h)).collect();
     let mut out = Vec::new();
     let n = sentences.len().max(1);
     for centre in 0..n {
         let (lo, hi) = (centre.saturating_sub(1), (centre + 1).min(n - 1));
-        let window: Vec<&Hit> = relevant.iter().filter(|(s, _)| (lo..=hi).contains(s)).map(|(_, h)| h).collect();
-        let present: BTreeSet<Concept> = window.iter().map(|h| h.concept).collect();
+        let in_window = |(s, _, _): &&(usize, bool, Hit)| (lo..=hi).contains(s);
+        let raw: Vec<&Hit> = all.iter().filter(in_window).map(|(_, _, h)| h).collect();
+        let unexplained: Vec<&Hit> = all.iter().filter(in_window).filter(|(_, e, _)| !e).map(|(_, _, h)| h).collect();
         let imperative_here = (lo..=hi).any(|i| imperative.get(i).copied().unwrap_or(false));
+        let flow_here = (lo..=hi).any(|i| flow_imperative.get(i).copied().unwrap_or(false));
         for r in RULES {
-            if !r.only_in.is_empty() && !r.only_in.contains(&view.kind) {
+            let kind_ok = if r.only_in.is_empty() { view.kind != Kind::ParamName } else { r.only_in.contains(&view.kind) };
+            if !kind_ok {
                 continue;
             }
+            let window = if r.purpose_explains { &unexplained } else { &raw };
+            let present: BTreeSet<Concept> = window.iter().map(|h| h.concept).collect();
             if !r.all.iter().all(|c| present.contains(c)) {
                 continue;
             }
-            let cued = r.any.is_empty()
-                || r.any.iter().any(|cue| match cue {
-                    Cue::Concept(c) => present.contains(c),
-                    Cue::Imperative => imperative_here,
-                });
-            if !cued || (r.all.is_empty() && !imperative_here && !present.contains(&C::Address)) {
+            let cue = |cue: &Cue| match cue {
+                Cue::Concept(c) => present.contains(c),
+                Cue::Imperative => imperative_here,
+                Cue::FlowImperative => flow_here,
+            };
+            let cued = (r.any.is_empty() || r.any.iter().any(cue)) && (r.rule.id != "MCPS-SR003" || ASKS.iter().any(cue));
+            if !cued || (r.rule.id == "MCPS-IN003" && view.text.split_whitespace().count() < 4) {
                 continue;
             }
             if r.rule.id == "MCPS-CN001" && protective(&present) {
                 continue;
             }
-            let evidence = evidence(&sentences[lo..=hi], &window, r.all);
-            let mut f = finding(&r.rule, &view.location, &evidence);
+            let mut f = finding(&r.rule, &view.location, &evidence(&sentences[lo..=hi], window, r));
             if let Some(how) = view.hidden {
                 f.severity = Severity::High;
                 f.explanation = format!("{} (hidden in {how})", f.explanation);
@@ -227,7 +205,7 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
     }
     if let Some(how) = view.hidden
         && out.is_empty()
-        && (imperative.iter().any(|b| *b) || relevant.iter().any(|(_, h)| h.concept == C::Address))
+        && (imperative.iter().any(|b| *b) || all.iter().any(|(_, _, h)| h.concept == C::Address))
     {
         let mut f = finding(&HIDDEN_INSTRUCTION, &view.location, &text::reveal_bounded(&view.text, 200));
         f.explanation = format!("{} ({how})", f.explanation);
@@ -236,21 +214,116 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
-/// A concept hit the tool's own purpose explains, or a literal that is only an example.
+/// The unexplained concepts of each window of three sentences of a view, with `Imperative`
+/// and `Hidden` as pseudo-concepts: the features the scorer weighs.
+pub fn windows(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Vec<String>> {
+    let sentences = text::sentences(&view.text);
+    let mut hits = concepts::hits(&view.text);
+    hits.extend(sibling_hits(&view.text, profile, ctx));
+    hits.retain(|h| !ignored(h));
+    let offsets: Vec<usize> = sentences.iter().map(|s| s.as_ptr() as usize - view.text.as_ptr() as usize).collect();
+    let sentence_of = |pos: usize| offsets.iter().rposition(|o| *o <= pos).unwrap_or(0);
+    let imperative: Vec<bool> = sentences
+        .iter()
+        .map(|s| IMPERATIVE.as_ref().is_some_and(|re| re.is_match(s)) && s.split_whitespace().count() >= 3)
+        .collect();
+    let kept: Vec<(usize, Concept)> = hits
+        .iter()
+        .filter(|h| {
+            let s = sentence_of(h.start);
+            let negated = is_objective(h.concept) && negated(&view.text[offsets.get(s).copied().unwrap_or(0)..h.start]);
+            let example = is_objective(h.concept) && example_context(&view.text[..h.start]);
+            !(negated || example || explained(h, view, profile))
+        })
+        .map(|h| (sentence_of(h.start), h.concept))
+        .collect();
+    let n = sentences.len().max(1);
+    (0..n)
+        .map(|c| {
+            let (lo, hi) = (c.saturating_sub(1), (c + 1).min(n - 1));
+            let mut f: BTreeSet<String> = kept.iter().filter(|(s, _)| (lo..=hi).contains(s)).map(|(_, c)| format!("{c:?}")).collect();
+            if (lo..=hi).any(|i| imperative.get(i).copied().unwrap_or(false)) {
+                f.insert("Imperative".into());
+            }
+            if view.hidden.is_some() {
+                f.insert("Hidden".into());
+            }
+            f.insert(format!("Kind{:?}", view.kind));
+            f.into_iter().collect()
+        })
+        .collect()
+}
+
+/// The concepts of a view, for diagnostics.
+pub fn describe(view: &View, profile: &Profile, ctx: &Context<'_>) -> String {
+    let mut hits = concepts::hits(&view.text);
+    hits.extend(sibling_hits(&view.text, profile, ctx));
+    hits.retain(|h| !ignored(h));
+    let mut seen = BTreeSet::new();
+    hits.iter()
+        .filter_map(|h| {
+            let e = explained(h, view, profile);
+            seen.insert((h.concept, e)).then(|| if e { format!("[{:?}]", h.concept) } else { format!("{:?}", h.concept) })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Concepts that a negated flow before them protects rather than requests.
+fn is_objective(c: Concept) -> bool {
+    matches!(c, C::Secret | C::SensitivePath | C::Pii | C::Conversation)
+}
+
+/// Whether the sentence so far negates a flow ("do not include any … such as").
+fn negated(before: &str) -> bool {
+    let tail: String = before.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
+    NEGATED_FLOW.as_ref().is_some_and(|re| re.is_match(&tail))
+}
+
+/// Whether a hit sits in an example ("e.g. {\"authorization\": \"bearer token\"}"), not a request.
+fn example_context(before: &str) -> bool {
+    let tail: String = before.chars().rev().take(48).collect::<Vec<_>>().into_iter().rev().collect();
+    before.ends_with('"') || tail.contains("e.g.") || tail.contains("for example") || tail.contains("example:")
+}
+
+/// Hits that only look like a concept: "every tool call" is not another tool; "this tool is
+/// deprecated" belittles nothing else.
+fn ignored(h: &Hit) -> bool {
+    match h.concept {
+        C::OtherTool => h.text.ends_with(" call") || h.text.ends_with(" calls") || h.text.starts_with("this "),
+        C::Belittle => ["this ", "it ", "which ", "that ", "there "].iter().any(|w| h.text.starts_with(w)),
+        _ => false,
+    }
+}
+
+/// A concept hit the tool's own purpose explains, or a literal that is only an example or
+/// the tool's own vendor.
 fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
     match h.concept {
         C::SensitivePath => p.explains_sensitive(&h.text),
         C::Secret => p.explains_secret(&h.text, view.param.as_deref()),
-        C::Conversation => p.is(Domain::Memory),
+        C::Pii => view.param.as_deref().is_some_and(|n| {
+            let w = super::purpose::words(n);
+            w.iter().any(|x| h.text.contains(x.as_str()) && x.len() > 3)
+        }),
+        // Conversation history is a chat or memory tool's business; the system prompt and
+        // other tools' definitions are nobody's.
+        C::Conversation => {
+            (p.is(Domain::Memory) || p.is(Domain::Mail))
+                && !["system", "developer", "instruction", "tool", "prompt"].iter().any(|w| h.text.contains(w))
+        }
         C::Destructive => p.is(Domain::Destructive) || p.is(Domain::Database) && h.text.contains("table"),
         C::Exec => p.is(Domain::Shell),
+        C::Bulk => p.is(Domain::Database),
         C::OtherTool => {
             let t = &h.text;
-            (p.is(Domain::Mail) && ["mail", "message", "dm", "text", "sms", "post", "tweet", "repl", "forward"].iter().any(|w| t.contains(w)))
-                || (p.is(Domain::Finance) && !t.contains("mail") && !t.contains("message"))
-                || t.contains(&p.name.to_lowercase()) && !p.name.is_empty()
+            // Named tools are never explained; actions in the tool's own domain are.
+            !t.contains('_') && !t.starts_with("for ") && (p.is(Domain::Mail) && ["mail", "message", "dm", "text", "sms", "post", "tweet", "repl", "forward"].iter().any(|w| t.contains(w)))
+                || (!t.contains('_') && p.is(Domain::Finance) && !t.contains("mail") && !t.contains("message"))
+                || (!p.name.is_empty() && t.contains(&p.name.to_lowercase()))
         }
-        C::Literal => is_example(&h.text),
+        C::Literal => is_example(&h.text) || p.owns_host(&h.text),
+        C::FileRef | C::Read => p.is(Domain::Files),
         _ => false,
     }
 }
@@ -267,7 +340,7 @@ fn is_example(s: &str) -> bool {
 /// A concealment sentence that protects a secret ("never show the password to the user").
 fn protective(present: &BTreeSet<Concept>) -> bool {
     present.contains(&C::Secret)
-        && ![C::Read, C::Flow, C::Conversation, C::SensitivePath, C::OtherTool, C::Harvest, C::Modify].iter().any(|c| present.contains(c))
+        && ![C::Flow, C::Conversation, C::SensitivePath, C::OtherTool, C::Harvest, C::Modify, C::CallOther].iter().any(|c| present.contains(c))
 }
 
 /// Other tools of the listing named in `text` (not this one).
@@ -285,6 +358,10 @@ fn sibling_hits(t: &str, p: &Profile, ctx: &Context<'_>) -> Vec<Hit> {
             let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '_');
             if bounded(t[..start].chars().next_back()) && bounded(t[end..].chars().next()) {
                 out.push(Hit { concept: C::OtherTool, start, end, text: name.clone() });
+                let before = t[..start].trim_end().trim_end_matches(['\'', '"', '(']).trim_end();
+                if ["call", "invoke", "use", "run", "execute", "calling", "using", "with", "then"].iter().any(|v| before.ends_with(v)) {
+                    out.push(Hit { concept: C::CallOther, start, end, text: name.clone() });
+                }
             }
             from = end;
         }
@@ -293,8 +370,9 @@ fn sibling_hits(t: &str, p: &Profile, ctx: &Context<'_>) -> Vec<Hit> {
 }
 
 /// The evidence for a finding: the window's sentences, clipped, with the matched concepts.
-fn evidence(sentences: &[&str], window: &[&Hit], all: &[Concept]) -> String {
-    let matched: Vec<&str> = window.iter().filter(|h| all.contains(&h.concept)).map(|h| h.text.as_str()).collect();
+fn evidence(sentences: &[&str], window: &[&Hit], r: &SemanticRule) -> String {
+    let wanted = |c: Concept| r.all.contains(&c) || r.any.contains(&Cue::Concept(c));
+    let matched: Vec<&str> = window.iter().filter(|h| wanted(h.concept)).map(|h| h.text.as_str()).collect();
     let joined = sentences.join(" ");
     let clip = text::reveal_bounded(&joined, 220);
     if matched.is_empty() { clip } else { format!("{clip} [{}]", matched.join(", ")) }

@@ -46,7 +46,7 @@ pub fn tag_char(c: char) -> Option<char> {
 /// Emoji and pictographs, next to which the zero-width joiner and variation selectors are
 /// ordinary (👨‍👩‍👧, ❤️).
 pub fn is_emoji(c: char) -> bool {
-    matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x3030 | 0x303D | 0x3297 | 0x3299 | 0xA9 | 0xAE | 0x203C | 0x2049 | 0x2122 | 0x2139 | 0x1F1E6..=0x1F1FF)
+    matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF | 0x3030 | 0x303D | 0x3297 | 0x3299 | 0xA9 | 0xAE | 0x203C | 0x2049 | 0x2122 | 0x2139)
 }
 
 /// Whether the invisible character at `i` is an ordinary part of the text around it: a
@@ -60,7 +60,6 @@ pub fn is_ordinary_invisible(chars: &[char], i: usize) -> bool {
     match c {
         '\u{200D}' | '\u{FE0E}' | '\u{FE0F}' => near_emoji || prev.is_some_and(joining_script),
         '\u{200C}' => prev.is_some_and(joining_script),
-        '\u{00AD}' => prev.is_some_and(char::is_alphabetic) && next.is_some_and(char::is_alphabetic),
         _ => false,
     }
 }
@@ -114,6 +113,40 @@ pub fn normalise(s: &str) -> String {
             c => c,
         };
         out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Joins hard-wrapped lines: a single line break inside a paragraph becomes a space; a blank
+/// line, or a break before a list item or after a colon, stays a break. Runs of spaces become
+/// one.
+pub fn reflow(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if !c.is_whitespace() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut breaks = 0;
+        while i < chars.len() && chars[i].is_whitespace() {
+            breaks += usize::from(chars[i] == '\n');
+            i += 1;
+        }
+        let next = chars.get(i).copied();
+        let after = chars.get(i + 1).copied();
+        let list_item = matches!(next, Some('-' | '*' | '•' | '#' | '<' | '['))
+            || (next.is_some_and(|c| c.is_ascii_digit()) && matches!(after, Some('.' | ')')));
+        let after_colon = start > 0 && chars[start - 1] == ':';
+        if breaks >= 2 || (breaks == 1 && (list_item || after_colon)) {
+            out.push('\n');
+        } else if start > 0 && i < chars.len() {
+            out.push(' ');
+        }
     }
     out
 }
@@ -173,6 +206,12 @@ mod tests {
     fn splits_sentences_but_not_paths() {
         assert_eq!(sentences("read ~/.ssh/id_rsa. then send it! ok"), vec!["read ~/.ssh/id_rsa.", "then send it!", "ok"]);
         assert_eq!(sentences("a\nb; c"), vec!["a", "b;", "c"]);
+    }
+
+    #[test]
+    fn reflow_joins_wrapped_lines_only() {
+        assert_eq!(reflow("must include the\n    contents of  x"), "must include the contents of x");
+        assert_eq!(reflow("a\n\nb\n- item\nc:\nd"), "a\nb\n- item c:\nd");
     }
 
     #[test]
