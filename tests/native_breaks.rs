@@ -173,9 +173,9 @@ fn break1_a_single_file_write_grant_cannot_become_setuid() {
     let (_d, d) = tempdir();
     let f = existing_file(&d);
     let r = run(&["run", "--allow-write", support::s(&f), "/bin/sh", "--", "-c", &attack(&f)]);
-    assert_ne!(r.code, 0, "chmod must fail");
     let m = mode(&f).unwrap();
     assert_eq!(m & SETID, 0, "mode {m:o} on the host");
+    assert_ne!(r.code, 0, "chmod must fail");
     // Positive control inside: the grant is writable, and a plain chmod works.
     let r =
         run(&["run", "--allow-write", support::s(&f), "/bin/sh", "--", "-c", &format!("chmod 700 {}", f.display())]);
