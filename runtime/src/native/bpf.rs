@@ -286,8 +286,7 @@ mod tests {
     /// What the two installed filters answer `nr` with `args`: the first filter's ENOSYS
     /// takes precedence over anything the allowlist says (as `SECCOMP_RET_ERRNO` does over
     /// `SECCOMP_RET_USER_NOTIF` and `SECCOMP_RET_ALLOW` in the kernel).
-    fn decide(nr: i64, args: [u64; 6]) -> u32 {
-        let filters = crate::native::seccomp::compile().unwrap();
+    fn decide(filters: &[BpfProgram], nr: i64, args: [u64; 6]) -> u32 {
         let x86_64 = 0xC000_003E;
         let first = run(&filters[0], nr as u32, x86_64, args).0;
         if first != c::SECCOMP_RET_ALLOW { first } else { run(&filters[1], nr as u32, x86_64, args).0 }
@@ -363,8 +362,9 @@ mod tests {
             ("unix", c::SYS_socket, [c::AF_UNIX as u64, c::SOCK_SEQPACKET as u64, 0, 0, 0, 0], allow),
             ("mkdir 6777 (the kernel drops the bits)", c::SYS_mkdir, [path, 0o6777, 0, 0, 0, 0], allow),
         ];
+        let filters = crate::native::seccomp::compile().unwrap();
         for (what, nr, args, expected) in cases {
-            assert_eq!(decide(*nr, *args), *expected, "{what}");
+            assert_eq!(decide(&filters, *nr, *args), *expected, "{what}");
         }
     }
 
