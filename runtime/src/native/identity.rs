@@ -168,6 +168,41 @@ pub fn drop_to(tool: (u32, u32)) -> Result<(), String> {
         .map_err(|e| format!("set dumpable: {e}"))
 }
 
+/// Gives up every capability the calling process holds. PID 1 and stage 1 hold all of them in
+/// the sandbox's user namespace (stage 1 made it, PID 1 is its child): enough to set
+/// `security.capability` on a granted file (which an idmapped grant would record for the
+/// invoking user, root included), to mount, to trace. Once the sandbox is built neither needs
+/// any: they only start the tool, wait and reap. Securebits first (that takes CAP_SETPCAP), so
+/// that nothing regains capabilities by becoming uid 0 or through the ambient set; then the
+/// bounding set (inherited by the tool), the ambient set, and the effective, permitted and
+/// inheritable sets. Checked afterwards: an error if any is left.
+pub fn drop_capabilities() -> Result<(), String> {
+    use rustix::thread::{CapabilitiesSecureBits as Bits, CapabilitySet, CapabilitySets};
+    let locked = Bits::NO_ROOT | Bits::NO_ROOT_LOCKED | Bits::NO_CAP_AMBIENT_RAISE | Bits::NO_CAP_AMBIENT_RAISE_LOCKED;
+    rustix::thread::set_capabilities_secure_bits(locked).map_err(|e| format!("securebits: {e}"))?;
+    // Up to the kernel's last capability: it answers EINVAL for the first number past it.
+    let known = (0..64u32)
+        .map(|n| CapabilitySet::from_bits_retain(1 << n))
+        .take_while(|cap| rustix::thread::capability_is_in_bounding_set(*cap).is_ok())
+        .collect::<Vec<_>>();
+    for cap in &known {
+        rustix::thread::remove_capability_from_bounding_set(*cap).map_err(|e| format!("bounding set: {e}"))?;
+    }
+    rustix::thread::clear_ambient_capability_set().map_err(|e| format!("ambient set: {e}"))?;
+    let none = CapabilitySets {
+        effective: CapabilitySet::empty(),
+        permitted: CapabilitySet::empty(),
+        inheritable: CapabilitySet::empty(),
+    };
+    rustix::thread::set_capabilities(None, none).map_err(|e| format!("capset: {e}"))?;
+    let left = rustix::thread::capabilities(None).map_err(|e| format!("capget: {e}"))?;
+    let bounded = known.iter().any(|cap| rustix::thread::capability_is_in_bounding_set(*cap).unwrap_or(true));
+    if left != none || bounded || known.is_empty() {
+        return Err(format!("capabilities left after dropping them: {left:?}, bounding set emptied: {}", !bounded));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,13 +104,27 @@ pub fn stage1(arg: Option<&str>) -> i32 {
     match sys::fork_single_threaded() {
         Err(e) => fail("fork PID 1", e),
         Ok(None) => std::process::exit(stage2(&spec, channel, &trees)),
-        Ok(Some(pid)) => match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
-            Ok(Some((_, status))) => {
-                status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).unwrap_or(1)
+        Ok(Some(pid)) => {
+            // From here stage 1 only waits: it holds nothing in the sandbox's namespaces.
+            drop(channel);
+            drop(trees);
+            if let Err(e) = identity::drop_capabilities() {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                return fail("drop capabilities", e);
             }
-            Ok(None) => fail("wait for PID 1", "no status"),
-            Err(e) => fail("wait for PID 1", e),
-        },
+            wait_for(pid)
+        }
+    }
+}
+
+/// Waits for PID 1 and returns its exit status (128 + signal if it was killed).
+fn wait_for(pid: rustix::process::Pid) -> i32 {
+    match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
+        Ok(Some((_, status))) => {
+            status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).unwrap_or(1)
+        }
+        Ok(None) => fail("wait for PID 1", "no status"),
+        Err(e) => fail("wait for PID 1", e),
     }
 }
 
@@ -168,6 +182,11 @@ fn stage2(spec: &Spec, channel: OwnedFd, trees: &[Option<identity::Tree>]) -> i3
         return fail("seccomp", e);
     }
     drop(channel);
+    // Set-up is done: PID 1 from here only starts the tool and reaps. It keeps no capability,
+    // and its empty bounding set is the tool's too.
+    if let Err(e) = identity::drop_capabilities() {
+        return fail("drop capabilities", e);
+    }
     let child = Command::new(&spec.program)
         .args(&spec.args)
         .env_clear()
