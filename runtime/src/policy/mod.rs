@@ -357,12 +357,8 @@ impl PolicyBuilder {
         if text.trim().is_empty() {
             return Err(invalid(origin, "path", text, "empty", hint));
         }
-        let (path, handle) = path::open(base, text).map_err(|r| match r {
-            path::Refused::Symlink { leads_to: Some(ref to), .. } => {
-                invalid(origin, "path", text, r.to_string(), &path::name_the_target(origin, to))
-            }
-            r => invalid(origin, "path", text, r.to_string(), hint),
-        })?;
+        let (path, handle) = path::open(base, text)
+            .map_err(|r| invalid(origin, "path", text, r.to_string(), &r.hint(origin).unwrap_or(hint.into())))?;
         self.policy.paths.push(PathRule { path, access, exec: false, handle });
         Ok(self)
     }

@@ -103,9 +103,19 @@ impl fmt::Display for Refused {
     }
 }
 
-/// The fix-it hint for a path refused for a symlink: the flag (or policy entry) naming what it
-/// leads to, which has no symlink and so is accepted.
-pub fn name_the_target(origin: &str, target: &Path) -> String {
+impl Refused {
+    /// For a path refused for a symlink, the fix-it hint: the flag (or the policy entry) naming
+    /// what it leads to, which has no symlink and so is accepted. `origin` is the flag's name
+    /// or the entry's `file:line:col`.
+    pub fn hint(&self, origin: &str) -> Option<String> {
+        match self {
+            Refused::Symlink { leads_to: Some(to), .. } => Some(name_the_target(origin, to)),
+            _ => None,
+        }
+    }
+}
+
+fn name_the_target(origin: &str, target: &Path) -> String {
     let shown = target.display().to_string();
     if origin.starts_with("--") {
         let plain = shown.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c));
