@@ -10,6 +10,7 @@
 
 pub mod endpoint;
 pub mod file;
+pub mod path;
 pub mod units;
 
 use crate::error::{Error, Result};
@@ -29,7 +30,8 @@ pub enum Access {
     Write,
 }
 
-/// A file or directory tree, at its canonical host path (it appears at the same path inside).
+/// A file or directory tree, at its host path (it appears at the same path inside), and the
+/// descriptor opened when it was checked: the executors show the tool that, never the path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PathRule {
     pub path: PathBuf,
@@ -37,6 +39,8 @@ pub struct PathRule {
     /// Programs under it may be executed (native tools; `--allow-exec`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub exec: bool,
+    #[serde(skip)]
+    pub handle: path::PathHandle,
 }
 
 /// An environment variable the tool may see.
@@ -269,15 +273,11 @@ impl PolicyBuilder {
         Ok(self)
     }
 
-    /// A file or tree bound from a call's argument (`serve`): `origin` names the argument.
-    /// The path must exist; it is canonicalised (symlinks resolved) as every granted path is.
-    pub fn bound_path(&mut self, origin: &str, path: &Path, access: Access, exec: bool) -> Result<&mut Self> {
-        let text = path.to_string_lossy();
-        self.path_at(origin, Path::new("/"), &text, access)?;
-        if let Some(last) = self.policy.paths.last_mut() {
-            last.exec |= exec;
-        }
-        Ok(self)
+    /// A file or tree bound from a call's argument (`serve`), already checked under its root
+    /// and opened there (`mcp::bind`): granted as it was opened, never looked up again.
+    pub fn bound_path(&mut self, path: PathBuf, handle: path::PathHandle, access: Access, exec: bool) -> &mut Self {
+        self.policy.paths.push(PathRule { path, access, exec, handle });
+        self
     }
 
     /// An endpoint already validated elsewhere (an argument-bound endpoint in `serve`).
@@ -357,9 +357,9 @@ impl PolicyBuilder {
         if text.trim().is_empty() {
             return Err(invalid(origin, "path", text, "empty", hint));
         }
-        let joined = base.join(text);
-        let path = std::fs::canonicalize(&joined).map_err(|e| invalid(origin, "path", text, e.to_string(), hint))?;
-        self.policy.paths.push(PathRule { path, access, exec: false });
+        let (path, handle) = path::open(base, text)
+            .map_err(|r| invalid(origin, "path", text, r.to_string(), &r.hint(origin).unwrap_or(hint.into())))?;
+        self.policy.paths.push(PathRule { path, access, exec: false, handle });
         Ok(self)
     }
 
