@@ -1,0 +1,563 @@
+//! What `proxy` does with each message, in both directions (the I/O is in [`super::proxy`]).
+//!
+//! The proxy fails closed toward the client: it relays only messages it parsed strictly
+//! ([`super::wire::parse`]) and re-serialised itself, and a server reply only if it answers, by
+//! an id the proxy gave, a request the proxy made and has not seen answered.
+//!
+//! * Client requests get a proxy-assigned integer id on their way to the server (mapped back on
+//!   the way out), so every reply is attributed exactly or not at all: `"3"`, `3.0`, an id never
+//!   sent or a second reply to one request answers nothing and is dropped.
+//! * A server line that is not strict JSON (invalid UTF-8, nesting past 128, a lone surrogate
+//!   escape) or not a JSON-RPC 2.0 message is dropped, said on stderr and audited. If its `id`
+//!   can still be read exactly, the client's request gets an error instead of no answer.
+//! * A server batch (JSON array) is taken apart: each element goes through the same rules and
+//!   is relayed as a message of its own. Client batches are refused (MCP 2025-06-18 removed
+//!   batching; the Python SDK neither sends nor reads them).
+//! * Only an attributed reply to the client's `tools/list` may carry tools; its definitions are
+//!   checked against their pins ([`super::pins`]), changed ones withheld. Any other message
+//!   with `result.tools` or `params.tools` is refused; the definitions a refused message carried
+//!   are still compared with the pins, and a changed one is withheld too.
+
+use super::lines::{Line, too_long_message};
+use super::manifest::Derived;
+use super::pins::{PinStore, Verdict};
+use super::proxy::ProxyOptions;
+use super::wire;
+use crate::audit::{Auditor, Capability, EventKind};
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+/// Client requests awaiting the server's reply, at most. Beyond, a request is answered with an
+/// error by the proxy (a server that never answers cannot make the proxy's table grow forever).
+pub const MAX_IN_FLIGHT: usize = 4096;
+
+/// Server messages dropped that are reported one by one (stderr and audit); beyond, they are
+/// counted, and the count is audited when the session ends.
+pub const MAX_DROPS_REPORTED: u64 = 64;
+
+/// What one line asks the proxy to send.
+#[derive(Debug, Default)]
+pub struct Actions {
+    pub to_server: Vec<Value>,
+    pub to_client: Vec<Value>,
+}
+
+impl Actions {
+    fn client(v: Value) -> Self {
+        Actions { to_server: Vec::new(), to_client: vec![v] }
+    }
+    fn server(v: Value) -> Self {
+        Actions { to_server: vec![v], to_client: Vec::new() }
+    }
+}
+
+/// A client request the server has not answered.
+#[derive(Debug)]
+struct InFlight {
+    client_id: Value,
+    method: String,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: u64,
+    /// Keyed by the id the proxy gave the request.
+    in_flight: HashMap<u64, InFlight>,
+    /// Tools listed and allowed.
+    allowed: HashSet<String>,
+    /// Tools withheld, with why.
+    withheld: HashMap<String, String>,
+    /// Server messages dropped so far.
+    dropped: u64,
+}
+
+pub struct Relay {
+    state: Mutex<State>,
+    pins: Mutex<PinStore>,
+    options: ProxyOptions,
+    audit: Auditor,
+    derived: Derived,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The tools a message carries, where a client could read them: `result.tools`, `params.tools`.
+fn carried_tools(m: &Map<String, Value>) -> Option<&Value> {
+    let inside = |key: &str| m.get(key).and_then(|v| v.get("tools"));
+    inside("result").or_else(|| inside("params"))
+}
+
+impl Relay {
+    pub fn new(pins: PinStore, options: ProxyOptions, audit: Auditor, derived: Derived) -> Self {
+        Relay { state: Mutex::default(), pins: Mutex::new(pins), options, audit, derived }
+    }
+
+    // ---- from the client ----
+
+    /// One line from the client.
+    pub fn from_client(&self, line: Line) -> Actions {
+        let text = match line {
+            Line::Text(t) => t,
+            Line::TooLong(len) => {
+                let why = too_long_message(len);
+                eprintln!("mcp-sandbox: proxy: {why} (from the client)");
+                self.audit.emit(
+                    EventKind::Deny,
+                    Some(Capability::McpTool),
+                    Some("message from the client".into()),
+                    Some(why),
+                    None,
+                );
+                return Actions::client(Line::too_long_reply(len));
+            }
+            Line::NotUtf8(_) => return Actions::client(wire::not_utf8_error()),
+        };
+        if text.trim().is_empty() {
+            return Actions::default();
+        }
+        match wire::parse(&text) {
+            Err(why) => Actions::client(wire::parse_error(&why)),
+            Ok(Value::Array(items)) => Self::client_batch(&items),
+            Ok(Value::Object(m)) => self.client_message(m),
+            Ok(_) => {
+                Actions::client(wire::error(Value::Null, wire::INVALID_REQUEST, "a JSON-RPC message is an object"))
+            }
+        }
+    }
+
+    /// Batches are refused: each request in it gets an error naming its id.
+    fn client_batch(items: &[Value]) -> Actions {
+        let why = "batches are not supported (MCP 2025-06-18 removed them): send each message on a line of its own";
+        let mut replies: Vec<Value> = items
+            .iter()
+            .filter(|m| m.get("method").is_some())
+            .filter_map(|m| m.get("id").filter(|id| wire::valid_id(id)))
+            .map(|id| wire::error(id.clone(), wire::INVALID_REQUEST, why))
+            .collect();
+        if replies.is_empty() {
+            replies.push(wire::error(Value::Null, wire::INVALID_REQUEST, why));
+        }
+        Actions { to_server: Vec::new(), to_client: replies }
+    }
+
+    fn client_message(&self, mut m: Map<String, Value>) -> Actions {
+        let invalid = |why: &str| Actions::client(wire::error(Value::Null, wire::INVALID_REQUEST, why));
+        match (m.get("method"), m.get("id")) {
+            (Some(Value::String(method)), Some(id)) => {
+                if !wire::valid_id(id) {
+                    return invalid(
+                        "invalid request: the id must be a string or an integer (MCP: not null, not fractional)",
+                    );
+                }
+                let (method, id) = (method.clone(), id.clone());
+                if let Err(reply) = self.check_request(&method, &m, &id) {
+                    return Actions::client(reply);
+                }
+                let mut state = lock(&self.state);
+                if state.in_flight.len() >= MAX_IN_FLIGHT {
+                    drop(state);
+                    let why = format!(
+                        "{MAX_IN_FLIGHT} requests are awaiting the server's reply: the proxy's limit; wait for replies (or cancel requests) first"
+                    );
+                    self.audit.emit(EventKind::Limit, Some(Capability::McpTool), Some(method), Some(why.clone()), None);
+                    return Actions::client(wire::error(id, wire::INTERNAL_ERROR, why));
+                }
+                state.next_id += 1;
+                let proxy_id = state.next_id;
+                state.in_flight.insert(proxy_id, InFlight { client_id: id, method });
+                m.insert("id".into(), proxy_id.into());
+                Actions::server(Value::Object(m))
+            }
+            (Some(Value::String(method)), None) => {
+                if method != "notifications/cancelled" {
+                    return Actions::server(Value::Object(m));
+                }
+                // The id it names is the client's: cancel what the server knows under the
+                // proxy's id (nothing if that request is no longer in flight).
+                let named = m.get("params").and_then(|p| p.get("requestId")).cloned().unwrap_or(Value::Null);
+                let state = lock(&self.state);
+                let ours: Vec<u64> =
+                    state.in_flight.iter().filter(|(_, f)| f.client_id == named).map(|(k, _)| *k).collect();
+                drop(state);
+                let to_server = ours
+                    .into_iter()
+                    .map(|pid| {
+                        let mut n = m.clone();
+                        if let Some(p) = n.get_mut("params").and_then(Value::as_object_mut) {
+                            p.insert("requestId".into(), pid.into());
+                        }
+                        Value::Object(n)
+                    })
+                    .collect();
+                Actions { to_server, to_client: Vec::new() }
+            }
+            (Some(_), _) => invalid("invalid request: the method must be a string"),
+            // A reply to a request the server sent: its id is the server's own.
+            (None, Some(_)) if m.contains_key("result") != m.contains_key("error") => Actions::server(Value::Object(m)),
+            (None, _) => {
+                eprintln!(
+                    "mcp-sandbox: proxy: dropped a message from the client that is neither a request, a notification nor a reply"
+                );
+                Actions::default()
+            }
+        }
+    }
+
+    /// Refuses calls to tools withheld or never listed.
+    fn check_request(&self, method: &str, m: &Map<String, Value>, id: &Value) -> Result<(), Value> {
+        if method != "tools/call" {
+            return Ok(());
+        }
+        let name = m.get("params").and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
+        let state = lock(&self.state);
+        let refusal = if let Some(why) = state.withheld.get(&name) {
+            Some(format!(
+                "tool `{name}` is withheld: {why}; review it (`mcp-sandbox pins list --pins {0}`), then `mcp-sandbox pins approve --pins {0} --server {1:?} {name}`",
+                self.options.pins.display(),
+                self.options.server
+            ))
+        } else if !state.allowed.contains(&name) {
+            Some(format!("tool `{name}` has not been listed (and pinned); list the tools first"))
+        } else {
+            None
+        };
+        drop(state);
+        match refusal {
+            Some(message) => {
+                self.audit.emit(EventKind::Deny, Some(Capability::McpTool), Some(name), Some(message.clone()), None);
+                Err(wire::error(id.clone(), wire::INVALID_PARAMS, message))
+            }
+            None => {
+                self.audit.allow(Capability::McpTool, name, "relayed to the sandboxed server");
+                Ok(())
+            }
+        }
+    }
+
+    // ---- from the server ----
+
+    /// One line from the server.
+    pub fn from_server(&self, line: Line) -> Actions {
+        let text = match line {
+            Line::Text(t) => t,
+            // Skipped unread: neither attributable nor inspectable.
+            Line::TooLong(len) => {
+                self.dropped(&too_long_message(len));
+                return Actions::default();
+            }
+            Line::NotUtf8(bytes) => return self.unreadable(&bytes, "the line is not valid UTF-8"),
+        };
+        if text.trim().is_empty() {
+            return Actions::default();
+        }
+        match wire::parse(&text) {
+            Err(why) => self.unreadable(text.as_bytes(), &format!("the line is not strict JSON: {why}")),
+            Ok(Value::Array(items)) => {
+                if items.is_empty() {
+                    self.dropped("an empty batch");
+                }
+                let mut all = Actions::default();
+                for item in items {
+                    let a = self.server_message(item);
+                    all.to_client.extend(a.to_client);
+                    all.to_server.extend(a.to_server);
+                }
+                all
+            }
+            Ok(m) => self.server_message(m),
+        }
+    }
+
+    /// A line that failed the strict parse: dropped; what it carried is still compared with
+    /// the pins, and the request it answers (if its id reads exactly) gets an error.
+    fn unreadable(&self, bytes: &[u8], why: &str) -> Actions {
+        self.dropped(why);
+        if let Some(v) = wire::lenient(bytes) {
+            let items = match v {
+                Value::Array(items) => items,
+                one => vec![one],
+            };
+            for m in items.iter().filter_map(Value::as_object) {
+                self.inspect(m, why);
+            }
+        }
+        match wire::probe_id(bytes) {
+            Some(pid) => self.refuse_reply(pid, why),
+            None => Actions::default(),
+        }
+    }
+
+    /// Answers the client's request `pid` with an error instead of the server's reply.
+    fn refuse_reply(&self, pid: u64, why: &str) -> Actions {
+        let Some(f) = lock(&self.state).in_flight.remove(&pid) else { return Actions::default() };
+        Actions::client(wire::error(
+            f.client_id,
+            wire::INTERNAL_ERROR,
+            format!("the server's reply to `{}` was refused by the proxy: {why}", f.method),
+        ))
+    }
+
+    fn server_message(&self, msg: Value) -> Actions {
+        let Value::Object(mut m) = msg else {
+            self.dropped("a batch element that is not a JSON-RPC message (an object)");
+            return Actions::default();
+        };
+        if m.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+            let why = "not a JSON-RPC 2.0 message (no \"jsonrpc\": \"2.0\")";
+            self.dropped(why);
+            self.inspect(&m, why);
+            return match wire::integer_id(&m).filter(|_| !m.contains_key("method")) {
+                Some(pid) => self.refuse_reply(pid, why),
+                None => Actions::default(),
+            };
+        }
+        if let Some(method) = m.get("method") {
+            let Some(method) = method.as_str().map(str::to_string) else {
+                self.dropped("a request whose method is not a string");
+                return Actions::default();
+            };
+            let id = m.get("id").cloned();
+            if id.as_ref().is_some_and(|id| !wire::valid_id(id)) {
+                self.dropped(&format!("a `{method}` request whose id is not a string or an integer"));
+                return Actions::default();
+            }
+            if carried_tools(&m).is_some() {
+                let why =
+                    format!("a `{method}` message from the server carries tools (only a reply to `tools/list` may)");
+                self.dropped(&why);
+                self.inspect(&m, &why);
+                // The server's request is answered, so that it does not wait.
+                return match id {
+                    Some(id) => Actions::server(wire::error(
+                        id,
+                        wire::INVALID_REQUEST,
+                        format!("refused by mcp-sandbox proxy: {why}"),
+                    )),
+                    None => Actions::default(),
+                };
+            }
+            // Requests (sampling, elicitation, …) and notifications, rebuilt from what was read.
+            let mut out = Map::new();
+            out.insert("jsonrpc".into(), "2.0".into());
+            if let Some(id) = id {
+                out.insert("id".into(), id);
+            }
+            out.insert("method".into(), method.into());
+            if let Some(p) = m.remove("params") {
+                out.insert("params".into(), p);
+            }
+            return Actions::client(Value::Object(out));
+        }
+        // A reply: to a request in flight, by the proxy's id exactly.
+        let Some(f) = wire::integer_id(&m).and_then(|pid| lock(&self.state).in_flight.remove(&pid)) else {
+            let why = format!(
+                "a reply whose id ({}) answers no request in flight (the proxy's ids are integers; each is answered once)",
+                m.get("id").map_or_else(|| "missing".to_string(), Value::to_string)
+            );
+            self.dropped(&why);
+            self.inspect(&m, &why);
+            return Actions::default();
+        };
+        let refuse = |why: String| {
+            self.dropped(&why);
+            wire::error(
+                f.client_id.clone(),
+                wire::INTERNAL_ERROR,
+                format!("the server's reply to `{}` was refused by the proxy: {why}", f.method),
+            )
+        };
+        let body = match (m.remove("result"), m.remove("error")) {
+            (Some(result), None) => {
+                if f.method == "tools/list" {
+                    match self.listing(result) {
+                        Ok(r) => ("result", r),
+                        Err(why) => return Actions::client(refuse(why)),
+                    }
+                } else if result.get("tools").is_some() {
+                    let why = format!("the reply to `{}` carries tools (only a reply to `tools/list` may)", f.method);
+                    let mut carrier = Map::new();
+                    carrier.insert("result".into(), result);
+                    self.inspect(&carrier, &why);
+                    return Actions::client(refuse(why));
+                } else {
+                    ("result", result)
+                }
+            }
+            (None, Some(error)) => ("error", error),
+            _ => return Actions::client(refuse("a reply needs exactly one of `result` and `error`".into())),
+        };
+        let mut out = Map::new();
+        out.insert("jsonrpc".into(), "2.0".into());
+        out.insert("id".into(), f.client_id);
+        out.insert(body.0.into(), body.1);
+        Actions::client(Value::Object(out))
+    }
+
+    /// A dropped server message: on stderr and in the audit log, up to a bound.
+    fn dropped(&self, why: &str) {
+        let n = {
+            let mut state = lock(&self.state);
+            state.dropped += 1;
+            state.dropped
+        };
+        if n <= MAX_DROPS_REPORTED {
+            eprintln!("mcp-sandbox: proxy: dropped a message from the server: {why}");
+            self.audit.emit(
+                EventKind::Deny,
+                Some(Capability::McpTool),
+                Some("message from the server".into()),
+                Some(why.into()),
+                None,
+            );
+        } else if n == MAX_DROPS_REPORTED + 1 {
+            let note = format!(
+                "more than {MAX_DROPS_REPORTED} messages from the server dropped: further ones are counted, not reported one by one"
+            );
+            eprintln!("mcp-sandbox: proxy: {note}");
+            self.audit.emit(
+                EventKind::Limit,
+                Some(Capability::McpTool),
+                Some("message from the server".into()),
+                Some(note),
+                None,
+            );
+        }
+    }
+
+    /// Audits the count of dropped messages not reported one by one (at the end of a session).
+    pub fn finish(&self) {
+        let n = lock(&self.state).dropped;
+        if n > MAX_DROPS_REPORTED {
+            let why = format!("{n} messages from the server dropped in this session");
+            eprintln!("mcp-sandbox: proxy: {why}");
+            self.audit.emit(
+                EventKind::Deny,
+                Some(Capability::McpTool),
+                Some("message from the server".into()),
+                Some(why),
+                None,
+            );
+        }
+    }
+
+    /// Runs `f` on the pins, fresh from the file and under its lock, then saves them.
+    fn with_pins<T>(&self, f: impl FnOnce(&mut PinStore) -> T) -> T {
+        let mut pins = lock(&self.pins);
+        let _file_lock = PinStore::lock(&self.options.pins).map_err(|e| eprintln!("mcp-sandbox: warning: {e}"));
+        // Approvals (and other proxies' pins) written since we last looked take effect now.
+        if let Ok(fresh) = PinStore::open(&self.options.pins) {
+            *pins = fresh;
+        }
+        let out = f(&mut pins);
+        if let Err(e) = pins.save() {
+            eprintln!("mcp-sandbox: warning: {e}");
+        }
+        out
+    }
+
+    /// Compares the tools a refused message carried with their pins: a changed one is withheld.
+    fn inspect(&self, msg: &Map<String, Value>, why: &str) {
+        let Some(tools) = carried_tools(msg).and_then(Value::as_array) else { return };
+        let named: Vec<&Value> = tools.iter().filter(|t| t.get("name").and_then(Value::as_str).is_some()).collect();
+        if named.is_empty() {
+            return;
+        }
+        let server = self.options.server.clone();
+        self.with_pins(|pins| {
+            for tool in named {
+                let name = tool.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+                if let Verdict::Changed { pinned, now, fields } = pins.inspect(&server, tool, why) {
+                    let what = format!(
+                        "the server sent a changed definition{} (sha256 {pinned} -> {now}) in a message the proxy refused",
+                        fields_note(fields.as_deref())
+                    );
+                    self.withhold(name, what);
+                }
+            }
+        });
+    }
+
+    /// Checks a `tools/list` result against the pins; the result relayed, or why it is refused.
+    fn listing(&self, mut result: Value) -> Result<Value, String> {
+        let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut) else {
+            return Err("a `tools/list` result without a `tools` array".into());
+        };
+        let server = self.options.server.clone();
+        let mut seen = HashSet::new();
+        self.with_pins(|pins| {
+            tools.retain_mut(|tool| {
+                let Some(name) = tool.get("name").and_then(Value::as_str).map(str::to_string) else {
+                    self.dropped("a tool definition without a string `name`");
+                    return false;
+                };
+                if !seen.insert(name.clone()) {
+                    self.dropped(&format!("tool `{name}` listed twice in one reply (the first definition is kept)"));
+                    return false;
+                }
+                match pins.check(&server, tool) {
+                    Verdict::Changed { pinned, now, fields } => {
+                        let what = format!(
+                            "its definition changed since it was pinned{} (sha256 {pinned} -> {now})",
+                            fields_note(fields.as_deref())
+                        );
+                        self.withhold(name, what);
+                        false
+                    }
+                    verdict => {
+                        match verdict {
+                            Verdict::FirstSeen => self.audit.allow(Capability::McpTool, name.clone(), "pinned on first sight"),
+                            Verdict::Upgraded => {
+                                let why = "pin upgraded to the whole definition: it was made (form 1) over name, description, inputSchema and annotations, which are unchanged; the other fields are pinned as seen now";
+                                eprintln!("mcp-sandbox: tool `{name}`: {why}");
+                                self.audit.allow(Capability::McpTool, name.clone(), why);
+                            }
+                            _ => {}
+                        }
+                        let mut state = lock(&self.state);
+                        state.withheld.remove(&name);
+                        state.allowed.insert(name);
+                        drop(state);
+                        self.annotate(tool);
+                        true
+                    }
+                }
+            });
+        });
+        Ok(result)
+    }
+
+    fn withhold(&self, name: String, why: String) {
+        eprintln!("mcp-sandbox: withheld tool `{name}`: {why}");
+        self.audit.emit(EventKind::Deny, Some(Capability::McpTool), Some(name.clone()), Some(why.clone()), None);
+        let mut state = lock(&self.state);
+        state.allowed.remove(&name);
+        state.withheld.insert(name, why);
+    }
+
+    /// Replaces a tool's safety annotations by what the sandbox guarantees.
+    fn annotate(&self, tool: &mut Value) {
+        let d = self.derived;
+        let Some(obj) = tool.as_object_mut() else { return };
+        let mut a = obj.get("annotations").cloned().filter(Value::is_object).unwrap_or_else(|| json!({}));
+        a["readOnlyHint"] = json!(d.read_only);
+        a["destructiveHint"] = json!(d.destructive);
+        a["openWorldHint"] = json!(d.open_world);
+        if !d.read_only
+            && let Some(m) = a.as_object_mut()
+        {
+            m.remove("idempotentHint");
+        }
+        obj.insert("annotations".into(), a);
+    }
+}
+
+/// ` (changed: /title, /description)`, or nothing when the fields are not known.
+fn fields_note(fields: Option<&[String]>) -> String {
+    match fields {
+        Some(f) if !f.is_empty() => format!(" (changed: {})", f.join(", ")),
+        _ => String::new(),
+    }
+}
