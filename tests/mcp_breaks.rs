@@ -277,12 +277,20 @@ fn assert_withheld(form: &str) -> (Seen, Scene) {
 }
 
 /// A form the proxy cannot relay at all: the message is dropped, said and audited.
-fn assert_dropped(form: &str) {
+fn assert_dropped(form: &str) -> Seen {
     let (seen, scene) = assert_withheld(form);
     assert!(seen.stderr.contains("dropped a message from the server"), "[{form}] {}", seen.stderr);
     let audit = std::fs::read_to_string(scene.audit()).unwrap();
     assert!(audit.contains("message from the server"), "[{form}] the drop is audited");
     assert!(seen.second.get("error").is_some(), "[{form}] the listing request got an error: {}", seen.second);
+    seen
+}
+
+/// An unreadable reply whose id is still exact: the proxy answers the request with an error.
+fn assert_dropped_and_answered(form: &str) {
+    let seen = assert_dropped(form);
+    let message = seen.second["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("refused by the proxy"), "[{form}] {}", seen.second);
 }
 
 #[test]
@@ -297,17 +305,17 @@ fn a_reply_id_written_as_a_float_attributes_nothing() {
 
 #[test]
 fn a_reply_nested_past_the_parsers_limit_is_dropped() {
-    assert_dropped("deep-meta");
+    assert_dropped_and_answered("deep-meta");
 }
 
 #[test]
 fn a_reply_with_a_lone_surrogate_is_dropped() {
-    assert_dropped("surrogate");
+    assert_dropped_and_answered("surrogate");
 }
 
 #[test]
 fn a_reply_with_invalid_utf8_is_dropped() {
-    assert_dropped("invalid-utf8");
+    assert_dropped_and_answered("invalid-utf8");
 }
 
 #[test]
