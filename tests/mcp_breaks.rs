@@ -395,6 +395,11 @@ fn serve_answers_unreadable_lines_with_parse_errors_and_goes_on() {
     p.send(&list(2));
     let listing = p.reply(2);
     assert!(names(&listing).contains(&"echo-json".to_string()), "{listing}");
+    // The parse errors travel apart from rmcp's replies: wait for each (a positive signal).
+    let parse_errors = |p: &Peer| p.seen.iter().filter(|l| String::from_utf8_lossy(l).contains("-32700")).count();
+    while parse_errors(&p) < 3 {
+        p.wait_for("a parse error", REPLY_BOUND, |v| v["error"]["code"] == -32700);
+    }
     let (lines, _) = p.finish();
     let text: Vec<String> = lines.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
     let errors: Vec<&String> = text.iter().filter(|l| l.contains("-32700")).collect();

@@ -162,7 +162,7 @@ async fn client_to_server(
             },
             () = done.cancelled() => break,
         };
-        let actions = relay.from_client(line);
+        let actions = relay.on_client_line(line);
         // Replies to the client failing means it is gone; its input's end will follow.
         send(out, actions.to_client).await;
         if !actions.to_server.is_empty() && to_server.send(actions.to_server).await.is_err() {
@@ -179,9 +179,11 @@ async fn server_to_client(
 ) {
     let mut lines = Lines::new(server_out);
     while let Ok(Some(line)) = lines.next().await {
-        let actions = relay.from_server(line);
-        if !actions.to_server.is_empty() && to_server.try_send(actions.to_server).is_err() {
-            eprintln!("mcp-sandbox: proxy: the server is not reading its input: an answer to it was dropped");
+        let actions = relay.on_server_line(line);
+        if !actions.to_server.is_empty()
+            && let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = to_server.try_send(actions.to_server)
+        {
+            relay.server_not_reading();
         }
         if !send(out, actions.to_client).await {
             break;

@@ -98,7 +98,7 @@ impl Relay {
     // ---- from the client ----
 
     /// One line from the client.
-    pub fn from_client(&self, line: Line) -> Actions {
+    pub fn on_client_line(&self, line: Line) -> Actions {
         let text = match line {
             Line::Text(t) => t,
             Line::TooLong(len) => {
@@ -153,18 +153,18 @@ impl Relay {
                     );
                 }
                 let (method, id) = (method.clone(), id.clone());
-                if let Err(reply) = self.check_request(&method, &m, &id) {
-                    return Actions::client(reply);
-                }
-                let mut state = lock(&self.state);
-                if state.in_flight.len() >= MAX_IN_FLIGHT {
-                    drop(state);
+                // The bound first: a call refused here must not be audited as relayed.
+                if lock(&self.state).in_flight.len() >= MAX_IN_FLIGHT {
                     let why = format!(
                         "{MAX_IN_FLIGHT} requests are awaiting the server's reply: the proxy's limit; wait for replies (or cancel requests) first"
                     );
                     self.audit.emit(EventKind::Limit, Some(Capability::McpTool), Some(method), Some(why.clone()), None);
                     return Actions::client(wire::error(id, wire::INTERNAL_ERROR, why));
                 }
+                if let Err(reply) = self.check_request(&method, &m, &id) {
+                    return Actions::client(reply);
+                }
+                let mut state = lock(&self.state);
                 state.next_id += 1;
                 let proxy_id = state.next_id;
                 state.in_flight.insert(proxy_id, InFlight { client_id: id, method });
@@ -240,7 +240,7 @@ impl Relay {
     // ---- from the server ----
 
     /// One line from the server.
-    pub fn from_server(&self, line: Line) -> Actions {
+    pub fn on_server_line(&self, line: Line) -> Actions {
         let text = match line {
             Line::Text(t) => t,
             // Skipped unread: neither attributable nor inspectable.
@@ -302,7 +302,7 @@ impl Relay {
 
     fn server_message(&self, msg: Value) -> Actions {
         let Value::Object(mut m) = msg else {
-            self.dropped("a batch element that is not a JSON-RPC message (an object)");
+            self.dropped("a message that is not a JSON object");
             return Actions::default();
         };
         if m.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
@@ -425,6 +425,19 @@ impl Relay {
                 None,
             );
         }
+    }
+
+    /// An answer of the proxy's to the server could not be queued (the server does not read).
+    pub fn server_not_reading(&self) {
+        let why = "the server is not reading its input: an answer of the proxy's to it was dropped";
+        eprintln!("mcp-sandbox: proxy: {why}");
+        self.audit.emit(
+            EventKind::Limit,
+            Some(Capability::McpTool),
+            Some("message to the server".into()),
+            Some(why.into()),
+            None,
+        );
     }
 
     /// Audits the count of dropped messages not reported one by one (at the end of a session).

@@ -98,7 +98,7 @@ impl McpServer {
                     Line::Text(l) if l.trim().is_empty() => continue,
                     // The strict parse (nesting, lone surrogates): what rmcp would drop
                     // silently gets its parse error here.
-                    Line::Text(l) => match wire::parse(&l) {
+                    Line::Text(l) => match wire::check(&l) {
                         Ok(_) => {
                             if to_rmcp.write_all(format!("{l}\n").as_bytes()).await.is_err() {
                                 break;
@@ -141,6 +141,13 @@ impl McpServer {
                     }
                 }
                 if out.flush().await.is_err() {
+                    return;
+                }
+            }
+            // rmcp is done, so is the reader: errors it queued last are still answered.
+            while let Ok(mut e) = error_lines.try_recv() {
+                e.push('\n');
+                if out.write_all(e.as_bytes()).await.is_err() {
                     return;
                 }
             }

@@ -27,6 +27,59 @@ pub fn parse(line: &str) -> Result<Value, String> {
     serde_json::from_str(line).map_err(|e| e.to_string())
 }
 
+/// Checks that `line` passes [`parse`] without building the value (for `serve`, whose rmcp
+/// parses the line again): strings are decoded, nesting is counted, nothing is kept.
+pub fn check(line: &str) -> Result<(), String> {
+    serde_json::from_str::<Strict>(line).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// A JSON value read only to be checked.
+struct Strict;
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Strict;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_unit<E>(self) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+        while seq.next_element::<Strict>()?.is_some() {}
+        Ok(Strict)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+        while map.next_key::<Strict>()?.is_some() {
+            map.next_value::<Strict>()?;
+        }
+        Ok(Strict)
+    }
+}
+
 /// A JSON-RPC error response.
 pub fn error(id: Value, code: i64, message: impl Into<String>) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message.into() } })
@@ -203,6 +256,18 @@ mod tests {
         assert!(parse(r#"{"a":"\ud83d\ude00"}"#).is_ok(), "a valid pair");
         assert!(parse(&deep(150)).is_err(), "nesting past serde_json's limit");
         assert!(parse(&deep(100)).is_ok());
+        let cases = [
+            r#"{"a":"\ud800"}"#.to_string(),
+            r#"{"\udc00":1}"#.to_string(),
+            r#"{"a":"\ud83d\ude00","b":[1,2.5,null,true,{"c":"\\ud800"}]}"#.to_string(),
+            deep(150),
+            deep(100),
+            "{nope".to_string(),
+            "1 2".to_string(),
+        ];
+        for c in cases {
+            assert_eq!(check(&c).is_ok(), parse(&c).is_ok(), "check agrees with parse on {c:.40}");
+        }
     }
 
     #[test]
