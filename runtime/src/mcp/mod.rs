@@ -23,7 +23,9 @@ pub mod lines;
 pub mod manifest;
 pub mod pins;
 pub mod proxy;
+mod relay;
 pub mod server;
+pub mod wire;
 
 use crate::audit::{AuditEvent, Auditor, Capability, EventKind, Tap, one_line};
 use crate::error::{Error, Result};
