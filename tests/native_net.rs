@@ -41,13 +41,14 @@ fn tcp_by_ip_reaches_a_declared_endpoint_through_a_relay() {
 
 #[test]
 fn another_ip_on_a_declared_port_is_refused_by_the_broker() {
-    let declared = TcpSink::start("127.0.0.1");
-    let other = TcpSink::start_at(&format!("127.0.0.2:{}", declared.addr.port()));
-    let send = format!("echo sneaky > /dev/tcp/127.0.0.2/{}", declared.addr.port());
+    // The listener on 127.0.0.2 takes its own port; the grant names that port on 127.0.0.1.
+    let other = TcpSink::start("127.0.0.2");
+    let port = other.addr.port();
+    let send = format!("echo sneaky > /dev/tcp/127.0.0.2/{port}");
     // The relay inside accepts the connection (it cannot know the destination before), then
     // the broker refuses it: the listener is the judge.
-    let r = bash(&["--allow-net", &declared.addr.to_string()], &send);
-    assert!(other.received().is_empty());
+    let r = bash(&["--allow-net", &format!("127.0.0.1:{port}")], &send);
+    assert_eq!(other.connections(), 0, "{}", other.received());
     assert_eq!(r.denials("net.connect")[0]["target"], format!("tcp://{}", other.addr));
     // Positive control: declared, the same connection arrives.
     let r = bash(&["--allow-net", &other.addr.to_string()], &send);
@@ -181,12 +182,94 @@ fn host_processes_cannot_be_signalled() {
     assert!(victim.wait().is_ok());
 }
 
+/// The sandbox's process bound: `RLIMIT_NPROC` (always) and `pids.max` of its cgroup (where
+/// one can be made) both hold the runtime's `PROCESS_LIMIT`, this number. Each cap would hide
+/// the other's removal from the fork bomb, so each is also checked alone below.
+const PROCESS_LIMIT: u64 = 256;
+
+/// Python that forks up to `n` children, each blocking on a pipe so that all are alive at once,
+/// prints how many it could start, then releases them.
+fn fork_bomb(n: u64) -> String {
+    format!(
+        "import os\nr, w = os.pipe()\nok = 0\nfor i in range({n}):\n try:\n  if os.fork() == 0:\n   os.close(w); os.read(r, 1); os._exit(0)\n  ok += 1\n except OSError:\n  break\nos.close(w)\nprint(ok, flush=True)\ntry:\n while True: os.wait()\nexcept ChildProcessError:\n pass"
+    )
+}
+
 #[test]
 fn a_fork_bomb_hits_the_process_limit() {
-    let code = "import os\nok = 0\nfor i in range(400):\n try:\n  if os.fork() == 0:\n   import time; time.sleep(3); os._exit(0)\n  ok += 1\n except OSError:\n  break\nprint(ok)";
-    let r = python(&["--timeout", "10s"], code);
-    let forked: u32 = r.stdout.trim().parse().unwrap_or(0);
-    assert!(forked > 10 && forked < 300, "forked {forked}: {}", r.stderr);
+    let tries = PROCESS_LIMIT + 100;
+    // Control: on the host, nothing stops the same bomb short of its end.
+    let host = Command::new("/usr/bin/python3").args(["-c", &fork_bomb(tries)]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&host.stdout).trim(), tries.to_string(), "host control");
+    let r = python(&["--timeout", "20s"], &fork_bomb(tries));
+    let forked: u64 = r.stdout.trim().parse().unwrap_or(0);
+    assert!(forked > 10 && forked < PROCESS_LIMIT, "forked {forked}: {}", r.stderr);
+}
+
+/// `RLIMIT_NPROC` alone: the value the tool's processes hold (on the host it is another).
+#[test]
+fn the_process_rlimit_is_set_for_the_tool() {
+    let max_processes = |limits: &str| -> Vec<String> {
+        let line = limits.lines().find(|l| l.starts_with("Max processes")).unwrap_or_default();
+        line.split_whitespace().skip(2).take(2).map(String::from).collect()
+    };
+    let on_host = max_processes(&std::fs::read_to_string("/proc/self/limits").unwrap());
+    let limit = PROCESS_LIMIT.to_string();
+    if on_host == [limit.clone(), limit.clone()] {
+        skipped("the_process_rlimit_is_set_for_the_tool", "the host already holds RLIMIT_NPROC at the sandbox's value");
+        return;
+    }
+    let r = bash(&[], "cat /proc/self/limits");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(max_processes(&r.stdout), [limit.clone(), limit], "soft and hard: {}", r.stdout);
+}
+
+/// The pids cgroup alone: the tool's processes sit in a cgroup whose `pids.max` is the bound.
+#[test]
+fn the_pids_cgroup_bounds_the_tool() {
+    if !cgroup_possible("pids") {
+        skipped(
+            "the_pids_cgroup_bounds_the_tool",
+            "this user cannot make a pids cgroup here (RLIMIT_NPROC alone bounds the tree)",
+        );
+        return;
+    }
+    let marker = format!("29.{}", std::process::id());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
+        .args(["run", "--timeout", "10s", "/bin/sh", "--", "-c", &format!("exec sleep {marker}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = poll(std::time::Duration::from_secs(10), || processes_running(&["sleep", &marker]).first().copied());
+    let cgroup = pid.map(|p| std::fs::read_to_string(format!("/proc/{p}/cgroup")).unwrap_or_default());
+    let _ = child.kill();
+    child.wait().unwrap();
+    let cgroup = cgroup.expect("the tool was not found on the host");
+    // v1: `N:pids:/path`; v2: `0::/path` (the one hierarchy, under the mount or `unified`).
+    let file = cgroup.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':').skip(1);
+        let (ctrls, path) = (parts.next()?, parts.next()?.trim_start_matches('/'));
+        let dirs = if ctrls.split(',').any(|c| c == "pids") {
+            vec![std::path::Path::new("/sys/fs/cgroup/pids").join(path)]
+        } else if ctrls.is_empty() {
+            vec![
+                std::path::Path::new("/sys/fs/cgroup").join(path),
+                std::path::Path::new("/sys/fs/cgroup/unified").join(path),
+            ]
+        } else {
+            return None;
+        };
+        dirs.into_iter().map(|d| d.join("pids.max")).find(|f| f.exists())
+    });
+    let file = file.unwrap_or_else(|| panic!("the tool is in no pids cgroup: {cgroup}"));
+    assert!(
+        file.to_string_lossy().contains("/mcp-sandbox-"),
+        "the tool is not in the sandbox's cgroup: {}",
+        file.display()
+    );
+    let max = std::fs::read_to_string(&file).unwrap_or_default();
+    assert_eq!(max.trim(), PROCESS_LIMIT.to_string(), "{}", file.display());
 }
 
 #[test]
@@ -231,20 +314,41 @@ fn host_unix_sockets_pathname_and_abstract_are_unreachable() {
     drop((listener, abstract_listener));
 }
 
+/// Socket kinds outside the seccomp rule (AF_UNIX, and TCP and UDP over IPv4 and IPv6): `(what,
+/// python arguments of socket.socket, whether creating one needs CAP_NET_RAW)`. The tool never
+/// holds a capability, so a refusal of the first two could come from the kernel's capability
+/// check alone; AF_VSOCK needs none, so only the filter stops it. Each refusal must be the
+/// filter's own: it audits it as a `syscall` denial of `socket` (41).
+const FORBIDDEN_SOCKETS: &[(&str, &str, bool)] = &[
+    ("raw IPv4", "socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP", true),
+    ("packet", "socket.AF_PACKET, socket.SOCK_DGRAM, 0", true),
+    ("vsock", "socket.AF_VSOCK, socket.SOCK_STREAM, 0", false),
+];
+
 #[test]
 fn raw_sockets_are_refused() {
-    let code = "import socket\ntry:\n socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); print('ok')\nexcept OSError as e:\n print('no', e)";
-    // The control needs CAP_NET_RAW on the host: it holds as root, which is how CI runs.
-    let host = Command::new("/usr/bin/python3").args(["-c", code]).output().unwrap();
-    if is_root() {
-        assert!(String::from_utf8_lossy(&host.stdout).starts_with("ok"));
+    let mut code = String::from("import socket\n");
+    for (what, args, _) in FORBIDDEN_SOCKETS {
+        code.push_str(&format!(
+            "try:\n socket.socket({args}); print('{what}: ok')\nexcept OSError as e:\n print('{what}: no', e.errno)\n"
+        ));
     }
-    let r = python(&[], code);
-    assert!(r.stdout.starts_with("no"), "{}", r.stdout);
-}
-
-fn is_root() -> bool {
-    String::from_utf8_lossy(&Command::new("/usr/bin/id").arg("-u").output().unwrap().stdout).trim() == "0"
+    // Controls: unconfined, each is created (the capability ones only by root, as in CI).
+    let host = Command::new("/usr/bin/python3").args(["-c", &code]).output().unwrap();
+    let host = String::from_utf8_lossy(&host.stdout);
+    for (what, _, needs_cap) in FORBIDDEN_SOCKETS {
+        if host.contains(&format!("{what}: ok")) {
+            continue;
+        }
+        assert!(*needs_cap && !is_root(), "{what} control: {host}");
+        skipped("raw_sockets_are_refused", &format!("{what} needs CAP_NET_RAW on the host: no control here"));
+    }
+    let r = python(&[], &code);
+    for (what, _, _) in FORBIDDEN_SOCKETS {
+        assert!(r.stdout.contains(&format!("{what}: no 1\n")), "{what} must fail with EPERM: {}{}", r.stdout, r.stderr);
+    }
+    let denied: Vec<_> = r.denials("syscall").into_iter().filter(|e| e["target"] == "41").collect();
+    assert_eq!(denied.len(), FORBIDDEN_SOCKETS.len(), "the seccomp filter refused each: {:?}", r.audit);
 }
 
 #[test]

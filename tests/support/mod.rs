@@ -1,12 +1,17 @@
 //! Shared test support: the real binary, the real sample tools, real loopback listeners.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+mod host;
+#[allow(unused_imports)]
+pub use host::*;
+
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -88,6 +93,13 @@ pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 pub fn run_full(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
+    run_watched(args, stdin, env, None).0
+}
+
+/// Runs as [`run_full`] does and measures the wall-clock time from start to exit. With a
+/// `watchdog`, a run still going after it is killed (SIGKILL), so that a limit that does not
+/// stop the tool fails the test instead of hanging it.
+pub fn run_watched(args: &[&str], stdin: &[u8], env: &[(&str, &str)], watchdog: Option<Duration>) -> (Run, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"));
@@ -102,22 +114,35 @@ pub fn run_full(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let started = Instant::now();
     let mut child = cmd.spawn().unwrap();
+    let (done, exited) = std::sync::mpsc::channel::<()>();
+    if let Some(limit) = watchdog {
+        let pid = child.id().to_string();
+        std::thread::spawn(move || {
+            if exited.recv_timeout(limit).is_err() {
+                let _ = Command::new("/bin/kill").args(["-KILL", &pid]).status();
+            }
+        });
+    }
     let mut input = child.stdin.take().unwrap();
     input.write_all(stdin).unwrap();
     drop(input);
     let out: Output = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    let _ = done.send(());
     let audit = std::fs::read_to_string(&audit)
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).expect("audit lines are JSON"))
         .collect();
-    Run {
+    let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         audit,
-    }
+    };
+    (run, elapsed)
 }
 
 pub fn run(args: &[&str]) -> Run {
@@ -128,10 +153,71 @@ pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A TCP listener on loopback that records what each connection sent and answers `pong`.
+/// How long a listener may take to show that it has processed everything sent to it before a
+/// control message of ours: far above what a loaded machine needs, and waited in full only
+/// when something is broken (then the test fails, never passes).
+const SETTLE: Duration = Duration::from_secs(20);
+
+/// A fresh number for each control message (barrier) sent to a sink.
+fn barrier_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A sink's state, shared by its threads and the test, with a signal on every change.
+struct Shared<T> {
+    state: Mutex<T>,
+    changed: Condvar,
+}
+
+impl<T> Shared<T> {
+    fn new(state: T) -> Arc<Self> {
+        Arc::new(Shared { state: Mutex::new(state), changed: Condvar::new() })
+    }
+
+    fn update(&self, f: impl FnOnce(&mut T)) {
+        f(&mut self.state.lock().unwrap());
+        self.changed.notify_all();
+    }
+
+    /// Waits up to `within` for `ready`; `None` if it did not come.
+    fn wait<R>(&self, within: Duration, ready: impl Fn(&T) -> Option<R>) -> Option<R> {
+        let deadline = Instant::now() + within;
+        let mut s = self.state.lock().unwrap();
+        loop {
+            if let Some(r) = ready(&s) {
+                return Some(r);
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            s = self.changed.wait_timeout(s, left).unwrap().0;
+        }
+    }
+
+    /// Waits for `ready`, panicking (the test fails) if the sink does not get there in time.
+    fn settle<R>(&self, what: &str, ready: impl Fn(&T) -> Option<R>) -> R {
+        self.wait(SETTLE, ready).unwrap_or_else(|| panic!("the {what} did not settle within {SETTLE:?}"))
+    }
+}
+
+/// A TCP listener that records what each connection sent and answers `pong` to each line.
+///
+/// Every read (`received`, `connections`) first settles: it opens a control connection of its
+/// own and waits until the listener has accepted it and every connection accepted before it
+/// has been read to its end. Connections are accepted in the order they were established, so
+/// whatever a finished tool sent is in what it reads: "nothing arrived" is never a guess.
 pub struct TcpSink {
     pub addr: SocketAddr,
-    received: Arc<Mutex<Vec<u8>>>,
+    shared: Arc<Shared<TcpState>>,
+}
+
+#[derive(Default)]
+struct TcpState {
+    /// What the connections sent, in the order it was read.
+    received: Vec<u8>,
+    /// Each accepted connection, in order: its peer, and whether it has been read to its end.
+    conns: Vec<(SocketAddr, bool)>,
+    /// The peers of our own control connections.
+    controls: Vec<SocketAddr>,
 }
 
 impl TcpSink {
@@ -142,12 +228,18 @@ impl TcpSink {
     pub fn start_at(addr: &str) -> Self {
         let listener = TcpListener::bind(addr).unwrap();
         let addr = listener.local_addr().unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let r = received.clone();
+        let shared = Shared::new(TcpState::default());
+        let s = shared.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut c) = conn else { continue };
-                let r = r.clone();
+                let peer = c.peer_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+                let mut index = 0;
+                s.update(|st| {
+                    index = st.conns.len();
+                    st.conns.push((peer, false));
+                });
+                let s = s.clone();
                 std::thread::spawn(move || {
                     c.set_read_timeout(Some(Duration::from_millis(300))).ok();
                     let mut buf = [0u8; 4096];
@@ -155,30 +247,58 @@ impl TcpSink {
                         match c.read(&mut buf) {
                             Ok(0) | Err(_) => break,
                             Ok(n) => {
-                                r.lock().unwrap().extend_from_slice(&buf[..n]);
+                                s.update(|st| st.received.extend_from_slice(&buf[..n]));
                                 if buf[..n].contains(&b'\n') {
                                     let _ = c.write_all(b"pong\n");
                                 }
                             }
                         }
                     }
+                    s.update(|st| st.conns[index].1 = true);
                 });
             }
         });
-        TcpSink { addr, received }
+        TcpSink { addr, shared }
     }
 
+    /// Settles (see the type), then reads the state.
+    fn settled<R>(&self, read: impl Fn(&TcpState, usize) -> R) -> R {
+        let control = TcpStream::connect(self.addr).expect("a control connection to the sink");
+        let me = control.local_addr().unwrap();
+        drop(control);
+        self.shared.update(|st| st.controls.push(me));
+        self.shared.settle("TCP sink", |st| {
+            let k = st.conns.iter().rposition(|(peer, _)| *peer == me)?;
+            st.conns[..=k].iter().all(|(_, done)| *done).then(|| read(st, k))
+        })
+    }
+
+    /// What every connection sent, once settled.
     pub fn received(&self) -> String {
-        // Give connection threads a moment to record the last bytes.
-        std::thread::sleep(Duration::from_millis(50));
-        String::from_utf8_lossy(&self.received.lock().unwrap()).into_owned()
+        self.settled(|st, _| String::from_utf8_lossy(&st.received).into_owned())
+    }
+
+    /// How many connections (other than our own control connections) were accepted, once settled.
+    pub fn connections(&self) -> usize {
+        self.settled(|st, k| st.conns[..k].iter().filter(|(peer, _)| !st.controls.contains(peer)).count())
     }
 }
 
-/// A UDP socket on loopback that records the datagrams it receives.
+/// The payload of a control datagram: a prefix no test sends, then the barrier's number.
+const UDP_CONTROL: &str = "\0sink-control:";
+
+/// A UDP socket that records the datagrams it receives. Every read first settles: it sends a
+/// control datagram of its own and waits until the sink has processed it (datagrams are
+/// processed in the order they were queued).
 pub struct UdpSink {
     pub addr: SocketAddr,
-    received: Arc<Mutex<Vec<String>>>,
+    shared: Arc<Shared<UdpState>>,
+}
+
+#[derive(Default)]
+struct UdpState {
+    received: Vec<String>,
+    controls: Vec<u64>,
 }
 
 impl UdpSink {
@@ -187,16 +307,30 @@ impl UdpSink {
     }
 
     pub fn received(&self) -> Vec<String> {
-        std::thread::sleep(Duration::from_millis(50));
-        self.received.lock().unwrap().clone()
+        let id = barrier_id();
+        let from = UdpSocket::bind(if self.addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }).unwrap();
+        let deadline = Instant::now() + SETTLE;
+        // Resent every second in the unlikely case a datagram is lost.
+        while Instant::now() < deadline {
+            from.send_to(format!("{UDP_CONTROL}{id}").as_bytes(), self.addr).unwrap();
+            let seen =
+                self.shared.wait(Duration::from_secs(1), |st| st.controls.contains(&id).then(|| st.received.clone()));
+            if let Some(received) = seen {
+                return received;
+            }
+        }
+        panic!("the UDP sink did not settle within {SETTLE:?}");
     }
 }
 
+/// The domain of the names the DNS sink's control queries ask for (reserved: never a real name).
+const DNS_CONTROL: &str = ".sink-control.invalid";
+
 /// A DNS server on loopback that records every question and answers `answer` for every
-/// name (or NXDOMAIN when `answer` is None).
+/// name (or NXDOMAIN when `answer` is None). Every read first settles with a control query.
 pub struct DnsSink {
     pub addr: SocketAddr,
-    questions: Arc<Mutex<Vec<String>>>,
+    shared: Arc<Shared<Vec<String>>>,
 }
 
 impl DnsSink {
@@ -204,13 +338,13 @@ impl DnsSink {
         use mcp_sandbox_runtime::egress::dns;
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         let addr = sock.local_addr().unwrap();
-        let questions = Arc::new(Mutex::new(Vec::new()));
-        let q = questions.clone();
+        let shared = Shared::new(Vec::new());
+        let s = shared.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 1500];
             while let Ok((n, from)) = sock.recv_from(&mut buf) {
                 let Some(question) = dns::parse_question(&buf[..n]) else { continue };
-                q.lock().unwrap().push(question.name.clone());
+                s.update(|q| q.push(question.name.clone()));
                 let addrs: Vec<_> = answer.into_iter().collect();
                 let rcode = if addrs.is_empty() { dns::RCODE_NXDOMAIN } else { dns::RCODE_NOERROR };
                 if let Some(resp) = dns::encode_response(&question, rcode, &addrs) {
@@ -218,17 +352,36 @@ impl DnsSink {
                 }
             }
         });
-        DnsSink { addr, questions }
+        DnsSink { addr, shared }
     }
 
+    /// The names asked for (other than our control queries), once settled.
     pub fn questions(&self) -> Vec<String> {
-        std::thread::sleep(Duration::from_millis(50));
-        self.questions.lock().unwrap().clone()
+        use mcp_sandbox_runtime::egress::dns;
+        let name = format!("barrier-{}{DNS_CONTROL}", barrier_id());
+        let query = dns::encode_query(0x5151, &name, 1).unwrap();
+        let from = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let deadline = Instant::now() + SETTLE;
+        while Instant::now() < deadline {
+            from.send_to(&query, self.addr).unwrap();
+            let seen = self.shared.wait(Duration::from_secs(1), |q| {
+                q.contains(&name).then(|| q.iter().filter(|n| !n.ends_with(DNS_CONTROL)).cloned().collect())
+            });
+            if let Some(questions) = seen {
+                return questions;
+            }
+        }
+        panic!("the DNS sink did not settle within {SETTLE:?}");
     }
 }
 
+/// The path of the HTTP sink's control requests.
+const HTTP_CONTROL: &str = "/.sink-control-";
+
 /// A minimal HTTP/1.1 server on loopback: records each request (head and body) and answers
-/// `200 hello from <port>`, or a redirect to `redirect_to` for the path `/redirect`.
+/// `200 hello from <port>`, or a redirect to `redirect_to` for the path `/redirect`. It serves
+/// one connection at a time, so every read first settles with a control request of its own:
+/// once that is answered, every connection accepted before it has been recorded.
 pub struct HttpSink {
     pub addr: SocketAddr,
     requests: Arc<Mutex<Vec<String>>>,
@@ -284,9 +437,18 @@ impl HttpSink {
         HttpSink { addr, requests }
     }
 
+    /// The requests received (other than our control requests), once settled.
     pub fn requests(&self) -> Vec<String> {
-        std::thread::sleep(Duration::from_millis(50));
-        self.requests.lock().unwrap().clone()
+        let path = format!("{HTTP_CONTROL}{}", barrier_id());
+        let mut c = TcpStream::connect(self.addr).expect("a control connection to the HTTP sink");
+        c.set_read_timeout(Some(SETTLE)).unwrap();
+        write!(c, "GET {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: 0\r\n\r\n", self.addr).unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).expect("the HTTP sink answers its control request");
+        assert!(answer.starts_with("HTTP/1.1 200"), "the HTTP sink did not settle: {answer}");
+        let requests = self.requests.lock().unwrap();
+        assert!(requests.iter().any(|r| r.starts_with(&format!("GET {path} "))), "the control request is recorded");
+        requests.iter().filter(|r| !r.starts_with(&format!("GET {HTTP_CONTROL}"))).cloned().collect()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -308,18 +470,23 @@ impl UdpSink {
     fn bind(addr: &str, echo: bool) -> Self {
         let sock = UdpSocket::bind(addr).unwrap();
         let addr = sock.local_addr().unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let r = received.clone();
+        let shared = Shared::new(UdpState::default());
+        let s = shared.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 2048];
             while let Ok((n, from)) = sock.recv_from(&mut buf) {
-                r.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if let Some(id) = text.strip_prefix(UDP_CONTROL).and_then(|id| id.parse().ok()) {
+                    s.update(|st| st.controls.push(id));
+                    continue;
+                }
+                s.update(|st| st.received.push(text));
                 if echo {
                     let _ = sock.send_to(&[b"echo:", &buf[..n]].concat(), from);
                 }
             }
         });
-        UdpSink { addr, received }
+        UdpSink { addr, shared }
     }
 }
 
