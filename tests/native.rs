@@ -120,7 +120,7 @@ fn nothing_the_tool_starts_outlives_it() {
 fn timeouts_stop_the_whole_tree() {
     let (a, b) = (format!("4242.{}", std::process::id()), format!("4243.{}", std::process::id()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
-        .args(["run", "--timeout", "1s", "/bin/sh", "--", "-c", &format!("sleep {a} & sleep {b}")])
+        .args(["run", "--timeout", "2s", "/bin/sh", "--", "-c", &format!("sleep {a} & sleep {b}")])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -341,7 +341,12 @@ fn raw_sockets_are_refused() {
             continue;
         }
         assert!(*needs_cap && !is_root(), "{what} control: {host}");
-        skipped("raw_sockets_are_refused", &format!("{what} needs CAP_NET_RAW on the host: no control here"));
+        skipped(
+            "raw_sockets_are_refused",
+            &format!(
+                "{what} needs CAP_NET_RAW on the host, so its unconfined control cannot run (the sandbox is still checked)"
+            ),
+        );
     }
     let r = python(&[], &code);
     for (what, _, _) in FORBIDDEN_SOCKETS {
