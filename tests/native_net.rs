@@ -221,7 +221,7 @@ fn the_process_rlimit_is_set_for_the_tool() {
     }
     let r = bash(&[], "cat /proc/self/limits");
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(max_processes(&r.stdout), [limit.clone(), limit], "soft and hard: {}", r.stdout);
+    assert_eq!(max_processes(&r.stdout), [limit.clone(), limit], "Max processes, soft and hard, in the sandbox");
 }
 
 /// The pids cgroup alone: the tool's processes sit in a cgroup whose `pids.max` is the bound.
@@ -350,7 +350,12 @@ fn raw_sockets_are_refused() {
     }
     let r = python(&[], &code);
     for (what, _, _) in FORBIDDEN_SOCKETS {
-        assert!(r.stdout.contains(&format!("{what}: no 1\n")), "{what} must fail with EPERM: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains(&format!("{what}: no 1\n")),
+            "{what} must fail with EPERM: {:?} {}",
+            r.stdout,
+            r.stderr
+        );
     }
     let denied: Vec<_> = r.denials("syscall").into_iter().filter(|e| e["target"] == "41").collect();
     assert_eq!(denied.len(), FORBIDDEN_SOCKETS.len(), "the seccomp filter refused each: {:?}", r.audit);
@@ -444,7 +449,8 @@ fn literal_non_loopback_addresses_reach_the_broker() {
 fn this_hosts_own_non_loopback_addresses_are_reached_by_cidr_and_literal() {
     let (v4, v6) = host_addresses();
     if v4.is_none() && v6.is_none() {
-        eprintln!("skipped: this host has no non-loopback address to listen on");
+        let why = "this host has no non-loopback address to listen on";
+        skipped("this_hosts_own_non_loopback_addresses_are_reached_by_cidr_and_literal", why);
     }
     if let Some(ip) = v4 {
         let sink = TcpSink::start(&ip.to_string());
