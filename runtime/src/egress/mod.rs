@@ -9,11 +9,13 @@ pub mod addr;
 pub mod broker;
 pub mod dns;
 pub mod http;
+pub mod quota;
 pub mod resolve;
 
 use crate::audit::{Auditor, Capability};
 use crate::grant::Denial;
 use crate::policy::endpoint::{self, Endpoint, HostPattern, Transport};
+use quota::{Held, Quota};
 use resolve::Resolve;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -38,6 +40,25 @@ pub struct Egress {
     net: NetGrant,
     resolver: Arc<dyn Resolve>,
     resolved: Mutex<HashMap<String, Resolution>>,
+    /// Look-ups waiting on the resolver ([`quota::MAX_PENDING_LOOKUPS`]).
+    quota: Arc<Quota>,
+}
+
+/// `--allow-net ENDPOINT`, if `endpoint` is one the policy parser accepts: a hint must work
+/// when followed, so one that would not parse is left out.
+pub fn allow_net_hint(endpoint: &str) -> Option<String> {
+    endpoint.parse::<Endpoint>().is_ok().then(|| format!("--allow-net {endpoint}"))
+}
+
+/// `host` as an origin or endpoint names it: an IP literal canonical (an IPv4-mapped IPv6
+/// address is the IPv4 address) and bracketed when IPv6, a name as it is.
+fn host_part(host: &str) -> String {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
+        Ok(ip) => ip.to_string(),
+        Err(_) => bare.to_string(),
+    }
 }
 
 fn transport_name(t: Transport) -> &'static str {
@@ -51,7 +72,7 @@ fn transport_name(t: Transport) -> &'static str {
 
 impl Egress {
     pub fn new(net: NetGrant, resolver: Arc<dyn Resolve>) -> Self {
-        Egress { net, resolver, resolved: Mutex::new(HashMap::new()) }
+        Egress { net, resolver, resolved: Mutex::new(HashMap::new()), quota: Quota::new() }
     }
 
     pub fn grant(&self) -> &NetGrant {
@@ -77,11 +98,13 @@ impl Egress {
         if let Ok(ip) = literal.parse::<IpAddr>() {
             return Ok(vec![ip.to_canonical()]);
         }
-        let deny =
-            |reason: &str| Denial::new(Capability::NetDns, name, reason, Some(format!("--allow-net {name}:PORT")));
-        let name = endpoint::normalize_name(name).map_err(|_| deny("not a valid host name"))?;
+        let asked = name;
+        let name = endpoint::normalize_name(name)
+            .map_err(|_| Denial::new(Capability::NetDns, asked, "not a valid host name", None))?;
         if !self.declared_name(&name) {
-            return Err(deny("name not declared; no query was sent"));
+            // The port the tool will use is not known yet: the hint names the most common one.
+            let hint = allow_net_hint(&format!("{name}:443"));
+            return Err(Denial::new(Capability::NetDns, asked, "name not declared; no query was sent", hint));
         }
         self.resolve_declared(&name, audit).await
     }
@@ -93,12 +116,21 @@ impl Egress {
             audit.allow(Capability::NetDns, name, format!("pinned to {}", join(pinned)));
             return Ok(pinned.clone());
         }
+        let refuse = |reason: String| Denial::new(Capability::NetDns, name, &reason, None);
         let cell = {
-            let mut map = self
-                .resolved
-                .lock()
-                .map_err(|_| Denial::new(Capability::NetDns, name, "internal lock poisoned", None))?;
+            let mut map = self.resolved.lock().map_err(|_| refuse("internal lock poisoned".into()))?;
+            if !map.contains_key(name) && map.len() >= quota::MAX_NAMES {
+                return Err(refuse(format!(
+                    "at most {} distinct names (MAX_NAMES) are resolved per call; refused",
+                    quota::MAX_NAMES
+                )));
+            }
             map.entry(name.to_string()).or_default().clone()
+        };
+        // A look-up that will ask the resolver holds a place among those in flight.
+        let _pending = match cell.get() {
+            Some(_) => None,
+            None => Some(self.quota.acquire(Held::Lookup).map_err(|r| refuse(r.0))?),
         };
         let result = cell
             .get_or_init(|| async {
@@ -113,7 +145,7 @@ impl Egress {
                         Capability::NetDns,
                         name,
                         &format!("resolved to {a}: {why}; refused as DNS rebinding"),
-                        Some(format!("--resolve {name}:{a}")),
+                        Some(format!("--resolve {name}:{}", host_part(&a.to_string()))),
                     ));
                 }
                 if ok.is_empty() {
@@ -168,15 +200,10 @@ impl Egress {
             }
         }
         let hint = match t {
-            Transport::Udp => format!("--allow-net udp://{target}"),
-            _ => format!("--allow-net {target}"),
+            Transport::Udp => allow_net_hint(&format!("udp://{target}")),
+            _ => allow_net_hint(&target.to_string()),
         };
-        Err(Denial::new(
-            Capability::NetConnect,
-            &format!("{}://{target}", transport_name(t)),
-            "not declared",
-            Some(hint),
-        ))
+        Err(Denial::new(Capability::NetConnect, &format!("{}://{target}", transport_name(t)), "not declared", hint))
     }
 
     /// Binding a local address (`listen` = also listening for connections).
@@ -200,8 +227,8 @@ impl Egress {
             return Err(Denial::new(
                 Capability::NetBind,
                 &format!("{}://{addr}", transport_name(t)),
-                "no UDP endpoint is declared",
-                Some("--allow-net udp://HOST:PORT".into()),
+                "no UDP endpoint is declared (declare where the tool sends: --allow-net udp://host:port)",
+                None,
             ));
         }
         let scheme = if t == Transport::Udp { "udp://" } else { "" };
@@ -224,18 +251,15 @@ impl Egress {
     ) -> Result<Vec<SocketAddr>, Denial> {
         let t = Transport::Http { tls };
         let scheme = transport_name(t);
-        let origin = if host.contains(':') {
-            format!("{scheme}://[{host}]:{port}")
-        } else {
-            format!("{scheme}://{host}:{port}")
-        };
+        let shown = host_part(host);
+        let origin = format!("{scheme}://{shown}:{port}");
         let default_port = if tls { 443 } else { 80 };
         let hint = if port == default_port {
-            format!("--allow-net {scheme}://{host}")
+            allow_net_hint(&format!("{scheme}://{shown}"))
         } else {
-            format!("--allow-net {origin}")
+            allow_net_hint(&origin)
         };
-        let deny = |reason: &str| Denial::new(Capability::NetHttp, &origin, reason, Some(hint.clone()));
+        let deny = |reason: &str| Denial::new(Capability::NetHttp, &origin, reason, hint.clone());
         let literal = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = literal.parse::<IpAddr>() {
             let ip = ip.to_canonical();
