@@ -179,8 +179,11 @@ impl Holder {
         self.accepted.load(Ordering::SeqCst) - 1
     }
 
+    /// Ends every connection it holds.
     fn release(&self) {
-        self.held.lock().unwrap().clear();
+        for c in self.held.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
     }
 }
 
@@ -386,7 +389,7 @@ fn break3_a_wasm_component_cannot_open_sockets_without_bound() {
     drop(child.stdin.take());
     assert_eq!(child.wait().unwrap().code(), Some(1));
     assert_eq!(made, format!("sockets: {MAX_WASM_SOCKETS}"));
-    assert!(refused.contains("NewSocketLimit"), "{refused}");
+    assert!(refused.contains("new-socket-limit"), "{refused}");
     assert!(held < MAX_WASM_SOCKETS + 64, "the server held {held} descriptors");
     let log = audit_lines(&audit);
     assert!(log.iter().any(|e| e["event"] == "limit" && e["capability"] == "limit.resources"));
@@ -517,7 +520,7 @@ fn break8_a_flood_of_denials_cannot_fill_the_audit_log() {
     assert_eq!(dns_denials[0]["target"], "q0.exfil.example", "the first denial is there");
     assert!(dns_denials.iter().any(|e| e["reason"].as_str().unwrap().contains("TXT")), "{dns_denials:?}");
     assert!(
-        log.iter().any(|e| e["event"] == "deny" && e["target"] == "tcp://10.9.8.7:4444"),
+        log.iter().any(|e| e["event"] == "deny" && e["target"].as_str().unwrap_or("").ends_with("10.9.8.7:4444")),
         "a later denial is not buried"
     );
     let counted: u64 = log
