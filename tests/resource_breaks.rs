@@ -357,15 +357,20 @@ fn break3_held_tcp_relays_are_bounded() {
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = watch_fds(pid, stop.clone());
     let held = wait_line(&lines, "held");
-    // Every connection the tool made has been relayed or refused once the listener has taken
-    // every connection made before ours.
-    let served_while_held = holder.accepted_so_far();
+    // The bound's worth arrives while the tool holds them all.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while holder.accepted.load(Ordering::SeqCst) < MAX_RELAYED_CONNECTIONS && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let during = fds(pid);
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
     stop.store(true, Ordering::SeqCst);
     let max = watcher.join().unwrap();
-    assert_eq!(served_while_held, MAX_RELAYED_CONNECTIONS, "{held}: the bound's worth is served, no more");
+    // Once the run has ended every relay has been dialled or refused; the listener has taken
+    // every connection made before the marker.
+    let served = holder.accepted_so_far();
+    assert_eq!(served, MAX_RELAYED_CONNECTIONS, "{held}: the bound's worth is served, no more");
     assert!(max <= 2 * MAX_RELAYED_CONNECTIONS + 96, "descriptors: {max} at most ({during} while held)");
     let log = audit_lines(&audit);
     let limit = log.iter().find(|e| e["event"] == "limit" && e["capability"] == "limit.resources").unwrap();
@@ -384,13 +389,14 @@ fn break3_a_wasm_component_cannot_open_sockets_without_bound() {
     let hog = tool("hog");
     let (mut child, lines) = spawn_run(&[s(&hog), "--", "sockets", "1000", "--hold"], &audit);
     let made = wait_line(&lines, "sockets: ");
-    let refused = wait_line(&lines, "sockets: refused");
     let held = fds(child.id());
     drop(child.stdin.take());
-    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let status = child.wait().unwrap();
+    assert!(held < MAX_WASM_SOCKETS + 64, "the server held {held} descriptors ({made})");
     assert_eq!(made, format!("sockets: {MAX_WASM_SOCKETS}"));
-    assert!(refused.contains("new-socket-limit"), "{refused}");
-    assert!(held < MAX_WASM_SOCKETS + 64, "the server held {held} descriptors");
+    let refused: Vec<String> = lines.iter().collect();
+    assert!(refused.iter().any(|l| l.contains("new-socket-limit")), "{refused:?}");
+    assert_eq!(status.code(), Some(1));
     let log = audit_lines(&audit);
     assert!(log.iter().any(|e| e["event"] == "limit" && e["capability"] == "limit.resources"));
 
@@ -440,9 +446,9 @@ async fn break4_host_side_memory_of_a_wasm_tool_counts_against_its_limit() {
 
     let r = call("hog-small", json!({"mode": "fields", "count": 2000, "kib": 100})).await.unwrap();
     let peak = status_kib(pid, "VmHWM");
+    assert!(peak < before + 96 * 1024, "the server grew from {before} KiB to {peak} KiB: {}", text(&r));
     assert_eq!(r.is_error, Some(true), "{r:?}");
     assert!(text(&r).contains("memory"), "{}", text(&r));
-    assert!(peak < before + 96 * 1024, "the server grew from {before} KiB to {peak} KiB");
     // Handles alone: the resource table is bounded too.
     let r = call("hog-small", json!({"mode": "handles", "count": 20000})).await.unwrap();
     assert_eq!(r.is_error, Some(true), "{r:?}");
@@ -533,17 +539,19 @@ fn break8_a_flood_of_denials_cannot_fill_the_audit_log() {
     assert_hints_parse(&log);
 }
 
-/// Speaks to the broker's HTTP proxy from inside: each argument is a request head to send;
+/// Speaks to the broker's HTTP proxy from inside: each argument is a request head to send
+/// (`|` for a line break), then with `+N` N more bytes at once (a body, a pipelined TLS hello);
 /// prints the status line and the `x-proxy-error` and `x-mcp-sandbox-reason` headers of each
 /// answer (or the error).
 const PROXY_CLIENT: &str = r#"
 import os, socket, sys
 host, port = os.environ["HTTP_PROXY"].rsplit("/", 1)[-1].rsplit(":", 1)
-for head in sys.argv[1:]:
+for arg in sys.argv[1:]:
+    head, _, extra = arg.partition("+")
     c = socket.create_connection((host, int(port)))
-    c.sendall(head.replace("|", "\r\n").encode() + b"\r\n\r\n")
     data = b""
     try:
+        c.sendall(head.replace("|", "\r\n").encode() + b"\r\n\r\n" + b"x" * int(extra or 0))
         while True:
             chunk = c.recv(4096)
             if not chunk:
@@ -558,8 +566,10 @@ for head in sys.argv[1:]:
 "#;
 
 /// Also found: the proxy refused `HTTP://` (uppercase scheme); a denied CONNECT reset the
-/// connection instead of answering 403 with the reason; a request with user info gave a hint
-/// that is not an endpoint. Judged by what the HTTP listener received and what the client read.
+/// connection instead of answering 403 with the reason (here: the client sent on, a TLS hello
+/// after CONNECT or a body after a request, and the proxy closed with it unread); a request with
+/// user info gave a hint that is not an endpoint. Judged by what the HTTP listener received and
+/// what the client read.
 #[test]
 fn proxy_answers_refusals_and_accepts_any_case_scheme() {
     let sink = HttpSink::start(None);
@@ -571,13 +581,15 @@ fn proxy_answers_refusals_and_accepts_any_case_scheme() {
         format!("GET http://declared.test@{}/userinfo HTTP/1.1|Host: {}", sink.addr, sink.addr),
         "CONNECT 10.9.8.7:443 HTTP/1.1|Host: 10.9.8.7:443".to_string(),
         "GET http://undeclared.example:7081/x HTTP/1.1|Host: undeclared.example:7081".to_string(),
+        "CONNECT 10.9.8.7:443 HTTP/1.1|Host: 10.9.8.7:443+262144".to_string(),
+        "POST http://10.9.8.7/x HTTP/1.1|Host: 10.9.8.7|Content-Length: 262144+262144".to_string(),
     ];
     let mut args = vec!["run", "--audit", s(&audit), "--allow-net", &origin, "/usr/bin/python3", "--", "-c", PROXY_CLIENT];
     args.extend(heads.iter().map(String::as_str));
     let out = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox")).args(&args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(lines.len(), 6, "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(lines[0].starts_with("HTTP/1.1 200"), "uppercase scheme is proxied: {}", lines[0]);
     assert!(lines[1].starts_with("HTTP/1.1 200"), "user info is not the host: {}", lines[1]);
     for denied in &lines[2..] {

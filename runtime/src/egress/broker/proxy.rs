@@ -18,10 +18,12 @@ use tokio::net::TcpStream;
 
 /// Requests heads larger than this are refused by the proxy.
 const MAX_HEAD: usize = 16 * 1024;
-/// After a refusal, what the client still sends is read (and dropped) for this long, at most
-/// [`LINGER_BYTES`], so that closing does not reset the connection before it read the answer.
-const LINGER: Duration = Duration::from_secs(1);
-const LINGER_BYTES: usize = 64 * 1024;
+/// After a refusal, what the client still sends (a request body, a pipelined TLS hello) is read
+/// and dropped for this long, at most [`LINGER_BYTES`], so that closing with it unread does not
+/// reset the connection before the client has read the answer.
+const LINGER: Duration = Duration::from_secs(2);
+/// The most a refused client's leftovers are read (and dropped) before closing anyway.
+const LINGER_BYTES: usize = 1 << 20;
 
 /// Why a request is not proxied.
 enum Refusal {
