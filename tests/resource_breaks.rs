@@ -8,6 +8,7 @@
 
 mod support;
 
+use mcp_sandbox_runtime::audit::{MAX_NEW_TARGETS_BEYOND, MAX_RECORDS_PER_KIND};
 use mcp_sandbox_runtime::egress::quota::{MAX_RELAYED_CONNECTIONS, MAX_UDP_FLOWS, MAX_WASM_SOCKETS};
 use mcp_sandbox_runtime::policy::endpoint::Endpoint;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
@@ -170,6 +171,23 @@ impl Holder {
         false
     }
 
+    /// Waits (at most `max`) until every line of `want` has been read, in any order; returns
+    /// those that were not.
+    fn wait_all(&self, want: &[String], max: Duration) -> Vec<String> {
+        let mut missing: std::collections::HashSet<String> = want.iter().cloned().collect();
+        let deadline = Instant::now() + max;
+        while !missing.is_empty() {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else { break };
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    missing.remove(&l);
+                }
+                Err(_) => break,
+            }
+        }
+        missing.into_iter().collect()
+    }
+
     /// Connections accepted, once every connection made before this call has been (a marker
     /// connection of our own is accepted last).
     fn accepted_so_far(&self) -> usize {
@@ -286,7 +304,8 @@ async fn break3_a_udp_flood_cannot_exhaust_the_servers_descriptors() {
     let log = audit_lines(&audit);
     let limits: Vec<&Value> =
         log.iter().filter(|e| e["event"] == "limit" && e["capability"] == "limit.resources").collect();
-    assert!(!limits.is_empty() && limits.len() <= 16, "refusals are audited, aggregated: {}", limits.len());
+    let most = MAX_RECORDS_PER_KIND + MAX_NEW_TARGETS_BEYOND;
+    assert!(!limits.is_empty() && limits.len() <= most, "refusals are audited, aggregated: {}", limits.len());
     assert!(limits[0]["reason"].as_str().unwrap().contains("MAX_UDP_FLOWS"), "{}", limits[0]);
     assert!(log.iter().any(|e| e["event"] == "suppressed" && e["capability"] == "limit.resources"));
     assert_hints_parse(&log);
@@ -406,9 +425,9 @@ fn break3_a_wasm_component_cannot_open_sockets_without_bound() {
     let (mut child, lines) =
         spawn_run(&["--allow-net", &format!("tcp://{to}"), s(&hog), "--", "connect", &to, "20", "--hold"], &audit);
     assert_eq!(wait_line(&lines, "connections: "), "connections: 20");
-    for i in 0..20 {
-        assert!(holder.wait_for(&format!("hog {i}"), Duration::from_secs(30)), "connection {i} was not served");
-    }
+    let sent: Vec<String> = (0..20).map(|i| format!("hog {i}")).collect();
+    let missing = holder.wait_all(&sent, Duration::from_secs(30));
+    assert!(missing.is_empty(), "not served: {missing:?}");
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
 }
@@ -520,7 +539,7 @@ fn break8_a_flood_of_denials_cannot_fill_the_audit_log() {
 
     let size = std::fs::metadata(&audit).unwrap().len();
     assert!(size < 64 * 1024, "the audit file is {size} bytes after {n} denials");
-    assert!(out.stderr.len() < 16 * 1024, "stderr is {} bytes", out.stderr.len());
+    assert!(out.stderr.len() < 32 * 1024, "stderr is {} bytes", out.stderr.len());
     let log = audit_lines(&audit);
     let dns_denials: Vec<&Value> = log.iter().filter(|e| e["event"] == "deny" && e["capability"] == "net.dns").collect();
     assert_eq!(dns_denials[0]["target"], "q0.exfil.example", "the first denial is there");

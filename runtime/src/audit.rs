@@ -5,7 +5,7 @@
 
 mod throttle;
 
-pub use throttle::{MAX_KINDS, MAX_RECORDS_PER_INVOCATION, MAX_RECORDS_PER_KIND};
+pub use throttle::{MAX_KINDS, MAX_NEW_TARGETS_BEYOND, MAX_RECORDS_PER_INVOCATION, MAX_RECORDS_PER_KIND};
 
 use serde::Serialize;
 use std::fmt;

@@ -24,17 +24,20 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-/// Distinct records (targets) one kind of event (event, capability, reason) writes per
-/// invocation before the rest are only counted: enough to see what a tool was after, few
-/// enough that a flood of distinct names or ports costs a few kilobytes.
-pub const MAX_RECORDS_PER_KIND: usize = 16;
+/// Records one kind of event (event, capability, reason) writes per invocation before the rest
+/// are only counted: enough to see what a tool was after, few enough that a flood costs a few
+/// tens of kilobytes.
+pub const MAX_RECORDS_PER_KIND: usize = 64;
+/// Once a kind is full, records of targets it has not written yet are still written, this many:
+/// a flood of one target (or of a few) cannot hide the first attempt at another.
+pub const MAX_NEW_TARGETS_BEYOND: usize = 16;
 /// Throttled records (`allow`, `deny`, `limit`) one invocation writes in all, whatever their
 /// kinds: bounds the log of one invocation (about 100 KiB) when the reasons themselves vary.
 pub const MAX_RECORDS_PER_INVOCATION: usize = 256;
 /// Kinds told apart per invocation (each costs a counter, and a `suppressed` record at the
 /// end); later kinds are counted under one "other reasons" kind per event and capability.
 pub const MAX_KINDS: usize = 64;
-/// Identical records remembered per invocation to count repeats (a hash each).
+/// Targets remembered per invocation to tell new ones from repeats (a hash each).
 const MAX_SEEN: usize = 4096;
 /// The reason of the kind that collects what [`MAX_KINDS`] leaves out.
 const OTHER_REASONS: &str = "other reasons";
@@ -44,9 +47,11 @@ type Kind = (EventKind, Option<Capability>, String);
 #[derive(Debug, Default)]
 struct Bucket {
     written: usize,
-    /// Identical to a record already written.
+    /// Written beyond [`MAX_RECORDS_PER_KIND`], each a new target.
+    late: usize,
+    /// Counted, identical to a record already written.
     repeated: u64,
-    /// Beyond the caps.
+    /// Counted, a target not written (beyond the caps).
     beyond: u64,
 }
 
@@ -97,13 +102,13 @@ impl Throttle {
     fn admit(&self, e: &AuditEvent) -> bool {
         let Ok(mut s) = self.state.lock() else { return true };
         let reason = e.reason.clone().unwrap_or_default();
-        let mut h = DefaultHasher::new();
-        (e.event.as_str(), e.capability.map(Capability::verb), &e.target, &reason).hash(&mut h);
-        let h = h.finish();
         let mut kind = (e.event, e.capability, reason);
         if !s.buckets.contains_key(&kind) && s.buckets.len() >= MAX_KINDS {
             kind.2 = OTHER_REASONS.into();
         }
+        let mut h = DefaultHasher::new();
+        (&kind, &e.target).hash(&mut h);
+        let h = h.finish();
         if !s.buckets.contains_key(&kind) {
             s.order.push(kind.clone());
         }
@@ -111,13 +116,17 @@ impl Throttle {
         let room = s.written < MAX_RECORDS_PER_INVOCATION;
         let State { buckets, seen, written, .. } = &mut *s;
         let b = buckets.entry(kind).or_default();
-        if repeated {
-            b.repeated += 1;
+        let admitted = room && (b.written < MAX_RECORDS_PER_KIND || (!repeated && b.late < MAX_NEW_TARGETS_BEYOND));
+        if !admitted {
+            if repeated {
+                b.repeated += 1;
+            } else {
+                b.beyond += 1;
+            }
             return false;
         }
-        if b.written >= MAX_RECORDS_PER_KIND || !room {
-            b.beyond += 1;
-            return false;
+        if b.written >= MAX_RECORDS_PER_KIND {
+            b.late += 1;
         }
         b.written += 1;
         *written += 1;
@@ -198,19 +207,34 @@ mod tests {
         let a = Auditor::new(sink.clone(), "g".into(), "t".into());
         flood(&a, 10_000, |i| format!("x{i}.evil.example"));
         a.deny(&Denial::new(Capability::NetConnect, "tcp://10.0.0.5:443", "not declared", None));
-        a.deny(&Denial::new(Capability::NetConnect, "tcp://10.0.0.5:443", "not declared", None));
         a.emit(EventKind::GrantRevoked, None, None, Some("exit".into()), None);
         let ev = sink.events();
         let dns: Vec<_> = ev.iter().filter(|e| e.event == EventKind::Deny && e.capability == Some(Capability::NetDns)).collect();
-        assert_eq!(dns.len(), MAX_RECORDS_PER_KIND);
+        assert_eq!(dns.len(), MAX_RECORDS_PER_KIND + MAX_NEW_TARGETS_BEYOND);
         assert_eq!(dns[0].target.as_deref(), Some("x0.evil.example"), "the first is there");
         let connect: Vec<_> = ev.iter().filter(|e| e.capability == Some(Capability::NetConnect)).collect();
-        assert_eq!(connect.len(), 2, "not buried: the denial, then its repeat counted: {connect:?}");
+        assert_eq!(connect.len(), 1, "not buried: {connect:?}");
         let sums: Vec<_> = ev.iter().filter(|e| e.event == EventKind::Suppressed).collect();
-        assert_eq!(sums.len(), 2);
-        assert_eq!(sums[0].detail.as_ref().unwrap()["count"], 10_000 - MAX_RECORDS_PER_KIND);
-        assert_eq!(sums[1].detail.as_ref().unwrap()["repeated"], 1);
+        assert_eq!(sums.len(), 1);
+        let count = 10_000 - MAX_RECORDS_PER_KIND - MAX_NEW_TARGETS_BEYOND;
+        assert_eq!(sums[0].detail.as_ref().unwrap()["count"], count);
         assert_eq!(ev.last().unwrap().event, EventKind::GrantRevoked, "summaries come before the end");
+    }
+
+    #[test]
+    fn a_flood_of_one_target_cannot_hide_a_new_one() {
+        let sink = Arc::new(MemorySink::default());
+        let a = Auditor::new(sink.clone(), "g".into(), "t".into());
+        flood(&a, 1_000, |_| "same.evil.example".into());
+        flood(&a, 1, |_| "new.evil.example".into());
+        flood(&a, 1_000, |_| "same.evil.example".into());
+        drop(a);
+        let ev = sink.events();
+        let targets: Vec<_> = ev.iter().filter(|e| e.event == EventKind::Deny).map(|e| e.target.clone().unwrap()).collect();
+        assert_eq!(targets.len(), MAX_RECORDS_PER_KIND + 1);
+        assert_eq!(targets.last().map(String::as_str), Some("new.evil.example"));
+        let sum = ev.iter().find(|e| e.event == EventKind::Suppressed).unwrap();
+        assert_eq!(sum.detail.as_ref().unwrap()["repeated"], 2_000 - MAX_RECORDS_PER_KIND);
     }
 
     #[test]
@@ -231,7 +255,7 @@ mod tests {
             written
         };
         // Distinct reasons: each kind writes one, until the kinds run out.
-        assert_eq!(run(&|i| format!("reason {i}")), MAX_KINDS + MAX_RECORDS_PER_KIND);
+        assert_eq!(run(&|i| format!("reason {i}")), MAX_KINDS + MAX_RECORDS_PER_KIND + MAX_NEW_TARGETS_BEYOND);
         // Few kinds, many targets each: the total cap.
         assert_eq!(run(&|i| format!("why {}", i % 40)), MAX_RECORDS_PER_INVOCATION);
     }

@@ -19,7 +19,7 @@ mod proxy;
 mod udp;
 
 use super::dns;
-use super::quota::{Held, Quota};
+use super::quota::{Held, Permit, Quota};
 use crate::audit::Capability;
 use crate::grant::{Denial, LiveGrant};
 use crate::policy::endpoint::Transport;
@@ -172,17 +172,20 @@ impl Broker {
 
     /// Accepts relayed connections until the grant is revoked.
     pub async fn serve_relay(self: Arc<Self>, listener: TcpListener) {
-        self.accept_loop(listener, |b, s| async move { b.relay(s).await }).await;
+        self.accept_loop(listener, false, |b, s, held| async move { b.relay(s, held).await }).await;
     }
 
     /// Serves proxy clients until the grant is revoked.
     pub async fn serve_proxy(self: Arc<Self>, listener: TcpListener) {
-        self.accept_loop(listener, |b, s| async move { b.proxy(s).await }).await;
+        self.accept_loop(listener, true, |b, s, held| async move { b.proxy(s, held).await }).await;
     }
 
-    async fn accept_loop<F, Fut>(self: Arc<Self>, listener: TcpListener, handle: F)
+    /// Accepts connections until the grant is revoked. Each takes its place in the call's bound
+    /// here, before anything else: one beyond it is closed at once (the proxy's after a `503`
+    /// line, if the socket takes it), so refused connections never pile up.
+    async fn accept_loop<F, Fut>(self: Arc<Self>, listener: TcpListener, proxy: bool, handle: F)
     where
-        F: Fn(Arc<Self>, TcpStream) -> Fut,
+        F: Fn(Arc<Self>, TcpStream, Permit) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
         loop {
@@ -192,7 +195,21 @@ impl Broker {
             };
             match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(handle(self.clone(), stream));
+                    let Ok(local) = stream.local_addr() else { continue };
+                    let target = if proxy {
+                        format!("http proxy {local}")
+                    } else {
+                        format!("tcp://{}", SocketAddr::new(local.ip().to_canonical(), local.port()))
+                    };
+                    match self.quota.acquire_or_audit(Held::Relayed, &target, self.grant.audit()) {
+                        Some(held) => {
+                            tokio::spawn(handle(self.clone(), stream, held));
+                        }
+                        None if proxy => {
+                            let _ = stream.try_write(proxy::busy().as_bytes());
+                        }
+                        None => {}
+                    }
                 }
                 // Out of descriptors (or memory): the connection stays queued; try again soon
                 // rather than spin on it.
@@ -233,17 +250,10 @@ impl Broker {
         self.allowed(candidates, t).await.ok()
     }
 
-    /// Takes one relayed connection for the call, or audits the refusal.
-    fn admit_connection(&self, target: &str) -> Option<super::quota::Permit> {
-        self.quota.acquire_or_audit(Held::Relayed, target, self.grant.audit())
-    }
-
-    async fn relay(self: Arc<Self>, mut inside: TcpStream) {
+    /// A relayed connection, holding its place in the call's bound until it ends.
+    async fn relay(self: Arc<Self>, mut inside: TcpStream, _held: Permit) {
         let _active = Active::new(&self.active);
         let Ok(dialled) = inside.local_addr() else { return };
-        let target = format!("tcp://{}", SocketAddr::new(dialled.ip().to_canonical(), dialled.port()));
-        // Beyond the bound the connection is closed at once: the tool sees it reset.
-        let Some(_held) = self.admit_connection(&target) else { return };
         let Some(targets) = self.destination(dialled, Transport::Tcp).await else { return };
         let Some(mut outside) = dial(&targets).await else { return };
         self.pipe(&mut inside, &mut outside).await;

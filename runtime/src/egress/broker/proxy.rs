@@ -4,10 +4,10 @@
 //! and port and sent on in origin form to the pinned address. A refusal is an answer, never a
 //! reset: `403` with `x-proxy-error: blocked-by-allowlist` and the denial (with its fix) for what
 //! the grant does not declare, `400` for what is not a proxy request, `503` beyond the call's
-//! bound on relayed connections.
+//! bound on relayed connections (written by the accept loop, which closes at once).
 
 use super::{Active, Broker, dial};
-use crate::audit::Capability;
+use crate::egress::quota::{MAX_RELAYED_CONNECTIONS, Permit};
 use crate::grant::Denial;
 use crate::policy::endpoint::Transport;
 use std::net::{IpAddr, SocketAddr};
@@ -34,13 +34,9 @@ enum Refusal {
 }
 
 impl Broker {
-    pub(super) async fn proxy(self: Arc<Self>, mut client: TcpStream) {
+    /// A proxy client, holding its place in the call's bound until it ends.
+    pub(super) async fn proxy(self: Arc<Self>, mut client: TcpStream, _held: Permit) {
         let _active = Active::new(&self.active);
-        let Ok(local) = client.local_addr() else { return };
-        let Some(_held) = self.admit_connection(&format!("http proxy {local}")) else {
-            refuse(&mut client, "503 Service Unavailable", "too-many-connections", &too_many()).await;
-            return;
-        };
         let Some((head, rest)) = read_head(&mut client).await else { return };
         let Some((method, target, version)) = parse_request_line(&head) else {
             refuse(&mut client, "400 Bad Request", "bad-request", "not an HTTP request line").await;
@@ -122,17 +118,15 @@ impl Broker {
     }
 }
 
-fn too_many() -> String {
-    let d = Denial::new(
-        Capability::Resources,
-        "http proxy",
-        &format!(
-            "at most {} relayed connections per call; try again when one ends",
-            super::super::quota::MAX_RELAYED_CONNECTIONS
-        ),
-        None,
+/// The answer to a client beyond the call's bound on relayed connections.
+pub(super) fn busy() -> String {
+    let why = format!(
+        "at most {MAX_RELAYED_CONNECTIONS} relayed connections (MAX_RELAYED_CONNECTIONS) per call; try again when one ends"
     );
-    d.to_string()
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\nx-proxy-error: too-many-connections\r\nx-mcp-sandbox-reason: {why}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{why}\n",
+        why.len() + 1
+    )
 }
 
 /// Answers `status` with the reason (in the body and `x-mcp-sandbox-reason`), then closes
