@@ -9,7 +9,9 @@
 mod support;
 
 use mcp_sandbox_runtime::audit::{MAX_NEW_TARGETS_BEYOND, MAX_RECORDS_PER_KIND};
-use mcp_sandbox_runtime::egress::quota::{MAX_RELAYED_CONNECTIONS, MAX_UDP_FLOWS, MAX_WASM_SOCKETS};
+use mcp_sandbox_runtime::egress::quota::{
+    MAX_HTTP_REQUESTS, MAX_RELAYED_CONNECTIONS, MAX_UDP_FLOWS, MAX_WASM_SOCKETS,
+};
 use mcp_sandbox_runtime::policy::endpoint::Endpoint;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::{RoleClient, RunningService, ServiceExt};
@@ -430,6 +432,41 @@ fn break3_a_wasm_component_cannot_open_sockets_without_bound() {
     assert!(missing.is_empty(), "not served: {missing:?}");
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
+}
+
+/// Break 3, `wasi:http`: each request in flight is a host connection until its response is
+/// read. A component hands the host 100 requests to a server that never answers: the server
+/// sees the bound's worth of connections and no more, and the run's descriptors stay bounded.
+/// Positive control: the bound's worth is served (the server accepts them).
+#[test]
+fn break3_wasm_http_requests_in_flight_are_bounded() {
+    let holder = Holder::start();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let to = format!("127.0.0.1:{}", holder.port);
+    let origin = format!("http://{to}");
+    let hog = tool("hog");
+    let (mut child, lines) = spawn_run(&["--allow-net", &origin, s(&hog), "--", "requests", &to, "100", "--hold"], &audit);
+    let pid = child.id();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = watch_fds(pid, stop.clone());
+    assert_eq!(wait_line(&lines, "requests: "), "requests: 100", "handed over; the host decides");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while holder.accepted.load(Ordering::SeqCst) < MAX_HTTP_REQUESTS && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    let max = watcher.join().unwrap();
+    // The run has ended: every request was sent or refused.
+    let served = holder.accepted_so_far();
+    assert_eq!(served, MAX_HTTP_REQUESTS, "the bound's worth is served, no more");
+    assert!(max <= MAX_HTTP_REQUESTS + 64, "descriptors: {max} at most");
+    let log = audit_lines(&audit);
+    let limit = log.iter().find(|e| e["event"] == "limit" && e["capability"] == "limit.resources").unwrap();
+    assert!(limit["reason"].as_str().unwrap().contains("MAX_HTTP_REQUESTS"), "{limit}");
+    assert_eq!(limit["target"], origin.as_str(), "the origin only");
 }
 
 fn hog_manifest(name: &str, memory: &str) -> String {

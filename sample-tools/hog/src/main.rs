@@ -1,5 +1,5 @@
 //! `hog fields COUNT KIB | hog handles COUNT | hog sockets COUNT | hog connect IP:PORT COUNT |
-//! hog udp IP:PORT` (each optionally followed by `--hold`)
+//! hog requests IP:PORT COUNT | hog udp IP:PORT` (each optionally followed by `--hold`)
 //!
 //! HOSTILE TEST FIXTURE: makes the host hold resources on its behalf, outside its own linear
 //! memory, and keeps everything alive until it is done:
@@ -9,6 +9,8 @@
 //! * `sockets`: COUNT `wasi:sockets` TCP sockets, created and never connected (no grant needed
 //!   to create one);
 //! * `connect`: COUNT TCP connections to IP:PORT, each sending `hog <n>\n`, all held open;
+//! * `requests`: COUNT `wasi:http` GET requests to `http://IP:PORT/hog/<n>`, all handed to the
+//!   host at once and their responses never read (each is a host connection until then);
 //! * `udp`: one datagram `hog:udp` to IP:PORT.
 //!
 //! Prints `<what>: <n>` (how many it made) and, if the host refused one, `<what>: refused
@@ -20,12 +22,13 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::ExitCode;
 
-use wasi::http::types::Fields;
+use wasi::http::outgoing_handler;
+use wasi::http::types::{Fields, OutgoingRequest, Scheme};
 use wasi::sockets::network::IpAddressFamily;
 use wasi::sockets::tcp_create_socket::create_tcp_socket;
 
-const USAGE: &str =
-    "usage: hog fields COUNT KIB | hog handles COUNT | hog sockets COUNT | hog connect IP:PORT COUNT | hog udp IP:PORT";
+const USAGE: &str = "usage: hog fields COUNT KIB | hog handles COUNT | hog sockets COUNT | hog connect IP:PORT COUNT \
+                     | hog requests IP:PORT COUNT | hog udp IP:PORT  (then optionally --hold)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +43,9 @@ fn main() -> ExitCode {
         ["sockets", count] => number(count).map(|n| sockets(n, hold)),
         ["connect", addr, count] => {
             address(addr).and_then(|a| Ok((a, number(count)?))).map(|(a, n)| connect(a, n, hold))
+        }
+        ["requests", addr, count] => {
+            address(addr).and_then(|a| Ok((a, number(count)?))).map(|(a, n)| requests(a, n, hold))
         }
         ["udp", addr] => address(addr).map(udp),
         _ => Err(USAGE.to_string()),
@@ -122,6 +128,29 @@ fn connect(addr: SocketAddr, count: usize, hold: bool) -> bool {
         }
     }
     report("connections", held.len(), count, refused, hold)
+}
+
+fn requests(addr: SocketAddr, count: usize, hold: bool) -> bool {
+    let mut held = Vec::with_capacity(count);
+    let mut refused = None;
+    for n in 0..count {
+        let req = OutgoingRequest::new(Fields::new());
+        let set = req
+            .set_scheme(Some(&Scheme::Http))
+            .and_then(|()| req.set_authority(Some(&addr.to_string())))
+            .and_then(|()| req.set_path_with_query(Some(&format!("/hog/{n}"))));
+        if set.is_err() {
+            return report("requests", 0, count, Some("invalid request".into()), hold);
+        }
+        match outgoing_handler::handle(req, None) {
+            Ok(future) => held.push(future),
+            Err(e) => {
+                refused = Some(format!("{e:?}"));
+                break;
+            }
+        }
+    }
+    report("requests", held.len(), count, refused, hold)
 }
 
 fn udp(addr: SocketAddr) -> bool {
