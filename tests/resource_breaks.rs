@@ -9,9 +9,7 @@
 mod support;
 
 use mcp_sandbox_runtime::audit::{MAX_NEW_TARGETS_BEYOND, MAX_RECORDS_PER_KIND};
-use mcp_sandbox_runtime::egress::quota::{
-    MAX_HTTP_REQUESTS, MAX_RELAYED_CONNECTIONS, MAX_UDP_FLOWS, MAX_WASM_SOCKETS,
-};
+use mcp_sandbox_runtime::egress::quota::{MAX_HTTP_REQUESTS, MAX_RELAYED_CONNECTIONS, MAX_UDP_FLOWS, MAX_WASM_SOCKETS};
 use mcp_sandbox_runtime::policy::endpoint::Endpoint;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::{RoleClient, RunningService, ServiceExt};
@@ -446,7 +444,8 @@ fn break3_wasm_http_requests_in_flight_are_bounded() {
     let to = format!("127.0.0.1:{}", holder.port);
     let origin = format!("http://{to}");
     let hog = tool("hog");
-    let (mut child, lines) = spawn_run(&["--allow-net", &origin, s(&hog), "--", "requests", &to, "100", "--hold"], &audit);
+    let (mut child, lines) =
+        spawn_run(&["--allow-net", &origin, s(&hog), "--", "requests", &to, "100", "--hold"], &audit);
     let pid = child.id();
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = watch_fds(pid, stop.clone());
@@ -492,7 +491,8 @@ timeout = "120s"
 /// a generous limit completes, and then the server's memory does grow by what it held.
 #[tokio::test(flavor = "multi_thread")]
 async fn break4_host_side_memory_of_a_wasm_tool_counts_against_its_limit() {
-    let dir = tools_dir(&[("hog-small", hog_manifest("hog-small", "32MiB")), ("hog-big", hog_manifest("hog-big", "1GiB"))]);
+    let dir =
+        tools_dir(&[("hog-small", hog_manifest("hog-small", "32MiB")), ("hog-big", hog_manifest("hog-big", "1GiB"))]);
     let audit = dir.path().join("audit.jsonl");
     let (c, pid) = serve(dir.path(), &["--audit", s(&audit)], None).await;
     let call = |name: &str, a: Value| c.call_tool(params(name, a));
@@ -578,7 +578,8 @@ fn break8_a_flood_of_denials_cannot_fill_the_audit_log() {
     assert!(size < 64 * 1024, "the audit file is {size} bytes after {n} denials");
     assert!(out.stderr.len() < 32 * 1024, "stderr is {} bytes", out.stderr.len());
     let log = audit_lines(&audit);
-    let dns_denials: Vec<&Value> = log.iter().filter(|e| e["event"] == "deny" && e["capability"] == "net.dns").collect();
+    let dns_denials: Vec<&Value> =
+        log.iter().filter(|e| e["event"] == "deny" && e["capability"] == "net.dns").collect();
     assert_eq!(dns_denials[0]["target"], "q0.exfil.example", "the first denial is there");
     assert!(dns_denials.iter().any(|e| e["reason"].as_str().unwrap().contains("TXT")), "{dns_denials:?}");
     assert!(
@@ -640,7 +641,8 @@ fn proxy_answers_refusals_and_accepts_any_case_scheme() {
         "CONNECT 10.9.8.7:443 HTTP/1.1|Host: 10.9.8.7:443+262144".to_string(),
         "POST http://10.9.8.7/x HTTP/1.1|Host: 10.9.8.7|Content-Length: 262144+262144".to_string(),
     ];
-    let mut args = vec!["run", "--audit", s(&audit), "--allow-net", &origin, "/usr/bin/python3", "--", "-c", PROXY_CLIENT];
+    let mut args =
+        vec!["run", "--audit", s(&audit), "--allow-net", &origin, "/usr/bin/python3", "--", "-c", PROXY_CLIENT];
     args.extend(heads.iter().map(String::as_str));
     let out = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox")).args(&args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -663,7 +665,8 @@ fn proxy_answers_refusals_and_accepts_any_case_scheme() {
     // The user info of a denied request is not in its hint either.
     let other = HttpSink::start(None);
     let head = format!("GET http://declared.test@{}/x HTTP/1.1|Host: x", other.addr);
-    let args = ["run", "--audit", s(&audit), "--allow-net", &origin, "/usr/bin/python3", "--", "-c", PROXY_CLIENT, &head];
+    let args =
+        ["run", "--audit", s(&audit), "--allow-net", &origin, "/usr/bin/python3", "--", "-c", PROXY_CLIENT, &head];
     let out = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox")).args(args).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("403"));
     let log = audit_lines(&audit);

@@ -209,7 +209,8 @@ mod tests {
         a.deny(&Denial::new(Capability::NetConnect, "tcp://10.0.0.5:443", "not declared", None));
         a.emit(EventKind::GrantRevoked, None, None, Some("exit".into()), None);
         let ev = sink.events();
-        let dns: Vec<_> = ev.iter().filter(|e| e.event == EventKind::Deny && e.capability == Some(Capability::NetDns)).collect();
+        let dns: Vec<_> =
+            ev.iter().filter(|e| e.event == EventKind::Deny && e.capability == Some(Capability::NetDns)).collect();
         assert_eq!(dns.len(), MAX_RECORDS_PER_KIND + MAX_NEW_TARGETS_BEYOND);
         assert_eq!(dns[0].target.as_deref(), Some("x0.evil.example"), "the first is there");
         let connect: Vec<_> = ev.iter().filter(|e| e.capability == Some(Capability::NetConnect)).collect();
@@ -230,7 +231,8 @@ mod tests {
         flood(&a, 1_000, |_| "same.evil.example".into());
         drop(a);
         let ev = sink.events();
-        let targets: Vec<_> = ev.iter().filter(|e| e.event == EventKind::Deny).map(|e| e.target.clone().unwrap()).collect();
+        let targets: Vec<_> =
+            ev.iter().filter(|e| e.event == EventKind::Deny).map(|e| e.target.clone().unwrap()).collect();
         assert_eq!(targets.len(), MAX_RECORDS_PER_KIND + 1);
         assert_eq!(targets.last().map(String::as_str), Some("new.evil.example"));
         let sum = ev.iter().find(|e| e.event == EventKind::Suppressed).unwrap();

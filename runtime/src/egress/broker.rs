@@ -265,7 +265,6 @@ impl Broker {
             () = self.grant.revoked() => {}
         }
     }
-
 }
 
 async fn dial(targets: &[SocketAddr]) -> Option<TcpStream> {
@@ -277,4 +276,3 @@ async fn dial(targets: &[SocketAddr]) -> Option<TcpStream> {
     }
     None
 }
-

@@ -254,11 +254,8 @@ impl Egress {
         let shown = host_part(host);
         let origin = format!("{scheme}://{shown}:{port}");
         let default_port = if tls { 443 } else { 80 };
-        let hint = if port == default_port {
-            allow_net_hint(&format!("{scheme}://{shown}"))
-        } else {
-            allow_net_hint(&origin)
-        };
+        let hint =
+            if port == default_port { allow_net_hint(&format!("{scheme}://{shown}")) } else { allow_net_hint(&origin) };
         let deny = |reason: &str| Denial::new(Capability::NetHttp, &origin, reason, hint.clone());
         let literal = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = literal.parse::<IpAddr>() {
@@ -375,6 +372,77 @@ mod tests {
         assert!(eg.route_http(false, "127.0.0.1", 8080, &a).await.is_ok());
         let d = eg.route_http(true, "evil.com", 443, &a).await.unwrap_err();
         assert_eq!(d.hint.as_deref(), Some("--allow-net https://evil.com"));
+    }
+
+    /// Every hint names an endpoint the policy parser accepts, whatever form the host took.
+    #[tokio::test]
+    async fn every_hint_is_an_endpoint_the_parser_accepts() {
+        let (eg, _) = egress(&["https://api.example.com", "udp://10.0.0.1:53"], &[]);
+        let a = audit();
+        let ok = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let denials = [
+            eg.lookup("Undeclared.Example.", &a).await.unwrap_err(),
+            eg.lookup("bad_name!", &a).await.unwrap_err(),
+            eg.check_connect(ok("[::ffff:10.0.0.9]:443"), Transport::Tcp, &a).await.unwrap_err(),
+            eg.check_connect(ok("[fd00::1]:53"), Transport::Udp, &a).await.unwrap_err(),
+            eg.route_http(false, "[::ffff:127.0.0.1]", 7081, &a).await.unwrap_err(),
+            eg.route_http(false, "::1", 80, &a).await.unwrap_err(),
+            eg.route_http(false, "declared.test@127.0.0.1", 7081, &a).await.unwrap_err(),
+            eg.route_http(true, "evil.example", 443, &a).await.unwrap_err(),
+        ];
+        let hints: Vec<String> = denials.iter().filter_map(|d| d.hint.clone()).collect();
+        for h in &hints {
+            let ep = h.strip_prefix("--allow-net ").unwrap_or_else(|| panic!("{h}"));
+            assert!(ep.parse::<Endpoint>().is_ok(), "{h}");
+        }
+        assert!(hints.contains(&"--allow-net undeclared.example:443".to_string()), "{hints:?}");
+        assert!(hints.contains(&"--allow-net http://127.0.0.1:7081".to_string()), "{hints:?}");
+        assert!(hints.contains(&"--allow-net http://[::1]".to_string()), "{hints:?}");
+        assert!(hints.contains(&"--allow-net 10.0.0.9:443".to_string()), "{hints:?}");
+        assert!(denials[1].hint.is_none() && denials[6].hint.is_none(), "no endpoint can allow a bad name");
+        let (tcp_only, _) = egress(&["tcp://10.0.0.1:53"], &[]);
+        let d = tcp_only.check_bind("0.0.0.0:0".parse().unwrap(), Transport::Udp, false).unwrap_err();
+        assert!(d.hint.is_none() && d.reason.contains("--allow-net udp://host:port"), "{d}");
+    }
+
+    /// A resolver that never answers.
+    #[derive(Debug, Default)]
+    struct Stuck;
+
+    impl Resolve for Stuck {
+        fn resolve<'a>(&'a self, _: &'a str) -> resolve::ResolveFuture<'a> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[tokio::test]
+    async fn lookups_in_flight_and_distinct_names_are_bounded_per_call() {
+        let net = NetGrant { endpoints: vec!["*.example.com:443".parse().unwrap()], ..NetGrant::default() };
+        let eg = Arc::new(Egress::new(net, Arc::new(Stuck)));
+        let mut waiting = Vec::new();
+        for i in 0..quota::MAX_PENDING_LOOKUPS {
+            let eg = eg.clone();
+            waiting.push(tokio::spawn(async move { eg.lookup(&format!("n{i}.example.com"), &audit()).await }));
+        }
+        while eg.quota.held(Held::Lookup) < quota::MAX_PENDING_LOOKUPS {
+            tokio::task::yield_now().await;
+        }
+        let d = eg.lookup("one-more.example.com", &audit()).await.unwrap_err();
+        assert!(d.reason.contains("MAX_PENDING_LOOKUPS"), "{d}");
+        waiting.iter().for_each(tokio::task::JoinHandle::abort);
+        for w in waiting {
+            let _ = w.await;
+        }
+        assert_eq!(eg.quota.held(Held::Lookup), 0, "given back when the look-ups go");
+
+        let (eg, _) = egress(&["*.example.com:443"], &[]);
+        for i in 0..quota::MAX_NAMES - 1 {
+            let _ = eg.lookup(&format!("n{i}.example.com"), &audit()).await;
+        }
+        assert!(eg.lookup("public.example.com", &audit()).await.is_ok(), "the last name within the bound");
+        let d = eg.lookup("api.example.com", &audit()).await.unwrap_err();
+        assert!(d.reason.contains("MAX_NAMES"), "{d}");
+        assert!(eg.lookup("public.example.com", &audit()).await.is_ok(), "names already resolved stay");
     }
 
     #[test]

@@ -78,7 +78,11 @@ impl Limiter {
     fn exceeded(&self, after: u64) -> MemoryLimitExceeded {
         let err = MemoryLimitExceeded { limit: format_size(self.max_memory), asked: format_size(after) };
         let why = if self.host > 0 {
-            format!("{err}: {} linear memory, {} held by the host for the tool", format_size(self.used), format_size(self.host))
+            format!(
+                "{err}: {} linear memory, {} held by the host for the tool",
+                format_size(self.used),
+                format_size(self.host)
+            )
         } else {
             err.to_string()
         };

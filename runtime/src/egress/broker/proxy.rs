@@ -99,9 +99,7 @@ impl Broker {
             Refusal::Bad(format!("a proxy request names its origin (http://host/path), not `{target}`"))
         })?;
         if !scheme.eq_ignore_ascii_case("http") {
-            return Err(Refusal::Bad(format!(
-                "`{scheme}://` is not proxied in absolute form; use CONNECT for https"
-            )));
+            return Err(Refusal::Bad(format!("`{scheme}://` is not proxied in absolute form; use CONNECT for https")));
         }
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_string()),
