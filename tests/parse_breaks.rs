@@ -71,10 +71,7 @@ async fn serve_skips_manifests_past_the_maxima_and_answers_calls_at_them() {
     let dir = tempfile::tempdir().unwrap();
     let wasm = root().join("sample-tools/target/wasm32-wasip2/release/echo-json.wasm");
     let manifest = |name: &str, extra: &str| {
-        let body = format!(
-            "name = \"{name}\"\nwasm = \"{}\"\n[input_schema]\ntype = \"object\"\n{extra}",
-            s(&wasm)
-        );
+        let body = format!("name = \"{name}\"\nwasm = \"{}\"\n[input_schema]\ntype = \"object\"\n{extra}", s(&wasm));
         std::fs::write(dir.path().join(format!("{name}.toml")), body).unwrap();
     };
     manifest("past-max", "[policy.limits]\ntimeout = \"10000y\"\n");

@@ -105,7 +105,8 @@ fn inside_a_private_network_namespace() {
     let devices = std::fs::read_to_string("/proc/net/dev").unwrap();
     let names: Vec<&str> = devices.lines().skip(2).filter_map(|l| l.split(':').next()).map(str::trim).collect();
     assert_eq!(names, ["lo"], "not in a private network namespace");
-    for args in [&["link", "set", "lo", "up"][..], &["-6", "route", "add", "local", "::/0", "dev", "lo", "table", "local"]]
+    for args in
+        [&["link", "set", "lo", "up"][..], &["-6", "route", "add", "local", "::/0", "dev", "lo", "table", "local"]]
     {
         let st = Command::new("ip").args(args).status().expect("ip (iproute2) configures the namespace");
         assert!(st.success(), "ip {args:?}");

@@ -85,10 +85,8 @@ struct Table {
 }
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
-    let direct: Vec<(IpNet, &'static str)> = SPECIAL_RANGES
-        .iter()
-        .filter_map(|(net, why)| net.parse::<IpNet>().ok().map(|n| (n, *why)))
-        .collect();
+    let direct: Vec<(IpNet, &'static str)> =
+        SPECIAL_RANGES.iter().filter_map(|(net, why)| net.parse::<IpNet>().ok().map(|n| (n, *why))).collect();
     let embedded = EMBEDDINGS
         .iter()
         .filter_map(|(net, carried, what)| {

@@ -284,9 +284,9 @@ pub fn normalize_name(text: &str) -> Result<String, EndpointError> {
     if ends_in_number(&name) {
         return err(match libc_ipv4(&name) {
             Some(ip) => format!("`{text}` is a numeric address in a form libc reads as {ip}; write {ip}"),
-            None if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') => format!(
-                "`{text}` is not a valid IPv4 address (dotted decimal: four parts 0-255, no leading zeros)"
-            ),
+            None if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
+                format!("`{text}` is not a valid IPv4 address (dotted decimal: four parts 0-255, no leading zeros)")
+            }
             None => format!(
                 "`{text}` ends in a numeric label, which resolvers and libc may read as an IPv4 address; name a host"
             ),
@@ -505,7 +505,8 @@ mod tests {
     /// Issue 9: a port `+1`, surrounding whitespace, a newline, `[1.2.3.4]:1` were accepted.
     #[test]
     fn ports_characters_and_brackets_must_be_canonical() {
-        for text in ["h.com:+1", "h.com:01", "h.com:080", "h.com:1-+2", "h.com:-1", "h.com:", "h.com:1-", "h.com:0x50"] {
+        for text in ["h.com:+1", "h.com:01", "h.com:080", "h.com:1-+2", "h.com:-1", "h.com:", "h.com:1-", "h.com:0x50"]
+        {
             assert!(refused(text).contains("is not a port"), "{text}");
         }
         for (text, what) in [

@@ -131,7 +131,7 @@ fn invalid(origin: &str, what: &'static str, value: &str, reason: impl Into<Stri
         origin: file::one_line(origin),
         what,
         value: file::one_line(value),
-        reason: reason.into(),
+        reason: file::one_line(&reason.into()),
         hint: hint.to_string(),
     }
 }
@@ -275,7 +275,8 @@ impl PolicyBuilder {
     /// Cap on captured output per stream (overrides the policy file).
     pub fn output(&mut self, text: &str) -> Result<&mut Self> {
         self.output = Some(
-            units::parse_size(text, units::MAX_OUTPUT).map_err(|r| invalid("--output", "size", text, r, "e.g. 16MiB"))?,
+            units::parse_size(text, units::MAX_OUTPUT)
+                .map_err(|r| invalid("--output", "size", text, r, "e.g. 16MiB"))?,
         );
         Ok(self)
     }
@@ -485,6 +486,18 @@ mod tests {
         assert!(Policy::builder().allow_read("/no/such/path").is_err());
         assert!(Policy::builder().resolve("a.com:nope").is_err());
         assert!(Policy::builder().allow_listen("example.com:80").is_err());
+    }
+
+    /// Found by fuzzing (`units`): the reason quoted the unit raw, across lines.
+    #[test]
+    fn refusals_quoting_input_stay_one_line() {
+        for e in [
+            Policy::builder().memory("15X\r\u{0}1").unwrap_err(),
+            Policy::builder().timeout("1\ns").unwrap_err(),
+            Policy::builder().allow_env("A\nB=1").unwrap_err(),
+        ] {
+            assert!(!e.to_string().contains(['\n', '\r', '\0']), "{e}");
+        }
     }
 
     #[test]
