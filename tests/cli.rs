@@ -127,6 +127,8 @@ fn the_audit_log_records_each_invocation_from_grant_to_exit() {
     }
     let deny = r.denials("net.connect")[0];
     assert_eq!(deny["target"], format!("tcp://{target}"));
+    // What the log says is what happened: the listener got nothing.
+    assert_eq!(sink.connections(), 0, "{}", sink.received());
     assert_eq!(deny["reason"], "not declared");
     assert_eq!(r.audit[0]["detail"]["env"][0], "TOKEN");
     assert!(!serde_json::to_string(&r.audit).unwrap().contains("s3cr3t-value"));
@@ -157,24 +159,109 @@ fn the_second_run_of_a_tool_loads_it_from_the_disk_cache() {
     assert_eq!(std::fs::metadata(&entries[0]).unwrap().modified().unwrap(), modified, "reused, not rewritten");
 }
 
+/// A cache root holding, under echo-json's name, the compiled artifact of another tool
+/// (read-file): loaded, it makes `run echo-json` print read-file's usage instead of the echo.
+struct Planted {
+    _dir: tempfile::TempDir,
+    root: std::path::PathBuf,
+    /// Where echo-json's entry goes, and read-file's real artifact, to plant there.
+    entry: std::path::PathBuf,
+    artifact: std::path::PathBuf,
+}
+
+fn run_cached(root: &std::path::Path, tool_name: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
+        .args(["run", s(&tool(tool_name))])
+        .env("MCP_SANDBOX_CACHE", root)
+        .stdin(json_stdin())
+        .output()
+        .unwrap()
+}
+
+fn cwasm_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    walk(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "cwasm")).collect()
+}
+
+impl Planted {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("cache");
+        // read-file compiled into the cache: its artifact, in the engine's directory.
+        run_cached(&root, "read-file");
+        let artifact = cwasm_files(&root).pop().expect("read-file's artifact");
+        let moved = dir.path().join("read-file.cwasm");
+        std::fs::rename(&artifact, &moved).unwrap();
+        // echo-json's entry: named for its digest, as the audit log gives it.
+        let digest = run(&["run", s(&tool("echo-json"))]).audit[0]["tool"].as_str().unwrap().replace("sha256:", "");
+        let entry = artifact.with_file_name(format!("{digest}.cwasm"));
+        Planted { _dir: dir, root, entry, artifact: moved }
+    }
+
+    /// Plants read-file's artifact as echo-json's entry, with `mode`.
+    fn plant(&self, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::remove_file(&self.entry);
+        std::fs::copy(&self.artifact, &self.entry).unwrap();
+        std::fs::set_permissions(&self.entry, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// Runs echo-json with this cache: true if its own code ran, false if the planted one did.
+    fn echo_ran(&self) -> bool {
+        let out = run_cached(&self.root, "echo-json");
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        match (out.status.code(), stdout.trim()) {
+            (Some(0), r#"{"echo":{}}"#) => true,
+            (Some(1), "") if stderr.contains("usage: read-file") => false,
+            other => panic!("neither tool ran: {other:?} {stderr}"),
+        }
+    }
+}
+
+/// Loading a compiled artifact runs its machine code, so only a regular file owned by us and
+/// writable by nobody else is loaded. Judged by which code runs: the planted artifact is
+/// another tool's.
+#[test]
+fn cache_entries_others_could_have_written_are_not_loaded() {
+    let p = Planted::new();
+    // Positive control: planted as the cache itself writes entries, it is loaded.
+    p.plant(0o600);
+    assert!(!p.echo_ran(), "the planted artifact is loaded when it passes the checks");
+    for mode in [0o666, 0o620] {
+        p.plant(mode);
+        assert!(p.echo_ran(), "an entry with mode {mode:o} was loaded");
+    }
+    // Not a regular file: a symlink (ours) to the planted artifact.
+    let _ = std::fs::remove_file(&p.entry);
+    std::os::unix::fs::symlink(&p.artifact, &p.entry).unwrap();
+    assert!(p.echo_ran(), "a symlinked entry was loaded");
+    // Owned by someone else (needs root to plant).
+    if is_root() {
+        p.plant(0o600);
+        std::os::unix::fs::chown(&p.entry, Some(65534), Some(65534)).unwrap();
+        assert!(p.echo_ran(), "an entry owned by another user was loaded");
+    } else {
+        skipped("cache_entries_others_could_have_written_are_not_loaded", "planting a foreign-owned entry needs root");
+    }
+}
+
 #[test]
 fn a_cache_directory_others_can_write_is_not_trusted() {
     use std::os::unix::fs::PermissionsExt;
-    let cache = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
-        .args(["run", s(&tool("echo-json"))])
-        .env("MCP_SANDBOX_CACHE", cache.path())
-        .stdin(json_stdin())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "the tool still runs, compiled afresh");
+    let p = Planted::new();
+    p.plant(0o600);
+    std::fs::set_permissions(&p.root, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = run_cached(&p.root, "echo-json");
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), r#"{"echo":{}}"#, "echo-json's own code ran: {stderr}");
     assert!(
         stderr.contains("compiled-component cache disabled") && stderr.contains("writable by group or others"),
         "{stderr}"
     );
-    assert!(walk(cache.path()).iter().all(|p| p.extension().is_none_or(|e| e != "cwasm")));
+    // Nothing was written to it either.
+    assert_eq!(cwasm_files(&p.root), std::slice::from_ref(&p.entry));
+    // Positive control: the same directory, closed again, is trusted and its entry loaded.
+    std::fs::set_permissions(&p.root, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert!(!p.echo_ran());
 }
 
 fn json_stdin() -> std::process::Stdio {

@@ -92,10 +92,23 @@ fn a_single_file_grant_shows_that_file_only() {
     let r = run(&["run", "--allow-read", s(&note), s(&reader), "--", s(&sibling)]);
     assert_eq!(r.code, 1);
     assert!(!r.stdout.contains("sibling"));
+    // Positive control: with the sibling granted (alone), the same read succeeds.
+    let r = run(&["run", "--allow-read", s(&sibling), s(&reader), "--", s(&sibling)]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "sibling"), "{}", r.stderr);
+    // Reading the file is not writing it.
     let writer = tool("write-file");
     let r = run(&["run", "--allow-read", s(&note), s(&writer), "--", s(&note), "changed"]);
     assert_eq!(r.code, 1);
     assert_eq!(fs::read_to_string(&note).unwrap(), "public note");
+    // Nor does a write grant of the sibling cover it. (The tool is told its write succeeded:
+    // it lands in the private directory that stages the granted file, not on the host. The
+    // disk is the judge.)
+    run(&["run", "--allow-write", s(&sibling), s(&writer), "--", s(&note), "changed"]);
+    assert_eq!(fs::read_to_string(&note).unwrap(), "public note");
+    // Positive control: with the file itself granted for writing, the same write lands.
+    let r = run(&["run", "--allow-write", s(&note), s(&writer), "--", s(&note), "changed"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(fs::read_to_string(&note).unwrap(), "changed");
 }
 
 #[test]
@@ -117,7 +130,7 @@ fn exfil_file_is_blocked_under_its_policy_and_succeeds_with_everything_granted()
     args.extend(attack);
     let blocked = run_with_env(&args, "AWS_SECRET_ACCESS_KEY", "aws-secret-value");
     assert_eq!(blocked.code, 3, "{}", blocked.stderr);
-    assert!(sink.received().is_empty(), "nothing reaches the listener");
+    assert_eq!(sink.connections(), 0, "nothing reaches the listener: {}", sink.received());
     assert!(web.requests().is_empty(), "nothing reaches the web server");
     assert!(blocked.stderr.contains("env AWS_SECRET_ACCESS_KEY: missing"), "env is scrubbed: {}", blocked.stderr);
 

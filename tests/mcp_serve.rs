@@ -185,11 +185,25 @@ async fn urls_bind_one_origin_and_denials_come_back_as_tool_errors() {
     let r = call(&c, "fetch", json!({ "url": allowed.url("/redirect") })).await.unwrap();
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("denied: http request to"), "{}", text(&r));
+    assert!(allowed.requests().last().unwrap().starts_with("GET /redirect "), "the redirect was served");
     assert!(other.requests().is_empty(), "nothing reached the undeclared origin");
     c.cancel().await.unwrap();
 }
 
-/// A native tool that waits, then writes a marker into the directory it is given.
+/// Polls `check` (without blocking the runtime) until it holds or `within` has passed.
+async fn until(within: Duration, check: impl Fn() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while !check() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
+/// A native tool that says it started, waits, then writes a marker into the directory it is
+/// given.
 fn slow_writer() -> (tempfile::TempDir, PathBuf) {
     let (dir, rootd) = tools_dir(
         "slow",
@@ -209,9 +223,29 @@ within = ["@ROOT@"]
 "#,
     );
     let script = dir.path().join("slow.sh");
-    std::fs::write(&script, "#!/bin/sh\nsleep 1.5\necho done > \"$1/marker\"\n").unwrap();
+    std::fs::write(&script, "#!/bin/sh\necho > \"$1/started\"\nsleep 1.5\necho done > \"$1/marker\"\n").unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     (dir, rootd)
+}
+
+/// The host processes running the slow writer of `dir` (found by its script's path).
+fn slow_writers(dir: &Path) -> Vec<u32> {
+    let script = s(&std::fs::canonicalize(dir).unwrap().join("slow.sh")).to_string();
+    support::host_processes(|args| args.contains(&script.as_str()))
+}
+
+/// Waits until the slow writer of `dir` runs: its `started` file is there, and its process
+/// is seen from the host (so that its absence later means something).
+async fn slow_writer_started(dir: &Path, rootd: &Path) {
+    assert!(until(Duration::from_secs(20), || rootd.join("started").exists()).await, "the tool never started");
+    assert!(!slow_writers(dir).is_empty(), "the tool's process is not found on the host");
+}
+
+/// After the slow writer was stopped: once no process of it is left (waiting longer than it
+/// would take to finish on its own), its marker can never come.
+async fn slow_writer_stopped(dir: &Path, rootd: &Path, what: &str) {
+    assert!(until(Duration::from_secs(10), || slow_writers(dir).is_empty()).await, "{what}: the tool runs on");
+    assert!(!rootd.join("marker").exists(), "{what}: the tool ran to its end");
 }
 
 #[tokio::test]
@@ -224,15 +258,15 @@ async fn cancelling_a_call_revokes_its_grant_and_stops_the_tool() {
     assert_eq!(r.is_error, Some(false), "{r:?}");
     assert!(rootd.join("marker").exists());
     std::fs::remove_file(rootd.join("marker")).unwrap();
-    // Cancelled after 300 ms: the tool dies with its grant and never writes.
+    std::fs::remove_file(rootd.join("started")).unwrap();
+    // Cancelled once it runs: the tool dies with its grant and never writes.
     let mut p = args(json!({ "dir": s(&rootd) }));
     p.name = "slow-write".into();
     let req = ClientRequest::CallToolRequest(CallToolRequest::new(p));
     let handle = c.send_cancellable_request(req, PeerRequestOptions::no_options()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    slow_writer_started(dir.path(), &rootd).await;
     handle.cancel(Some("test".into())).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(!rootd.join("marker").exists(), "a cancelled call's tool must not run on");
+    slow_writer_stopped(dir.path(), &rootd, "a cancelled call").await;
     c.cancel().await.unwrap();
     let events = audit_lines(&audit);
     assert!(
@@ -249,44 +283,89 @@ async fn a_client_that_goes_away_takes_its_running_calls_with_it() {
     let mut p = args(json!({ "dir": s(&rootd) }));
     p.name = "slow-write".into();
     let pending = tokio::spawn(async move { peer.call_tool(p).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    slow_writer_started(dir.path(), &rootd).await;
     c.cancel().await.unwrap();
     let _ = pending.await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(!rootd.join("marker").exists(), "the tool must die with the session");
+    slow_writer_stopped(dir.path(), &rootd, "a call of a client that went away").await;
 }
+
+/// A native tool that marks its arrival, waits for a second call to arrive (both must run at
+/// once for either to get past), then for the test to release it.
+const RENDEZVOUS: &str = r#"
+name = "rendezvous"
+command = "@ROOT@/../rendezvous.sh"
+args = ["{dir}", "{tag}"]
+stdin = "none"
+[input_schema]
+type = "object"
+required = ["dir", "tag"]
+properties = { dir = { type = "string" }, tag = { type = "string" } }
+[[bind]]
+argument = "dir"
+access = "write"
+within = ["@ROOT@"]
+"#;
+
+const RENDEZVOUS_SH: &str = r#"#!/bin/sh
+touch "$1/arrived-$2"
+n=0
+until [ "$(ls "$1" | grep -c '^arrived-')" -ge 2 ]; do
+    n=$((n + 1)); [ $n -gt 2000 ] && { echo alone; exit 3; }; sleep 0.01
+done
+until [ -e "$1/release" ]; do
+    n=$((n + 1)); [ $n -gt 4000 ] && { echo never released; exit 4; }; sleep 0.01
+done
+echo together
+"#;
 
 #[tokio::test]
 async fn calls_run_concurrently_up_to_a_bound_and_beyond_the_queue_are_refused() {
     let c = connect(&root().join("tools"), &[]).await;
-    // 16 callers at once, each with its own grant.
+    // 16 callers at once, each with its own grant and its own answer.
     let mut set = tokio::task::JoinSet::new();
     for i in 0..16 {
         let peer = c.peer().clone();
         set.spawn(async move {
             let mut p = args(json!({ "message": i.to_string() }));
             p.name = "echo-json".into();
-            peer.call_tool(p).await
+            (i, peer.call_tool(p).await)
         });
     }
     let mut ok = 0;
     while let Some(r) = set.join_next().await {
-        assert_eq!(r.unwrap().unwrap().is_error, Some(false));
+        let (i, r) = r.unwrap();
+        assert_eq!(r.unwrap().structured_content, Some(json!({ "echo": { "message": i.to_string() } })));
         ok += 1;
     }
     assert_eq!(ok, 16);
     c.cancel().await.unwrap();
 
-    let (dir, rootd) = slow_writer();
-    let c = connect(dir.path(), &["--max-concurrent", "1", "--queue", "0"]).await;
-    let peer = c.peer().clone();
-    let mut p = args(json!({ "dir": s(&rootd) }));
-    p.name = "slow-write".into();
-    let first = tokio::spawn(async move { peer.call_tool(p).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let e = call(&c, "slow-write", json!({ "dir": s(&rootd) })).await.unwrap_err().to_string();
+    let (dir, rootd) = tools_dir("rendezvous", RENDEZVOUS);
+    let script = dir.path().join("rendezvous.sh");
+    std::fs::write(&script, RENDEZVOUS_SH).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let c = connect(dir.path(), &["--max-concurrent", "2", "--queue", "0"]).await;
+    let start = |tag: &str| {
+        let peer = c.peer().clone();
+        let mut p = args(json!({ "dir": s(&rootd), "tag": tag }));
+        p.name = "rendezvous".into();
+        tokio::spawn(async move { peer.call_tool(p).await })
+    };
+    let (a, b) = (start("a"), start("b"));
+    // Both arrived while neither has returned: the two calls run at the same time.
+    let both = until(Duration::from_secs(30), || rootd.join("arrived-a").exists() && rootd.join("arrived-b").exists());
+    assert!(both.await, "the two calls never ran at once");
+    assert!(!a.is_finished() && !b.is_finished());
+    // A third, beyond the bound and the (empty) queue, is refused without running.
+    let e = call(&c, "rendezvous", json!({ "dir": s(&rootd), "tag": "c" })).await.unwrap_err().to_string();
     assert!(e.contains("busy"), "{e}");
-    assert_eq!(first.await.unwrap().unwrap().is_error, Some(false), "the running call is unaffected");
+    assert!(!rootd.join("arrived-c").exists());
+    // Released, the two running calls are unaffected.
+    std::fs::write(rootd.join("release"), "").unwrap();
+    for call in [a, b] {
+        let r = call.await.unwrap().unwrap();
+        assert_eq!((r.is_error, text(&r).trim()), (Some(false), "together"), "{r:?}");
+    }
     c.cancel().await.unwrap();
 }
 
@@ -330,10 +409,21 @@ fn malformed_json_rpc_does_not_take_the_server_down() {
     writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":5}}}}"#).unwrap();
     writeln!(stdin, r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#).unwrap();
     writeln!(stdin, r#"{{"jsonrpc":"2.0","id":3,"method":"tools/list"}}"#).unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Read until every answer expected has come (the positive signal), then close stdin and
+    // read the rest: nothing else may be there.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let expected = [r#""id":3"#, r#""code":-32700"#, r#""id":2,"error""#, "refused: the limit is 16 MiB"];
+    let mut text = String::new();
+    while !expected.iter().all(|e| text.contains(e)) {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() == 0 {
+            break;
+        }
+        text.push_str(&line);
+    }
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+    child.wait().unwrap();
     assert!(text.contains(r#""id":3"#) && text.contains("echo-json"), "still serving after bad input: {text}");
     assert!(text.contains(r#""code":-32700"#), "a line that is not JSON gets a parse error: {text}");
     assert!(text.contains(r#""id":2,"error""#), "a malformed call gets an error: {text}");

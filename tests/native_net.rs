@@ -41,13 +41,14 @@ fn tcp_by_ip_reaches_a_declared_endpoint_through_a_relay() {
 
 #[test]
 fn another_ip_on_a_declared_port_is_refused_by_the_broker() {
-    let declared = TcpSink::start("127.0.0.1");
-    let other = TcpSink::start_at(&format!("127.0.0.2:{}", declared.addr.port()));
-    let send = format!("echo sneaky > /dev/tcp/127.0.0.2/{}", declared.addr.port());
+    // The listener on 127.0.0.2 takes its own port; the grant names that port on 127.0.0.1.
+    let other = TcpSink::start("127.0.0.2");
+    let port = other.addr.port();
+    let send = format!("echo sneaky > /dev/tcp/127.0.0.2/{port}");
     // The relay inside accepts the connection (it cannot know the destination before), then
     // the broker refuses it: the listener is the judge.
-    let r = bash(&["--allow-net", &declared.addr.to_string()], &send);
-    assert!(other.received().is_empty());
+    let r = bash(&["--allow-net", &format!("127.0.0.1:{port}")], &send);
+    assert_eq!(other.connections(), 0, "{}", other.received());
     assert_eq!(r.denials("net.connect")[0]["target"], format!("tcp://{}", other.addr));
     // Positive control: declared, the same connection arrives.
     let r = bash(&["--allow-net", &other.addr.to_string()], &send);
@@ -182,14 +183,6 @@ fn host_processes_cannot_be_signalled() {
 }
 
 #[test]
-fn a_fork_bomb_hits_the_process_limit() {
-    let code = "import os\nok = 0\nfor i in range(400):\n try:\n  if os.fork() == 0:\n   import time; time.sleep(3); os._exit(0)\n  ok += 1\n except OSError:\n  break\nprint(ok)";
-    let r = python(&["--timeout", "10s"], code);
-    let forked: u32 = r.stdout.trim().parse().unwrap_or(0);
-    assert!(forked > 10 && forked < 300, "forked {forked}: {}", r.stderr);
-}
-
-#[test]
 fn another_port_on_a_declared_ip_is_refused() {
     let declared = TcpSink::start("127.0.0.1");
     let other = TcpSink::start("127.0.0.1");
@@ -231,20 +224,51 @@ fn host_unix_sockets_pathname_and_abstract_are_unreachable() {
     drop((listener, abstract_listener));
 }
 
+/// Socket kinds outside the seccomp rule (AF_UNIX, and TCP and UDP over IPv4 and IPv6): `(what,
+/// python arguments of socket.socket, whether creating one needs CAP_NET_RAW)`. The tool never
+/// holds a capability, so a refusal of the first two could come from the kernel's capability
+/// check alone; AF_VSOCK needs none, so only the filter stops it. Each refusal must be the
+/// filter's own: it audits it as a `syscall` denial of `socket` (41).
+const FORBIDDEN_SOCKETS: &[(&str, &str, bool)] = &[
+    ("raw IPv4", "socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP", true),
+    ("packet", "socket.AF_PACKET, socket.SOCK_DGRAM, 0", true),
+    ("vsock", "socket.AF_VSOCK, socket.SOCK_STREAM, 0", false),
+];
+
 #[test]
 fn raw_sockets_are_refused() {
-    let code = "import socket\ntry:\n socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); print('ok')\nexcept OSError as e:\n print('no', e)";
-    // The control needs CAP_NET_RAW on the host: it holds as root, which is how CI runs.
-    let host = Command::new("/usr/bin/python3").args(["-c", code]).output().unwrap();
-    if is_root() {
-        assert!(String::from_utf8_lossy(&host.stdout).starts_with("ok"));
+    let mut code = String::from("import socket\n");
+    for (what, args, _) in FORBIDDEN_SOCKETS {
+        code.push_str(&format!(
+            "try:\n socket.socket({args}); print('{what}: ok')\nexcept OSError as e:\n print('{what}: no', e.errno)\n"
+        ));
     }
-    let r = python(&[], code);
-    assert!(r.stdout.starts_with("no"), "{}", r.stdout);
-}
-
-fn is_root() -> bool {
-    String::from_utf8_lossy(&Command::new("/usr/bin/id").arg("-u").output().unwrap().stdout).trim() == "0"
+    // Controls: unconfined, each is created (the capability ones only by root, as in CI).
+    let host = Command::new("/usr/bin/python3").args(["-c", &code]).output().unwrap();
+    let host = String::from_utf8_lossy(&host.stdout);
+    for (what, _, needs_cap) in FORBIDDEN_SOCKETS {
+        if host.contains(&format!("{what}: ok")) {
+            continue;
+        }
+        assert!(*needs_cap && !is_root(), "{what} control: {host}");
+        skipped(
+            "raw_sockets_are_refused",
+            &format!(
+                "{what} needs CAP_NET_RAW on the host, so its unconfined control cannot run (the sandbox is still checked)"
+            ),
+        );
+    }
+    let r = python(&[], &code);
+    for (what, _, _) in FORBIDDEN_SOCKETS {
+        assert!(
+            r.stdout.contains(&format!("{what}: no 1\n")),
+            "{what} must fail with EPERM: {:?} {}",
+            r.stdout,
+            r.stderr
+        );
+    }
+    let denied: Vec<_> = r.denials("syscall").into_iter().filter(|e| e["target"] == "41").collect();
+    assert_eq!(denied.len(), FORBIDDEN_SOCKETS.len(), "the seccomp filter refused each: {:?}", r.audit);
 }
 
 #[test]
@@ -335,7 +359,8 @@ fn literal_non_loopback_addresses_reach_the_broker() {
 fn this_hosts_own_non_loopback_addresses_are_reached_by_cidr_and_literal() {
     let (v4, v6) = host_addresses();
     if v4.is_none() && v6.is_none() {
-        eprintln!("skipped: this host has no non-loopback address to listen on");
+        let why = "this host has no non-loopback address to listen on";
+        skipped("this_hosts_own_non_loopback_addresses_are_reached_by_cidr_and_literal", why);
     }
     if let Some(ip) = v4 {
         let sink = TcpSink::start(&ip.to_string());

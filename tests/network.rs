@@ -14,7 +14,7 @@ fn tcp_by_ip_reaches_only_a_declared_endpoint() {
 
     let denied = run(&["run", s(&ping), "--", &target, "undeclared"]);
     assert_eq!(denied.code, 1, "{}", denied.stderr);
-    assert!(!sink.received().contains("undeclared"), "listener must see nothing");
+    assert_eq!(sink.connections(), 0, "listener must see nothing: {}", sink.received());
     assert!(
         denied
             .stderr
@@ -38,14 +38,18 @@ fn other_port_and_other_ip_on_the_same_port_are_refused() {
     let other_port = TcpSink::start("127.0.0.1");
     let r = run(&["run", "--allow-net", &declared, s(&ping), "--", &other_port.addr.to_string(), "x1"]);
     assert_eq!(r.code, 1);
-    assert!(other_port.received().is_empty());
-    // Another IP, the port of the declared endpoint.
-    let same_port = TcpSink::start_at(&format!("127.0.0.2:{}", a.addr.port()));
-    let r = run(&["run", "--allow-net", &declared, s(&ping), "--", &same_port.addr.to_string(), "x2"]);
+    assert_eq!(other_port.connections(), 0);
+    // Another IP on a declared port: b's own port, declared on 127.0.0.1.
+    let same_port = format!("127.0.0.1:{}", b.addr.port());
+    let r = run(&["run", "--allow-net", &same_port, s(&ping), "--", &b.addr.to_string(), "x2"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(same_port.received().is_empty());
-    // Positive control: the declared one works, and b works when declared.
+    assert_eq!(b.connections(), 0);
+    // Positive controls: the declared one works, and so do the two refused when declared.
     assert_eq!(run(&["run", "--allow-net", &declared, s(&ping), "--", &declared, "ok"]).code, 0);
+    assert!(a.received().contains("ok"));
+    let target = other_port.addr.to_string();
+    assert_eq!(run(&["run", "--allow-net", &target, s(&ping), "--", &target, "ok-port"]).code, 0);
+    assert!(other_port.received().contains("ok-port"));
     let r = run(&["run", "--allow-net", &b.addr.to_string(), s(&ping), "--", &b.addr.to_string(), "ok-b"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(b.received().contains("ok-b"));
@@ -185,10 +189,13 @@ fn http_requests_are_checked_per_origin_including_redirects() {
     // The Host header is the origin the request was checked against.
     assert!(first.requests()[0].to_ascii_lowercase().contains(&format!("host: {}", first.addr)));
 
-    // A redirect to an undeclared origin is a new request, and is refused.
+    // A redirect to an undeclared origin is a new request, and is refused: the first origin
+    // served the redirect, its target saw nothing.
     let r = run(&["run", "--allow-net", &first_origin, s(&get), "--follow", &first.url("/redirect")]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(first.requests().last().unwrap().starts_with("GET /redirect "));
     assert!(other.requests().is_empty(), "redirect target must see nothing");
+    assert_eq!(r.denials("net.http")[0]["hint"], format!("--allow-net http://{}", other.addr));
     // Positive control: both origins declared, the redirect is followed.
     let other_origin = format!("http://{}", other.addr);
     let r = run(&[
@@ -214,4 +221,8 @@ fn a_tcp_endpoint_does_not_allow_http_and_https_does_not_allow_http() {
     let r = run(&["run", "--allow-net", &format!("https://{}", web.addr), s(&get), &web.url("/")]);
     assert_eq!(r.code, 1);
     assert!(web.requests().is_empty());
+    // Positive control: the http:// origin lets the same request through.
+    let r = run(&["run", "--allow-net", &format!("http://{}", web.addr), s(&get), &web.url("/")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(web.requests()[0].starts_with("GET / "));
 }

@@ -3,6 +3,10 @@
 //! is recorded. Nothing secret is written: env variables appear by name only, and file
 //! contents and payloads never appear at all.
 
+mod throttle;
+
+pub use throttle::{MAX_KINDS, MAX_NEW_TARGETS_BEYOND, MAX_RECORDS_PER_INVOCATION, MAX_RECORDS_PER_KIND};
+
 use serde::Serialize;
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -12,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 /// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum EventKind {
     #[serde(rename = "grant.issued")]
     GrantIssued,
@@ -29,6 +33,10 @@ pub enum EventKind {
     /// A confinement layer that could not be enforced, in a run allowed to be degraded.
     #[serde(rename = "sandbox.degraded")]
     Degraded,
+    /// How many records of one kind an invocation's audit throttle only counted
+    /// (see [`MAX_RECORDS_PER_KIND`]).
+    #[serde(rename = "suppressed")]
+    Suppressed,
 }
 
 impl EventKind {
@@ -42,12 +50,13 @@ impl EventKind {
             EventKind::GrantRevoked => "grant.revoked",
             EventKind::Exit => "exit",
             EventKind::Degraded => "sandbox.degraded",
+            EventKind::Suppressed => "suppressed",
         }
     }
 }
 
 /// The capability an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Capability {
     #[serde(rename = "fs.read")]
     FsRead,
@@ -69,6 +78,10 @@ pub enum Capability {
     Memory,
     #[serde(rename = "limit.output")]
     Output,
+    /// What the supervisor holds for a call: UDP flows, relayed connections, sockets, look-ups
+    /// (see `egress::quota`).
+    #[serde(rename = "limit.resources")]
+    Resources,
     /// An MCP tool call (`serve`'s argument bindings, `proxy`'s relayed calls and pins).
     #[serde(rename = "mcp.tool")]
     McpTool,
@@ -91,6 +104,7 @@ impl Capability {
             Capability::Time => "time",
             Capability::Memory => "memory",
             Capability::Output => "output",
+            Capability::Resources => "hold",
             Capability::McpTool => "call",
             Capability::Syscall => "syscall",
         }
@@ -244,7 +258,7 @@ impl Tap {
 
 impl AuditSink for Tap {
     fn record(&self, e: &AuditEvent) {
-        if !matches!(e.event, EventKind::Deny | EventKind::Limit | EventKind::Degraded) {
+        if !matches!(e.event, EventKind::Deny | EventKind::Limit | EventKind::Degraded | EventKind::Suppressed) {
             return;
         }
         if let Ok(mut w) = self.watched.lock()
@@ -256,12 +270,13 @@ impl AuditSink for Tap {
 }
 
 /// Prints each denial and limit as one line on stderr, with its fix-it hint (the CLI's view).
+/// It sees what the audit throttle lets through, so a flood costs a few lines and a count.
 #[derive(Debug, Default)]
 pub struct StderrDenials;
 
 impl AuditSink for StderrDenials {
     fn record(&self, e: &AuditEvent) {
-        if matches!(e.event, EventKind::Deny | EventKind::Limit | EventKind::Degraded) {
+        if matches!(e.event, EventKind::Deny | EventKind::Limit | EventKind::Degraded | EventKind::Suppressed) {
             eprintln!("mcp-sandbox: {}", one_line(e));
         }
     }
@@ -270,6 +285,13 @@ impl AuditSink for StderrDenials {
 /// `denied: connect 10.0.0.5:443 (not declared); to allow: --allow-net 10.0.0.5:443`
 pub fn one_line(e: &AuditEvent) -> String {
     let verb = e.capability.map_or("", Capability::verb);
+    if e.event == EventKind::Suppressed {
+        let d = e.detail.as_ref();
+        let count = d.and_then(|d| d["count"].as_u64()).unwrap_or(0);
+        let of = d.and_then(|d| d["event"].as_str()).unwrap_or("");
+        let reason = e.reason.as_deref().unwrap_or("");
+        return format!("suppressed: {count} more `{of}` records of {verb} ({reason}) were only counted");
+    }
     let target = e.target.as_deref().unwrap_or("");
     let head = match e.event {
         EventKind::Limit => "limit",
@@ -286,17 +308,21 @@ pub fn one_line(e: &AuditEvent) -> String {
     s
 }
 
-/// The audit handle of one invocation: stamps every event with its grant and tool.
+/// The audit handle of one invocation: stamps every event with its grant and tool, and bounds
+/// what the invocation can write (see [`MAX_RECORDS_PER_KIND`]: repeated and excess `allow`/`deny`/`limit`
+/// records are counted, and summed up in `suppressed` records when the invocation ends).
 #[derive(Debug, Clone)]
 pub struct Auditor {
     sink: Arc<dyn AuditSink>,
+    throttle: Arc<throttle::Throttle>,
     invocation: String,
     tool: String,
 }
 
 impl Auditor {
     pub fn new(sink: Arc<dyn AuditSink>, invocation: String, tool: String) -> Self {
-        Auditor { sink, invocation, tool }
+        let throttle = Arc::new(throttle::Throttle::new(sink.clone(), invocation.clone(), tool.clone()));
+        Auditor { sink, throttle, invocation, tool }
     }
 
     pub fn invocation(&self) -> &str {
@@ -337,7 +363,7 @@ impl Auditor {
         e.target = target;
         e.reason = reason;
         e.detail = detail;
-        self.sink.record(&e);
+        self.throttle.record(&e);
     }
 
     pub fn allow(&self, capability: Capability, target: impl Into<String>, reason: impl Into<String>) {
@@ -352,7 +378,7 @@ impl Auditor {
         e.target = Some(d.target.clone());
         e.reason = Some(d.reason.clone());
         e.hint = d.hint.clone();
-        self.sink.record(&e);
+        self.throttle.record(&e);
     }
 
     pub fn limit(&self, capability: Capability, target: impl Into<String>, reason: impl Into<String>) {

@@ -1,12 +1,18 @@
 //! Shared test support: the real binary, the real sample tools, real loopback listeners.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+mod host;
+mod sinks;
+#[allow(unused_imports)]
+pub use host::*;
+#[allow(unused_imports)]
+pub use sinks::*;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -88,6 +94,13 @@ pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 pub fn run_full(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
+    run_watched(args, stdin, env, None).0
+}
+
+/// Runs as [`run_full`] does and measures the wall-clock time from start to exit. With a
+/// `watchdog`, a run still going after it is killed (SIGKILL), so that a limit that does not
+/// stop the tool fails the test instead of hanging it.
+pub fn run_watched(args: &[&str], stdin: &[u8], env: &[(&str, &str)], watchdog: Option<Duration>) -> (Run, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"));
@@ -102,22 +115,35 @@ pub fn run_full(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let started = Instant::now();
     let mut child = cmd.spawn().unwrap();
+    let (done, exited) = std::sync::mpsc::channel::<()>();
+    if let Some(limit) = watchdog {
+        let pid = child.id().to_string();
+        std::thread::spawn(move || {
+            if exited.recv_timeout(limit).is_err() {
+                let _ = Command::new("/bin/kill").args(["-KILL", &pid]).status();
+            }
+        });
+    }
     let mut input = child.stdin.take().unwrap();
     input.write_all(stdin).unwrap();
     drop(input);
     let out: Output = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    let _ = done.send(());
     let audit = std::fs::read_to_string(&audit)
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).expect("audit lines are JSON"))
         .collect();
-    Run {
+    let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         audit,
-    }
+    };
+    (run, elapsed)
 }
 
 pub fn run(args: &[&str]) -> Run {
@@ -126,201 +152,6 @@ pub fn run(args: &[&str]) -> Run {
 
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// A TCP listener on loopback that records what each connection sent and answers `pong`.
-pub struct TcpSink {
-    pub addr: SocketAddr,
-    received: Arc<Mutex<Vec<u8>>>,
-}
-
-impl TcpSink {
-    pub fn start(ip: &str) -> Self {
-        Self::start_at(&format!("{}:0", if ip.contains(':') { format!("[{ip}]") } else { ip.to_string() }))
-    }
-
-    pub fn start_at(addr: &str) -> Self {
-        let listener = TcpListener::bind(addr).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let r = received.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut c) = conn else { continue };
-                let r = r.clone();
-                std::thread::spawn(move || {
-                    c.set_read_timeout(Some(Duration::from_millis(300))).ok();
-                    let mut buf = [0u8; 4096];
-                    loop {
-                        match c.read(&mut buf) {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => {
-                                r.lock().unwrap().extend_from_slice(&buf[..n]);
-                                if buf[..n].contains(&b'\n') {
-                                    let _ = c.write_all(b"pong\n");
-                                }
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        TcpSink { addr, received }
-    }
-
-    pub fn received(&self) -> String {
-        // Give connection threads a moment to record the last bytes.
-        std::thread::sleep(Duration::from_millis(50));
-        String::from_utf8_lossy(&self.received.lock().unwrap()).into_owned()
-    }
-}
-
-/// A UDP socket on loopback that records the datagrams it receives.
-pub struct UdpSink {
-    pub addr: SocketAddr,
-    received: Arc<Mutex<Vec<String>>>,
-}
-
-impl UdpSink {
-    pub fn start() -> Self {
-        Self::start_at("127.0.0.1:0")
-    }
-
-    pub fn received(&self) -> Vec<String> {
-        std::thread::sleep(Duration::from_millis(50));
-        self.received.lock().unwrap().clone()
-    }
-}
-
-/// A DNS server on loopback that records every question and answers `answer` for every
-/// name (or NXDOMAIN when `answer` is None).
-pub struct DnsSink {
-    pub addr: SocketAddr,
-    questions: Arc<Mutex<Vec<String>>>,
-}
-
-impl DnsSink {
-    pub fn start(answer: Option<std::net::IpAddr>) -> Self {
-        use mcp_sandbox_runtime::egress::dns;
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let addr = sock.local_addr().unwrap();
-        let questions = Arc::new(Mutex::new(Vec::new()));
-        let q = questions.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 1500];
-            while let Ok((n, from)) = sock.recv_from(&mut buf) {
-                let Some(question) = dns::parse_question(&buf[..n]) else { continue };
-                q.lock().unwrap().push(question.name.clone());
-                let addrs: Vec<_> = answer.into_iter().collect();
-                let rcode = if addrs.is_empty() { dns::RCODE_NXDOMAIN } else { dns::RCODE_NOERROR };
-                if let Some(resp) = dns::encode_response(&question, rcode, &addrs) {
-                    let _ = sock.send_to(&resp, from);
-                }
-            }
-        });
-        DnsSink { addr, questions }
-    }
-
-    pub fn questions(&self) -> Vec<String> {
-        std::thread::sleep(Duration::from_millis(50));
-        self.questions.lock().unwrap().clone()
-    }
-}
-
-/// A minimal HTTP/1.1 server on loopback: records each request (head and body) and answers
-/// `200 hello from <port>`, or a redirect to `redirect_to` for the path `/redirect`.
-pub struct HttpSink {
-    pub addr: SocketAddr,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-impl HttpSink {
-    pub fn start(redirect_to: Option<String>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let r = requests.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut c) = conn else { continue };
-                c.set_read_timeout(Some(Duration::from_millis(500))).ok();
-                let mut data = Vec::new();
-                let mut buf = [0u8; 4096];
-                // Read the head, then as much body as Content-Length says.
-                loop {
-                    match c.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => data.extend_from_slice(&buf[..n]),
-                    }
-                    let text = String::from_utf8_lossy(&data).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if data.len() >= end + 4 + len {
-                            break;
-                        }
-                    }
-                }
-                let text = String::from_utf8_lossy(&data).to_string();
-                r.lock().unwrap().push(text.clone());
-                let resp = match (&redirect_to, text.starts_with("GET /redirect ")) {
-                    (Some(to), true) => format!(
-                        "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                    ),
-                    _ => {
-                        let body = format!("hello from {}", addr.port());
-                        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
-                    }
-                };
-                let _ = c.write_all(resp.as_bytes());
-            }
-        });
-        HttpSink { addr, requests }
-    }
-
-    pub fn requests(&self) -> Vec<String> {
-        std::thread::sleep(Duration::from_millis(50));
-        self.requests.lock().unwrap().clone()
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl UdpSink {
-    /// A UDP sink bound at `addr` (`ip:0` for any free port).
-    pub fn start_at(addr: &str) -> Self {
-        Self::bind(addr, false)
-    }
-
-    /// A UDP sink on 127.0.0.1 that also answers each datagram with `echo:` and its payload.
-    pub fn echoing() -> Self {
-        Self::bind("127.0.0.1:0", true)
-    }
-
-    fn bind(addr: &str, echo: bool) -> Self {
-        let sock = UdpSocket::bind(addr).unwrap();
-        let addr = sock.local_addr().unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let r = received.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 2048];
-            while let Ok((n, from)) = sock.recv_from(&mut buf) {
-                r.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                if echo {
-                    let _ = sock.send_to(&[b"echo:", &buf[..n]].concat(), from);
-                }
-            }
-        });
-        UdpSink { addr, received }
-    }
 }
 
 /// This host's own addresses other than loopback (IPv4 from /proc/net/fib_trie, global IPv6

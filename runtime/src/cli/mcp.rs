@@ -63,7 +63,7 @@ pub struct ProxyArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PinsCommand {
-    /// Show pinned tools and changes waiting for approval
+    /// Show pinned tools and changes waiting for approval (each with the fields that changed)
     List {
         #[arg(long, value_name = "FILE")]
         pins: Option<PathBuf>,
@@ -196,7 +196,7 @@ fn proxy_inner(a: ProxyArgs) -> Result<i32> {
 pub fn pins(cmd: PinsCommand) -> i32 {
     let result = match cmd {
         PinsCommand::List { pins } => pins_path(pins).and_then(|p| PinStore::open(&p)).map(|store| {
-            println!("{}", serde_json::to_string_pretty(store.servers()).unwrap_or_default());
+            println!("{}", serde_json::to_string_pretty(&store.report()).unwrap_or_default());
         }),
         PinsCommand::Approve { pins, server, tool } => pins_path(pins).and_then(|p| {
             let _lock = PinStore::lock(&p)?;

@@ -7,28 +7,35 @@
 //!   grant, and dials the real endpoint (the name's pinned address) from the host's namespace;
 //!   UDP relays do the same per flow ([`udp`]);
 //! * the HTTP proxy takes `CONNECT host:port` and absolute-form requests, with the same checks,
-//!   and answers 403 with `x-proxy-error: blocked-by-allowlist` when the grant says no.
+//!   and answers 403 with `x-proxy-error: blocked-by-allowlist` and the reason when the grant
+//!   says no ([`proxy`]).
 //!
-//! Every attempt is audited through the grant; revocation cuts every open relay.
+//! Every attempt is audited through the grant; revocation cuts every open relay. What the
+//! broker holds for the call (relayed connections, UDP flows) is bounded by [`super::quota`]:
+//! beyond, a connection is closed at once (the proxy answers 503) and a datagram dropped, with
+//! a `limit` record.
 
+mod proxy;
 mod udp;
 
 use super::dns;
-use crate::grant::LiveGrant;
+use super::quota::{Held, Permit, Quota};
+use crate::audit::Capability;
+use crate::grant::{Denial, LiveGrant};
 use crate::policy::endpoint::Transport;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 /// First stand-in address handed out for a declared name (127.1.0.1).
 pub const FIRST_STAND_IN: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 1);
 /// Bytes moved per read in a relay; large buffers keep bulk transfers near loopback speed.
 const RELAY_BUFFER: usize = 256 * 1024;
-/// Requests heads larger than this are refused by the proxy.
-const MAX_HEAD: usize = 16 * 1024;
+/// How long an accept loop waits after the kernel refused to accept (out of descriptors),
+/// before trying again, instead of spinning on the queued connection.
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
 
 #[derive(Debug, Default)]
 struct StandIns {
@@ -43,6 +50,10 @@ pub struct Broker {
     stand_ins: Mutex<StandIns>,
     /// Relayed connections still moving bytes.
     active: AtomicUsize,
+    /// What the broker holds for the call.
+    quota: Arc<Quota>,
+    /// The clock UDP flows' activity is measured on.
+    started: std::time::Instant,
 }
 
 /// Counts a relay as active while it lives.
@@ -70,7 +81,13 @@ impl Broker {
             s.by_name.insert(name.clone(), *addr);
             s.by_addr.insert(*addr, name.clone());
         }
-        Arc::new(Broker { grant, stand_ins: Mutex::new(s), active: AtomicUsize::new(0) })
+        Arc::new(Broker {
+            grant,
+            stand_ins: Mutex::new(s),
+            active: AtomicUsize::new(0),
+            quota: Quota::new(),
+            started: std::time::Instant::now(),
+        })
     }
 
     /// Lets bytes a tool wrote just before it exited reach their destination: waits (at most
@@ -123,6 +140,21 @@ impl Broker {
         let mut buf = [0u8; 1500];
         while let Ok((n, from)) = sock.recv_from(&mut buf).await {
             let Some(q) = dns::parse_question(&buf[..n]) else { continue };
+            // Only addresses are served: any other type (TXT, ANY, …) could carry a tool's data
+            // in its labels to a suffix's servers and bring records back, so it is refused for
+            // every name, declared or not, and never resolved.
+            if q.qtype != dns::TYPE_A && q.qtype != dns::TYPE_AAAA {
+                self.grant.audit().deny(&Denial::new(
+                    Capability::NetDns,
+                    &q.name,
+                    &format!("query type {} refused: only A and AAAA are served", dns::type_name(q.qtype)),
+                    None,
+                ));
+                if let Some(r) = dns::encode_response(&q, dns::RCODE_REFUSED, &[]) {
+                    let _ = sock.send_to(&r, from).await;
+                }
+                continue;
+            }
             // The grant decides (and audits); undeclared names are never resolved.
             let answer = match self.grant.lookup(&q.name).await {
                 Ok(_) => self.stand_in_for(&q.name).map(|a| vec![IpAddr::V4(a)]),
@@ -140,17 +172,20 @@ impl Broker {
 
     /// Accepts relayed connections until the grant is revoked.
     pub async fn serve_relay(self: Arc<Self>, listener: TcpListener) {
-        self.accept_loop(listener, |b, s| async move { b.relay(s).await }).await;
+        self.accept_loop(listener, false, |b, s, held| async move { b.relay(s, held).await }).await;
     }
 
     /// Serves proxy clients until the grant is revoked.
     pub async fn serve_proxy(self: Arc<Self>, listener: TcpListener) {
-        self.accept_loop(listener, |b, s| async move { b.proxy(s).await }).await;
+        self.accept_loop(listener, true, |b, s, held| async move { b.proxy(s, held).await }).await;
     }
 
-    async fn accept_loop<F, Fut>(self: Arc<Self>, listener: TcpListener, handle: F)
+    /// Accepts connections until the grant is revoked. Each takes its place in the call's bound
+    /// here, before anything else: one beyond it is closed at once (the proxy's after a `503`
+    /// line, if the socket takes it), so refused connections never pile up.
+    async fn accept_loop<F, Fut>(self: Arc<Self>, listener: TcpListener, proxy: bool, handle: F)
     where
-        F: Fn(Arc<Self>, TcpStream) -> Fut,
+        F: Fn(Arc<Self>, TcpStream, Permit) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
         loop {
@@ -158,21 +193,47 @@ impl Broker {
                 a = listener.accept() => a,
                 () = self.grant.revoked() => return,
             };
-            if let Ok((stream, _)) = accepted {
-                tokio::spawn(handle(self.clone(), stream));
+            match accepted {
+                Ok((stream, _)) => {
+                    let Ok(local) = stream.local_addr() else { continue };
+                    let target = if proxy {
+                        format!("http proxy {local}")
+                    } else {
+                        format!("tcp://{}", SocketAddr::new(local.ip().to_canonical(), local.port()))
+                    };
+                    match self.quota.acquire_or_audit(Held::Relayed, &target, self.grant.audit()) {
+                        Some(held) => {
+                            tokio::spawn(handle(self.clone(), stream, held));
+                        }
+                        None if proxy => {
+                            let _ = stream.try_write(proxy::busy().as_bytes());
+                        }
+                        None => {}
+                    }
+                }
+                // Out of descriptors (or memory): the connection stays queued; try again soon
+                // rather than spin on it.
+                Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             }
         }
     }
 
-    /// The candidates the grant allows `t` to, or `None` when it allows none (each check is audited).
-    async fn allowed(&self, candidates: Vec<SocketAddr>, t: Transport) -> Option<Vec<SocketAddr>> {
+    /// The candidates the grant allows `t` to, or the (last) denial when it allows none (each
+    /// check is audited).
+    async fn allowed(&self, candidates: Vec<SocketAddr>, t: Transport) -> Result<Vec<SocketAddr>, Denial> {
         let mut allowed = Vec::new();
+        let mut denied = None;
         for c in candidates {
-            if self.grant.check_connect(c, t).await.is_ok() {
-                allowed.push(c);
+            match self.grant.check_connect(c, t).await {
+                Ok(()) => allowed.push(c),
+                Err(d) => denied = Some(d),
             }
         }
-        (!allowed.is_empty()).then_some(allowed)
+        match denied {
+            Some(d) if allowed.is_empty() => Err(d),
+            None if allowed.is_empty() => Err(Denial::new(Capability::NetConnect, "", "no address", None)),
+            _ => Ok(allowed),
+        }
     }
 
     /// Where a connection the tool made should really go, if the grant allows it.
@@ -186,10 +247,11 @@ impl Broker {
             }
             None => vec![dialled],
         };
-        self.allowed(candidates, t).await
+        self.allowed(candidates, t).await.ok()
     }
 
-    async fn relay(self: Arc<Self>, mut inside: TcpStream) {
+    /// A relayed connection, holding its place in the call's bound until it ends.
+    async fn relay(self: Arc<Self>, mut inside: TcpStream, _held: Permit) {
         let _active = Active::new(&self.active);
         let Ok(dialled) = inside.local_addr() else { return };
         let Some(targets) = self.destination(dialled, Transport::Tcp).await else { return };
@@ -203,76 +265,6 @@ impl Broker {
             () = self.grant.revoked() => {}
         }
     }
-
-    async fn proxy(self: Arc<Self>, mut client: TcpStream) {
-        let _active = Active::new(&self.active);
-        let Some((head, rest)) = read_head(&mut client).await else { return };
-        let Some((method, target, version)) = parse_request_line(&head) else {
-            let _ = client.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n").await;
-            return;
-        };
-        let routed = if method.eq_ignore_ascii_case("CONNECT") {
-            self.route_connect(&target).await.map(|t| (t, None))
-        } else {
-            self.route_absolute(&target).await.map(|(t, path)| (t, Some(path)))
-        };
-        let Some((targets, origin_form)) = routed else {
-            let body = "blocked by mcp-sandbox: the grant does not declare this destination\n";
-            let resp = format!(
-                "HTTP/1.1 403 Forbidden\r\nx-proxy-error: blocked-by-allowlist\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = client.write_all(resp.as_bytes()).await;
-            return;
-        };
-        let Some(mut upstream) = dial(&targets).await else {
-            let _ =
-                client.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
-            return;
-        };
-        match origin_form {
-            None => {
-                if client.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n").await.is_err() {
-                    return;
-                }
-            }
-            Some(path) => {
-                // The request goes on in origin form; every byte after it goes to the same,
-                // checked, origin (never to wherever a later Host header points).
-                let first_line_end = head.find("\r\n").unwrap_or(head.len());
-                let rewritten = format!("{method} {path} {version}{}", &head[first_line_end..]);
-                if upstream.write_all(rewritten.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
-        }
-        if !rest.is_empty() && upstream.write_all(&rest).await.is_err() {
-            return;
-        }
-        self.pipe(&mut client, &mut upstream).await;
-    }
-
-    /// `CONNECT host:port`: a TCP tunnel, allowed like a relayed connection.
-    async fn route_connect(&self, target: &str) -> Option<Vec<SocketAddr>> {
-        let (host, port) = split_authority(target, None)?;
-        let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) => self.grant.lookup(&host).await.ok()?,
-        };
-        self.allowed(addrs.into_iter().map(|ip| SocketAddr::new(ip, port)).collect(), Transport::Tcp).await
-    }
-
-    /// `GET http://host[:port]/path`: an HTTP request, checked by scheme, host and port.
-    async fn route_absolute(&self, target: &str) -> Option<(Vec<SocketAddr>, String)> {
-        let rest = target.strip_prefix("http://")?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], rest[i..].to_string()),
-            None => (rest, "/".to_string()),
-        };
-        let (host, port) = split_authority(authority, Some(80))?;
-        let addrs = self.grant.route_http(false, &host, port).await.ok()?;
-        Some((addrs, path))
-    }
 }
 
 async fn dial(targets: &[SocketAddr]) -> Option<TcpStream> {
@@ -283,66 +275,4 @@ async fn dial(targets: &[SocketAddr]) -> Option<TcpStream> {
         }
     }
     None
-}
-
-/// Reads a request head; returns it and whatever body bytes came with it.
-async fn read_head(s: &mut TcpStream) -> Option<(String, Vec<u8>)> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
-    loop {
-        let n = s.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let rest = buf.split_off(end + 4);
-            return Some((String::from_utf8(buf).ok()?, rest));
-        }
-        if buf.len() > MAX_HEAD {
-            return None;
-        }
-    }
-}
-
-fn parse_request_line(head: &str) -> Option<(String, String, String)> {
-    let line = head.lines().next()?;
-    let mut parts = line.split_ascii_whitespace();
-    let (m, t, v) = (parts.next()?, parts.next()?, parts.next()?);
-    v.starts_with("HTTP/").then(|| (m.to_string(), t.to_string(), v.to_string()))
-}
-
-/// `host:port`, `[v6]:port`, or a bare host with `default` port.
-fn split_authority(a: &str, default: Option<u16>) -> Option<(String, u16)> {
-    if let Some(inner) = a.strip_prefix('[') {
-        let (host, after) = inner.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None => default?,
-        };
-        return Some((host.to_string(), port));
-    }
-    match a.rsplit_once(':') {
-        Some((h, p)) => Some((h.to_string(), p.parse().ok()?)),
-        None => Some((a.to_string(), default?)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_lines_and_authorities() {
-        assert_eq!(
-            parse_request_line("CONNECT api.example.com:443 HTTP/1.1\r\nHost: x\r\n"),
-            Some(("CONNECT".into(), "api.example.com:443".into(), "HTTP/1.1".into()))
-        );
-        assert_eq!(parse_request_line("garbage"), None);
-        assert_eq!(split_authority("a.com:8080", None), Some(("a.com".into(), 8080)));
-        assert_eq!(split_authority("a.com", Some(80)), Some(("a.com".into(), 80)));
-        assert_eq!(split_authority("a.com", None), None);
-        assert_eq!(split_authority("[::1]:53", None), Some(("::1".into(), 53)));
-        assert_eq!(split_authority("a.com:nope", None), None);
-    }
 }

@@ -11,6 +11,28 @@ const CLASS_IN: u16 = 1;
 /// Response codes used here.
 pub const RCODE_NOERROR: u8 = 0;
 pub const RCODE_NXDOMAIN: u8 = 3;
+/// The server will not answer this (a query type the DNS stub does not serve).
+pub const RCODE_REFUSED: u8 = 5;
+
+/// The mnemonic of a query type, for messages (`TXT`, `ANY`, or the number).
+pub fn type_name(qtype: u16) -> String {
+    match qtype {
+        TYPE_A => "A".into(),
+        2 => "NS".into(),
+        5 => "CNAME".into(),
+        6 => "SOA".into(),
+        12 => "PTR".into(),
+        15 => "MX".into(),
+        16 => "TXT".into(),
+        TYPE_AAAA => "AAAA".into(),
+        33 => "SRV".into(),
+        35 => "NAPTR".into(),
+        64 => "SVCB".into(),
+        65 => "HTTPS".into(),
+        255 => "ANY".into(),
+        n => format!("TYPE{n}"),
+    }
+}
 
 /// A parsed question: the transaction id, the queried name (lower case, no trailing dot)
 /// and the record type.

@@ -9,11 +9,13 @@ pub mod addr;
 pub mod broker;
 pub mod dns;
 pub mod http;
+pub mod quota;
 pub mod resolve;
 
 use crate::audit::{Auditor, Capability};
 use crate::grant::Denial;
 use crate::policy::endpoint::{self, Endpoint, HostPattern, Transport};
+use quota::{Held, Quota};
 use resolve::Resolve;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -38,6 +40,25 @@ pub struct Egress {
     net: NetGrant,
     resolver: Arc<dyn Resolve>,
     resolved: Mutex<HashMap<String, Resolution>>,
+    /// Look-ups waiting on the resolver ([`quota::MAX_PENDING_LOOKUPS`]).
+    quota: Arc<Quota>,
+}
+
+/// `--allow-net ENDPOINT`, if `endpoint` is one the policy parser accepts: a hint must work
+/// when followed, so one that would not parse is left out.
+pub fn allow_net_hint(endpoint: &str) -> Option<String> {
+    endpoint.parse::<Endpoint>().is_ok().then(|| format!("--allow-net {endpoint}"))
+}
+
+/// `host` as an origin or endpoint names it: an IP literal canonical (an IPv4-mapped IPv6
+/// address is the IPv4 address) and bracketed when IPv6, a name as it is.
+fn host_part(host: &str) -> String {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
+        Ok(ip) => ip.to_string(),
+        Err(_) => bare.to_string(),
+    }
 }
 
 fn transport_name(t: Transport) -> &'static str {
@@ -51,7 +72,7 @@ fn transport_name(t: Transport) -> &'static str {
 
 impl Egress {
     pub fn new(net: NetGrant, resolver: Arc<dyn Resolve>) -> Self {
-        Egress { net, resolver, resolved: Mutex::new(HashMap::new()) }
+        Egress { net, resolver, resolved: Mutex::new(HashMap::new()), quota: Quota::new() }
     }
 
     pub fn grant(&self) -> &NetGrant {
@@ -77,11 +98,13 @@ impl Egress {
         if let Ok(ip) = literal.parse::<IpAddr>() {
             return Ok(vec![ip.to_canonical()]);
         }
-        let deny =
-            |reason: &str| Denial::new(Capability::NetDns, name, reason, Some(format!("--allow-net {name}:PORT")));
-        let name = endpoint::normalize_name(name).map_err(|_| deny("not a valid host name"))?;
+        let asked = name;
+        let name = endpoint::normalize_name(name)
+            .map_err(|_| Denial::new(Capability::NetDns, asked, "not a valid host name", None))?;
         if !self.declared_name(&name) {
-            return Err(deny("name not declared; no query was sent"));
+            // The port the tool will use is not known yet: the hint names the most common one.
+            let hint = allow_net_hint(&format!("{name}:443"));
+            return Err(Denial::new(Capability::NetDns, asked, "name not declared; no query was sent", hint));
         }
         self.resolve_declared(&name, audit).await
     }
@@ -93,12 +116,21 @@ impl Egress {
             audit.allow(Capability::NetDns, name, format!("pinned to {}", join(pinned)));
             return Ok(pinned.clone());
         }
+        let refuse = |reason: String| Denial::new(Capability::NetDns, name, &reason, None);
         let cell = {
-            let mut map = self
-                .resolved
-                .lock()
-                .map_err(|_| Denial::new(Capability::NetDns, name, "internal lock poisoned", None))?;
+            let mut map = self.resolved.lock().map_err(|_| refuse("internal lock poisoned".into()))?;
+            if !map.contains_key(name) && map.len() >= quota::MAX_NAMES {
+                return Err(refuse(format!(
+                    "at most {} distinct names (MAX_NAMES) are resolved per call; refused",
+                    quota::MAX_NAMES
+                )));
+            }
             map.entry(name.to_string()).or_default().clone()
+        };
+        // A look-up that will ask the resolver holds a place among those in flight.
+        let _pending = match cell.get() {
+            Some(_) => None,
+            None => Some(self.quota.acquire(Held::Lookup).map_err(|r| refuse(r.0))?),
         };
         let result = cell
             .get_or_init(|| async {
@@ -113,7 +145,7 @@ impl Egress {
                         Capability::NetDns,
                         name,
                         &format!("resolved to {a}: {why}; refused as DNS rebinding"),
-                        Some(format!("--resolve {name}:{a}")),
+                        Some(format!("--resolve {name}:{}", host_part(&a.to_string()))),
                     ));
                 }
                 if ok.is_empty() {
@@ -168,15 +200,10 @@ impl Egress {
             }
         }
         let hint = match t {
-            Transport::Udp => format!("--allow-net udp://{target}"),
-            _ => format!("--allow-net {target}"),
+            Transport::Udp => allow_net_hint(&format!("udp://{target}")),
+            _ => allow_net_hint(&target.to_string()),
         };
-        Err(Denial::new(
-            Capability::NetConnect,
-            &format!("{}://{target}", transport_name(t)),
-            "not declared",
-            Some(hint),
-        ))
+        Err(Denial::new(Capability::NetConnect, &format!("{}://{target}", transport_name(t)), "not declared", hint))
     }
 
     /// Binding a local address (`listen` = also listening for connections).
@@ -200,8 +227,8 @@ impl Egress {
             return Err(Denial::new(
                 Capability::NetBind,
                 &format!("{}://{addr}", transport_name(t)),
-                "no UDP endpoint is declared",
-                Some("--allow-net udp://HOST:PORT".into()),
+                "no UDP endpoint is declared (declare where the tool sends: --allow-net udp://host:port)",
+                None,
             ));
         }
         let scheme = if t == Transport::Udp { "udp://" } else { "" };
@@ -224,18 +251,12 @@ impl Egress {
     ) -> Result<Vec<SocketAddr>, Denial> {
         let t = Transport::Http { tls };
         let scheme = transport_name(t);
-        let origin = if host.contains(':') {
-            format!("{scheme}://[{host}]:{port}")
-        } else {
-            format!("{scheme}://{host}:{port}")
-        };
+        let shown = host_part(host);
+        let origin = format!("{scheme}://{shown}:{port}");
         let default_port = if tls { 443 } else { 80 };
-        let hint = if port == default_port {
-            format!("--allow-net {scheme}://{host}")
-        } else {
-            format!("--allow-net {origin}")
-        };
-        let deny = |reason: &str| Denial::new(Capability::NetHttp, &origin, reason, Some(hint.clone()));
+        let hint =
+            if port == default_port { allow_net_hint(&format!("{scheme}://{shown}")) } else { allow_net_hint(&origin) };
+        let deny = |reason: &str| Denial::new(Capability::NetHttp, &origin, reason, hint.clone());
         let literal = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = literal.parse::<IpAddr>() {
             let ip = ip.to_canonical();
@@ -351,6 +372,77 @@ mod tests {
         assert!(eg.route_http(false, "127.0.0.1", 8080, &a).await.is_ok());
         let d = eg.route_http(true, "evil.com", 443, &a).await.unwrap_err();
         assert_eq!(d.hint.as_deref(), Some("--allow-net https://evil.com"));
+    }
+
+    /// Every hint names an endpoint the policy parser accepts, whatever form the host took.
+    #[tokio::test]
+    async fn every_hint_is_an_endpoint_the_parser_accepts() {
+        let (eg, _) = egress(&["https://api.example.com", "udp://10.0.0.1:53"], &[]);
+        let a = audit();
+        let ok = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let denials = [
+            eg.lookup("Undeclared.Example.", &a).await.unwrap_err(),
+            eg.lookup("bad_name!", &a).await.unwrap_err(),
+            eg.check_connect(ok("[::ffff:10.0.0.9]:443"), Transport::Tcp, &a).await.unwrap_err(),
+            eg.check_connect(ok("[fd00::1]:53"), Transport::Udp, &a).await.unwrap_err(),
+            eg.route_http(false, "[::ffff:127.0.0.1]", 7081, &a).await.unwrap_err(),
+            eg.route_http(false, "::1", 80, &a).await.unwrap_err(),
+            eg.route_http(false, "declared.test@127.0.0.1", 7081, &a).await.unwrap_err(),
+            eg.route_http(true, "evil.example", 443, &a).await.unwrap_err(),
+        ];
+        let hints: Vec<String> = denials.iter().filter_map(|d| d.hint.clone()).collect();
+        for h in &hints {
+            let ep = h.strip_prefix("--allow-net ").unwrap_or_else(|| panic!("{h}"));
+            assert!(ep.parse::<Endpoint>().is_ok(), "{h}");
+        }
+        assert!(hints.contains(&"--allow-net undeclared.example:443".to_string()), "{hints:?}");
+        assert!(hints.contains(&"--allow-net http://127.0.0.1:7081".to_string()), "{hints:?}");
+        assert!(hints.contains(&"--allow-net http://[::1]".to_string()), "{hints:?}");
+        assert!(hints.contains(&"--allow-net 10.0.0.9:443".to_string()), "{hints:?}");
+        assert!(denials[1].hint.is_none() && denials[6].hint.is_none(), "no endpoint can allow a bad name");
+        let (tcp_only, _) = egress(&["tcp://10.0.0.1:53"], &[]);
+        let d = tcp_only.check_bind("0.0.0.0:0".parse().unwrap(), Transport::Udp, false).unwrap_err();
+        assert!(d.hint.is_none() && d.reason.contains("--allow-net udp://host:port"), "{d}");
+    }
+
+    /// A resolver that never answers.
+    #[derive(Debug, Default)]
+    struct Stuck;
+
+    impl Resolve for Stuck {
+        fn resolve<'a>(&'a self, _: &'a str) -> resolve::ResolveFuture<'a> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[tokio::test]
+    async fn lookups_in_flight_and_distinct_names_are_bounded_per_call() {
+        let net = NetGrant { endpoints: vec!["*.example.com:443".parse().unwrap()], ..NetGrant::default() };
+        let eg = Arc::new(Egress::new(net, Arc::new(Stuck)));
+        let mut waiting = Vec::new();
+        for i in 0..quota::MAX_PENDING_LOOKUPS {
+            let eg = eg.clone();
+            waiting.push(tokio::spawn(async move { eg.lookup(&format!("n{i}.example.com"), &audit()).await }));
+        }
+        while eg.quota.held(Held::Lookup) < quota::MAX_PENDING_LOOKUPS {
+            tokio::task::yield_now().await;
+        }
+        let d = eg.lookup("one-more.example.com", &audit()).await.unwrap_err();
+        assert!(d.reason.contains("MAX_PENDING_LOOKUPS"), "{d}");
+        waiting.iter().for_each(tokio::task::JoinHandle::abort);
+        for w in waiting {
+            let _ = w.await;
+        }
+        assert_eq!(eg.quota.held(Held::Lookup), 0, "given back when the look-ups go");
+
+        let (eg, _) = egress(&["*.example.com:443"], &[]);
+        for i in 0..quota::MAX_NAMES - 1 {
+            let _ = eg.lookup(&format!("n{i}.example.com"), &audit()).await;
+        }
+        assert!(eg.lookup("public.example.com", &audit()).await.is_ok(), "the last name within the bound");
+        let d = eg.lookup("api.example.com", &audit()).await.unwrap_err();
+        assert!(d.reason.contains("MAX_NAMES"), "{d}");
+        assert!(eg.lookup("public.example.com", &audit()).await.is_ok(), "names already resolved stay");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 /// A random 128-bit grant id, shown as 32 hex digits.
@@ -106,8 +106,15 @@ impl Serialize for EnvVar {
     }
 }
 
+/// The last instant RFC 3339 can write (9999-12-31T23:59:59.999Z), as time since the epoch.
+const LAST_RFC3339: Duration = Duration::from_millis(253_402_300_799_999);
+
+/// Writes `t` as RFC 3339, saturating to the years 1970 to 9999 that the format (and
+/// humantime, which panics past them) covers. Limits are bounded where they are parsed, so an
+/// expiry is never near either end; this keeps serialising a grant total regardless.
 fn rfc3339<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&humantime::format_rfc3339_millis(*t))
+    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().min(LAST_RFC3339);
+    s.collect_str(&humantime::format_rfc3339_millis(SystemTime::UNIX_EPOCH + since))
 }
 
 /// The concrete capabilities of one invocation.
@@ -294,5 +301,26 @@ impl LiveGrant {
             Err(d) => Err(d),
         };
         self.audited(r, Capability::NetHttp, &target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(t: SystemTime) -> String {
+        #[derive(Serialize)]
+        struct T(#[serde(serialize_with = "rfc3339")] SystemTime);
+        serde_json::to_string(&T(t)).unwrap()
+    }
+
+    /// Issue 9: a grant expiring past year 9999 panicked in the formatter.
+    #[test]
+    fn expiry_formatting_saturates() {
+        let epoch = SystemTime::UNIX_EPOCH;
+        assert_eq!(written(epoch + Duration::from_secs(86_400)), "\"1970-01-02T00:00:00.000Z\"");
+        assert_eq!(written(epoch + LAST_RFC3339), "\"9999-12-31T23:59:59.999Z\"");
+        assert_eq!(written(epoch + Duration::from_secs(10_000 * 31_557_600)), "\"9999-12-31T23:59:59.999Z\"");
+        assert_eq!(written(epoch - Duration::from_secs(1)), "\"1970-01-01T00:00:00.000Z\"");
     }
 }

@@ -3,13 +3,17 @@
 //! `args.url`, if it matches `https://*.example.com`". Each call's grant then holds the
 //! concrete path or origin, never the whole root or pattern.
 //!
-//! Everything here is a pure decision on already parsed values, unit-tested below.
+//! A bound path is checked once: opened beneath its root with `openat2` (no symlink on the
+//! way, see `policy::path`), and the grant carries that descriptor to the executor, so a name
+//! swapped meanwhile (a symlink renamed over the directory) changes nothing. The rest is a pure
+//! decision on already parsed values, unit-tested below.
 
 use crate::policy::Access;
 use crate::policy::endpoint::{Endpoint, HostPattern, Scheme};
+use crate::policy::path::{self, PathHandle, Refused};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// A `[[bind]]` table as written.
 #[derive(Debug, Deserialize)]
@@ -34,10 +38,10 @@ pub enum Binding {
     Connect { argument: String, patterns: Vec<Endpoint> },
 }
 
-/// One capability a call's arguments earned.
+/// One capability a call's arguments earned. A path comes with the descriptor its check opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bound {
-    Path { path: PathBuf, access: Access, exec: bool },
+    Path { path: PathBuf, handle: PathHandle, access: Access, exec: bool },
     Endpoint(Endpoint),
 }
 
@@ -74,7 +78,16 @@ impl BindingFile {
         }
         let mut roots = Vec::new();
         for w in &self.within {
-            let root = std::fs::canonicalize(base.join(w)).map_err(|e| format!("{where_}: within `{w}`: {e}"))?;
+            // Written without symlinks, as every granted path is; opened again at each call.
+            let (root, handle) = path::open(base, w).map_err(|e| match e {
+                Refused::Symlink { leads_to: Some(ref to), .. } => {
+                    format!("{where_}: within `{w}`: {e}; write the directory it leads to instead: {to:?}")
+                }
+                e => format!("{where_}: within `{w}`: {e}"),
+            })?;
+            if !handle.is_dir() {
+                return Err(format!("{where_}: within `{w}`: not a directory"));
+            }
             roots.push(root);
         }
         Ok(Binding::Path { argument: self.argument, access, exec, roots })
@@ -137,16 +150,41 @@ impl Binding {
     fn bind_path(&self, text: &str, access: Access, exec: bool, roots: &[PathBuf]) -> Result<Bound, Refusal> {
         let under = roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
         let hint = format!("pass an existing absolute path under {under}");
-        if !Path::new(text).is_absolute() {
+        let written = Path::new(text);
+        if !written.is_absolute() {
             return Err(self.refuse(text, "not an absolute path".into(), hint));
         }
-        // Canonical: `..`, symlinks and bind tricks resolved before the root check.
-        let path = std::fs::canonicalize(text).map_err(|e| self.refuse(text, e.to_string(), hint.clone()))?;
-        if !roots.iter().any(|r| path.starts_with(r)) {
-            let reason = format!("{} is outside the declared roots", path.display());
-            return Err(self.refuse(text, reason, hint));
+        if written.components().any(|c| c == Component::ParentDir) {
+            return Err(self.refuse(text, "`..` is not accepted in a bound path".into(), hint));
         }
-        Ok(Bound::Path { path, access, exec })
+        let path = path::lexical(Path::new("/"), written);
+        let within = |p: &Path| roots.iter().any(|r| p.starts_with(r));
+        let Some(root) = roots.iter().find(|r| path.starts_with(r)) else {
+            // Perhaps it reaches a root through a symlink: then say which path to pass.
+            return Err(match std::fs::canonicalize(&path) {
+                Ok(to) if within(&to) => self.refuse(
+                    text,
+                    format!("{} leads through a symlink to {}", path.display(), to.display()),
+                    format!("pass the path it leads to: {}", to.display()),
+                ),
+                _ => self.refuse(text, format!("{} is outside the declared roots", path.display()), hint),
+            });
+        };
+        let rel = path.strip_prefix(root).unwrap_or(Path::new(""));
+        // The one look-up: the grant holds what this opened.
+        match path::open_beneath(root, rel) {
+            Ok(handle) => Ok(Bound::Path { path, handle, access, exec }),
+            Err(r @ Refused::Symlink { .. }) => Err(match &r {
+                Refused::Symlink { leads_to: Some(to), .. } if within(to) => {
+                    self.refuse(text, r.to_string(), format!("pass the path it leads to: {}", to.display()))
+                }
+                _ => self.refuse(text, format!("{r}; it leads outside the declared roots"), hint),
+            }),
+            Err(Refused::Outside) => {
+                Err(self.refuse(text, format!("{} is outside the declared roots", path.display()), hint))
+            }
+            Err(Refused::Io(e)) => Err(self.refuse(text, e.to_string(), hint)),
+        }
     }
 
     fn bind_endpoint(&self, text: &str, patterns: &[Endpoint]) -> Result<Bound, Refusal> {
@@ -264,14 +302,13 @@ mod tests {
         let b = path_binding(&root);
         let inside = root.join("a.txt").to_str().unwrap().to_string();
         let bound = b.bind(&args(json!({ "path": inside }))).unwrap();
-        assert_eq!(
-            bound,
-            vec![Bound::Path {
-                path: std::fs::canonicalize(root.join("a.txt")).unwrap(),
-                access: Access::Read,
-                exec: false
-            }]
-        );
+        match bound.as_slice() {
+            [Bound::Path { path, handle, access: Access::Read, exec: false }] => {
+                assert_eq!(*path, std::fs::canonicalize(root.join("a.txt")).unwrap());
+                assert_eq!(std::fs::read_to_string(handle.proc_path()).unwrap(), "a", "the handle is the file");
+            }
+            other => panic!("{other:?}"),
+        }
         for escape in [
             dir.path().join("secret"),
             root.join("../secret"),
@@ -283,6 +320,16 @@ mod tests {
             assert_eq!(e.argument, "path");
             assert!(e.hint.contains("under"), "{e:?}");
         }
+        // A link that stays inside: refused too (the grant is shown at the path passed), with
+        // the path to pass instead, which binds.
+        std::os::unix::fs::symlink("a.txt", root.join("alias")).unwrap();
+        let e = b.bind(&args(json!({ "path": root.join("alias").to_str().unwrap() }))).unwrap_err();
+        assert!(e.reason.contains("is a symlink"), "{e:?}");
+        let real = std::fs::canonicalize(root.join("a.txt")).unwrap();
+        assert_eq!(e.hint, format!("pass the path it leads to: {}", real.display()));
+        assert!(b.bind(&args(json!({ "path": real.to_str().unwrap() }))).is_ok());
+        let e = b.bind(&args(json!({ "path": root.join("link").to_str().unwrap() }))).unwrap_err();
+        assert!(e.reason.contains("outside the declared roots"), "{e:?}");
         assert!(b.bind(&args(json!({}))).unwrap().is_empty(), "absent argument binds nothing");
         assert!(b.bind(&args(json!({ "path": 5 }))).is_err());
     }

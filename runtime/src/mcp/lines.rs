@@ -16,6 +16,9 @@ pub enum Line {
     Text(String),
     /// A line longer than the bound, skipped: its length in bytes.
     TooLong(usize),
+    /// A complete line that is not valid UTF-8 (so not JSON): its bytes, for the caller to
+    /// refuse. Reading goes on with the next line.
+    NotUtf8(Vec<u8>),
 }
 
 impl Line {
@@ -54,7 +57,8 @@ impl<R: AsyncRead + Unpin> Lines<R> {
     }
 
     /// The next line; `None` at the end of input (a last line without a newline counts).
-    /// Invalid UTF-8 is an error, as with tokio's `next_line`.
+    /// Invalid UTF-8 is not an error (as it is with tokio's `next_line`, which would end the
+    /// caller's loop): it is [`Line::NotUtf8`], and the following lines are read as usual.
     pub async fn next(&mut self) -> std::io::Result<Option<Line>> {
         loop {
             let available = self.reader.fill_buf().await?;
@@ -62,7 +66,7 @@ impl<R: AsyncRead + Unpin> Lines<R> {
                 if self.seen == 0 {
                     return Ok(None);
                 }
-                return self.finish().map(Some);
+                return Ok(Some(self.finish()));
             }
             let (chunk, ends_line) = match available.iter().position(|&b| b == b'\n') {
                 Some(i) => (&available[..i], true),
@@ -78,21 +82,25 @@ impl<R: AsyncRead + Unpin> Lines<R> {
             }
             self.reader.consume(used);
             if ends_line {
-                return self.finish().map(Some);
+                return Ok(Some(self.finish()));
             }
         }
     }
 
-    fn finish(&mut self) -> std::io::Result<Line> {
+    fn finish(&mut self) -> Line {
         let (len, bytes) = (std::mem::take(&mut self.seen), std::mem::take(&mut self.partial));
         if len > self.max {
-            return Ok(Line::TooLong(len));
+            return Line::TooLong(len);
         }
-        let mut text = String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        if text.ends_with('\r') {
-            text.pop();
+        match String::from_utf8(bytes) {
+            Ok(mut text) => {
+                if text.ends_with('\r') {
+                    text.pop();
+                }
+                Line::Text(text)
+            }
+            Err(e) => Line::NotUtf8(e.into_bytes()),
         }
-        Ok(Line::Text(text))
     }
 }
 
@@ -137,8 +145,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn invalid_utf8_is_an_error() {
-        let mut lines = Lines::with_limit(&b"\xff\xfe\n"[..], 8);
-        assert!(lines.next().await.is_err());
+    async fn invalid_utf8_is_reported_and_reading_goes_on() {
+        let got = all(b"\xff\xfe\n{}\n\xc3\n", 8).await;
+        assert_eq!(got, [Line::NotUtf8(vec![0xff, 0xfe]), text("{}"), Line::NotUtf8(vec![0xc3])]);
     }
 }

@@ -9,7 +9,7 @@
 
 use super::bind::{Binding, BindingFile};
 use crate::error::{Error, Result};
-use crate::policy::file::{PolicyFile, line_col};
+use crate::policy::file::{PolicyFile, line_col, one_line};
 use crate::policy::{Access, Policy, PolicyBuilder};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -112,7 +112,8 @@ pub struct ToolSpec {
 
 fn parse_error(path: &Path, text: &str, offset: usize, message: impl Into<String>) -> Error {
     let (line, col) = line_col(text, offset);
-    Error::ParseManifest { path: path.into(), line, col, message: message.into() }
+    // One line, whatever the manifest quoted into the message.
+    Error::ParseManifest { path: path.into(), line, col, message: one_line(&message.into()) }
 }
 
 fn schema_object(table: Option<toml::Table>, default_object: bool) -> Option<Map<String, Value>> {
@@ -141,6 +142,14 @@ impl ToolSpec {
     /// Reads and validates one manifest.
     pub fn load(path: &Path) -> Result<ToolSpec> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::ReadManifest { path: path.into(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Validates the text of a manifest as if read from `path` (relative paths in it are
+    /// relative to `path`'s directory; granted paths must exist). Reads no file itself, so
+    /// it can be fuzzed.
+    pub fn parse(text: &str, path: &Path) -> Result<ToolSpec> {
+        let text = text.to_string();
         let file: ManifestFile = toml::from_str(&text)
             .map_err(|e| parse_error(path, &text, e.span().map_or(0, |s| s.start), e.message().trim()))?;
         let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

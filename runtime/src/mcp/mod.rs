@@ -25,7 +25,9 @@ pub mod list;
 pub mod manifest;
 pub mod pins;
 pub mod proxy;
+mod relay;
 pub mod server;
+pub mod wire;
 
 use crate::audit::{AuditEvent, Auditor, Capability, EventKind, Tap, one_line};
 use crate::error::{Error, Result};
@@ -300,14 +302,8 @@ impl ToolSet {
         for b in &entry.spec.bindings {
             for bound in b.bind(args)? {
                 match bound {
-                    Bound::Path { path, access, exec } => {
-                        let origin = format!("argument `{}`", b.argument());
-                        builder.bound_path(&origin, &path, access, exec).map_err(|e| Refusal {
-                            argument: b.argument().into(),
-                            value: path.display().to_string(),
-                            reason: e.to_string(),
-                            hint: "pass an existing path".into(),
-                        })?;
+                    Bound::Path { path, handle, access, exec } => {
+                        builder.bound_path(path, handle, access, exec);
                     }
                     Bound::Endpoint(ep) => {
                         builder.endpoint(ep);

@@ -7,7 +7,8 @@
 //! `notifications/cancelled` and the client going away revoke the call's grant, which stops
 //! the tool.
 
-use super::{CallError, CallReport, ToolSet};
+use super::lines::{Line, Lines};
+use super::{CallError, CallReport, ToolSet, wire};
 use crate::error::{Error, Result};
 use rmcp::ErrorData;
 use rmcp::handler::server::ServerHandler;
@@ -75,8 +76,9 @@ impl McpServer {
 
     /// Serves one client over a byte-stream pair carrying newline-delimited JSON-RPC.
     ///
-    /// A line that is not JSON gets a JSON-RPC parse error (-32700) and the session goes on
-    /// (rmcp alone would drop it silently). End of input is the client going away: every
+    /// A line that is not JSON (nor UTF-8, nor within serde_json's nesting limit, or that
+    /// holds a lone surrogate escape) gets a JSON-RPC parse error (-32700) and the session goes
+    /// on (rmcp alone would drop it silently, and end the session on invalid UTF-8). End of input is the client going away: every
     /// running call is revoked at once (rmcp alone would let handlers run on for seconds).
     pub async fn serve_io(
         self,
@@ -90,33 +92,25 @@ impl McpServer {
         let (errors, mut error_lines) = tokio::sync::mpsc::channel::<String>(16);
         let left = gone.clone();
         let reader = tokio::spawn(async move {
-            let mut lines = super::lines::Lines::new(input);
+            let mut lines = Lines::new(input);
             while let Ok(Some(line)) = lines.next().await {
-                let line = match line {
-                    super::lines::Line::Text(l) => l,
-                    super::lines::Line::TooLong(len) => {
-                        if errors.send(super::lines::Line::too_long_reply(len).to_string()).await.is_err() {
-                            break;
+                let refusal = match line {
+                    Line::Text(l) if l.trim().is_empty() => continue,
+                    // The strict parse (nesting, lone surrogates): what rmcp would drop
+                    // silently gets its parse error here.
+                    Line::Text(l) => match wire::check(&l) {
+                        Ok(_) => {
+                            if to_rmcp.write_all(format!("{l}\n").as_bytes()).await.is_err() {
+                                break;
+                            }
+                            continue;
                         }
-                        continue;
-                    }
+                        Err(why) => wire::parse_error(&why),
+                    },
+                    Line::TooLong(len) => Line::too_long_reply(len),
+                    Line::NotUtf8(_) => wire::not_utf8_error(),
                 };
-                if line.trim().is_empty() {
-                    continue;
-                }
-                if serde_json::from_str::<serde::de::IgnoredAny>(&line).is_err() {
-                    let reply = serde_json::json!({
-                        "jsonrpc": "2.0", "id": null,
-                        "error": { "code": -32700, "message": "parse error: the line is not a JSON value" },
-                    });
-                    if errors.send(reply.to_string()).await.is_err() {
-                        break;
-                    }
-                    continue;
-                }
-                let mut line = line;
-                line.push('\n');
-                if to_rmcp.write_all(line.as_bytes()).await.is_err() {
+                if errors.send(refusal.to_string()).await.is_err() {
                     break;
                 }
             }
@@ -147,6 +141,13 @@ impl McpServer {
                     }
                 }
                 if out.flush().await.is_err() {
+                    return;
+                }
+            }
+            // rmcp is done, so is the reader: errors it queued last are still answered.
+            while let Ok(mut e) = error_lines.try_recv() {
+                e.push('\n');
+                if out.write_all(e.as_bytes()).await.is_err() {
                     return;
                 }
             }

@@ -4,6 +4,10 @@
 //!
 //! The first message carries the list of what is handed over (JSON) and the first descriptors;
 //! the rest follow in further messages, at most [`FDS_PER_MESSAGE`] each.
+//!
+//! The same channel carries, the other way and before anything starts, the descriptors stage 1
+//! needs from the supervisor: the cgroups' joining descriptors, and the grant's paths as the
+//! `O_PATH` descriptors their checks opened (the sandbox mounts those, never the paths).
 
 use super::net::{MAX_RELAYS, NetPlan, Opened};
 use std::io::IoSlice;
@@ -47,6 +51,7 @@ pub fn open_inside(plan: &NetPlan, channel: &OwnedFd) -> Result<(), String> {
         kinds.push(Opened::Proxy);
     }
     let header = serde_json::to_vec(&kinds).map_err(|e| e.to_string())?;
+    let fds: Vec<BorrowedFd<'_>> = fds.iter().map(AsFd::as_fd).collect();
     let mut chunks = fds.chunks(FDS_PER_MESSAGE);
     send(channel, &header, chunks.next().unwrap_or(&[]))?;
     for chunk in chunks {
@@ -61,7 +66,8 @@ pub fn send_cgroups(channel: &OwnedFd, joiners: Vec<OwnedFd>) -> Result<(), Stri
     if joiners.is_empty() {
         return Ok(());
     }
-    send(channel, b"cgroups", &joiners)
+    let fds: Vec<BorrowedFd<'_>> = joiners.iter().map(AsFd::as_fd).collect();
+    send(channel, b"cgroups", &fds)
 }
 
 /// Stage 1, once it has the spec: the `count` cgroup joiners [`send_cgroups`] sent.
@@ -70,6 +76,26 @@ pub fn receive_cgroups(channel: &OwnedFd, count: usize) -> std::io::Result<Vec<O
         return Ok(Vec::new());
     }
     receive_tagged(channel, b"cgroups", count)?.ok_or_else(|| std::io::Error::other("no cgroup hand-over"))
+}
+
+/// Supervisor, after the cgroups: the descriptors of the grant's paths, in the order of
+/// `Spec::handles`, in messages of at most [`FDS_PER_MESSAGE`].
+pub fn send_paths(channel: &OwnedFd, paths: &[BorrowedFd<'_>]) -> Result<(), String> {
+    for chunk in paths.chunks(FDS_PER_MESSAGE) {
+        send(channel, b"paths", chunk)?;
+    }
+    Ok(())
+}
+
+/// Stage 1, after the cgroups: the `count` descriptors [`send_paths`] sent.
+pub fn receive_paths(channel: &OwnedFd, count: usize) -> std::io::Result<Vec<OwnedFd>> {
+    let mut fds = Vec::with_capacity(count);
+    while fds.len() < count {
+        let want = (count - fds.len()).min(FDS_PER_MESSAGE);
+        let more = receive_tagged(channel, b"paths", want)?;
+        fds.extend(more.ok_or_else(|| std::io::Error::other("granted paths' hand-over cut short"))?);
+    }
+    Ok(fds)
 }
 
 /// One message of exactly `count` descriptors under `tag`; `None` if the channel closed first.
@@ -87,7 +113,7 @@ fn receive_tagged(channel: &OwnedFd, tag: &[u8], count: usize) -> std::io::Resul
 
 /// Stage 2, once its seccomp filter is installed: the filter's notification listener, last.
 pub fn send_listener(channel: &OwnedFd, listener: OwnedFd) -> Result<(), String> {
-    send(channel, b"seccomp", &[listener])
+    send(channel, b"seccomp", &[listener.as_fd()])
 }
 
 /// Supervisor, after [`receive`]: the seccomp listener (`None` if the sandbox failed first).
@@ -136,12 +162,11 @@ fn udp_socket(at: SocketAddr, pktinfo: bool) -> std::io::Result<OwnedFd> {
     Ok(s)
 }
 
-fn send(channel: &OwnedFd, bytes: &[u8], fds: &[OwnedFd]) -> Result<(), String> {
-    let borrowed: Vec<BorrowedFd<'_>> = fds.iter().map(|f| f.as_fd()).collect();
+fn send(channel: &OwnedFd, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), String> {
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(FDS_PER_MESSAGE))];
     let mut control = rustix::net::SendAncillaryBuffer::new(&mut space);
-    if !borrowed.is_empty() && !control.push(rustix::net::SendAncillaryMessage::ScmRights(&borrowed)) {
-        return Err("too many sockets in one message".into());
+    if !fds.is_empty() && !control.push(rustix::net::SendAncillaryMessage::ScmRights(fds)) {
+        return Err("too many descriptors in one message".into());
     }
     rustix::net::sendmsg(channel, &[IoSlice::new(bytes)], &mut control, rustix::net::SendFlags::empty())
         .map_err(|e| format!("hand sockets to the supervisor: {e}"))?;

@@ -60,9 +60,17 @@ pub struct Tree {
 /// Stage 1, as root: detached trees for the granted binds (`None` for the system view, which
 /// stage 2 binds as usual), files owned by `owner` shown as owned by `tool`.
 /// Where a tree cannot be made (no idmapping namespace, or a root without authority over
-/// this mount namespace, as in a container), stage 2 binds the path as usual: the tool then
-/// reaches it as its unprivileged host user (less access, never more), and stderr says so.
-pub fn granted_trees(binds: &[Bind], owner: (u32, u32), tool: (u32, u32)) -> Vec<Option<Tree>> {
+/// this mount namespace, as in a container), stage 2 mounts it as it does for an unprivileged
+/// supervisor (`granted::complete`): the tool then reaches it as its unprivileged host user
+/// (less access, never more), and stderr says so.
+/// `handles` holds, for each bind of a granted path, the descriptor its check opened: the tree
+/// is cloned from that, not from the path (`granted`).
+pub fn granted_trees(
+    binds: &[Bind],
+    handles: &[Option<OwnedFd>],
+    owner: (u32, u32),
+    tool: (u32, u32),
+) -> Vec<Option<Tree>> {
     let note = |b: &Bind, why: &str| {
         eprintln!(
             "mcp-sandbox: note: {} keeps its host ownership ({why}): the tool reaches it as an unprivileged user",
@@ -72,7 +80,8 @@ pub fn granted_trees(binds: &[Bind], owner: (u32, u32), tool: (u32, u32)) -> Vec
     let userns = if binds.iter().any(|b| b.granted) { Some(idmap_userns(owner, tool)) } else { None };
     binds
         .iter()
-        .map(|b| {
+        .enumerate()
+        .map(|(i, b)| {
             let userns = match (b.granted, &userns) {
                 (true, Some(Ok(u))) => u,
                 (true, Some(Err(e))) => {
@@ -81,7 +90,8 @@ pub fn granted_trees(binds: &[Bind], owner: (u32, u32), tool: (u32, u32)) -> Vec
                 }
                 _ => return None,
             };
-            match tree(b, userns.as_fd()) {
+            let source = handles.get(i).and_then(Option::as_ref).map(AsFd::as_fd);
+            match tree(b, source, userns.as_fd()) {
                 Ok(t) => {
                     if t.unmapped {
                         note(b, "its filesystem refuses idmapped mounts");
@@ -97,19 +107,12 @@ pub fn granted_trees(binds: &[Bind], owner: (u32, u32), tool: (u32, u32)) -> Vec
         .collect()
 }
 
-fn tree(b: &Bind, userns: std::os::fd::BorrowedFd<'_>) -> Result<Tree, String> {
-    use rustix::mount::OpenTreeFlags as F;
-    let flags = F::OPEN_TREE_CLONE | F::OPEN_TREE_CLOEXEC | F::AT_RECURSIVE;
-    let fd = rustix::mount::open_tree(rustix::fs::CWD, &b.path, flags)
-        .map_err(|e| format!("copy the mount of {}: {e}", b.path.display()))?;
-    let mut set = sys::attr::NOSUID | sys::attr::NODEV;
-    if !b.writable {
-        set |= sys::attr::RDONLY;
-    }
-    if !b.exec {
-        set |= sys::attr::NOEXEC;
-    }
-    sys::mount_setattr(fd.as_fd(), set, None).map_err(|e| format!("restrict {}: {e}", b.path.display()))?;
+fn tree(
+    b: &Bind,
+    source: Option<std::os::fd::BorrowedFd<'_>>,
+    userns: std::os::fd::BorrowedFd<'_>,
+) -> Result<Tree, String> {
+    let fd = super::granted::detached(b, source)?;
     let unmapped = sys::mount_setattr(fd.as_fd(), sys::attr::IDMAP, Some(userns)).is_err();
     Ok(Tree { fd, unmapped })
 }
@@ -166,6 +169,41 @@ pub fn drop_to(tool: (u32, u32)) -> Result<(), String> {
     // Changing uid made us non-dumpable, which hides our own /proc/self/uid_map from us.
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable)
         .map_err(|e| format!("set dumpable: {e}"))
+}
+
+/// Gives up every capability the calling process holds. PID 1 and stage 1 hold all of them in
+/// the sandbox's user namespace (stage 1 made it, PID 1 is its child): enough to set
+/// `security.capability` on a granted file (which an idmapped grant would record for the
+/// invoking user, root included), to mount, to trace. Once the sandbox is built neither needs
+/// any: they only start the tool, wait and reap. Securebits first (that takes CAP_SETPCAP), so
+/// that nothing regains capabilities by becoming uid 0 or through the ambient set; then the
+/// bounding set (inherited by the tool), the ambient set, and the effective, permitted and
+/// inheritable sets. Checked afterwards: an error if any is left.
+pub fn drop_capabilities() -> Result<(), String> {
+    use rustix::thread::{CapabilitiesSecureBits as Bits, CapabilitySet, CapabilitySets};
+    let locked = Bits::NO_ROOT | Bits::NO_ROOT_LOCKED | Bits::NO_CAP_AMBIENT_RAISE | Bits::NO_CAP_AMBIENT_RAISE_LOCKED;
+    rustix::thread::set_capabilities_secure_bits(locked).map_err(|e| format!("securebits: {e}"))?;
+    // Up to the kernel's last capability: it answers EINVAL for the first number past it.
+    let known = (0..64u32)
+        .map(|n| CapabilitySet::from_bits_retain(1 << n))
+        .take_while(|cap| rustix::thread::capability_is_in_bounding_set(*cap).is_ok())
+        .collect::<Vec<_>>();
+    for cap in &known {
+        rustix::thread::remove_capability_from_bounding_set(*cap).map_err(|e| format!("bounding set: {e}"))?;
+    }
+    rustix::thread::clear_ambient_capability_set().map_err(|e| format!("ambient set: {e}"))?;
+    let none = CapabilitySets {
+        effective: CapabilitySet::empty(),
+        permitted: CapabilitySet::empty(),
+        inheritable: CapabilitySet::empty(),
+    };
+    rustix::thread::set_capabilities(None, none).map_err(|e| format!("capset: {e}"))?;
+    let left = rustix::thread::capabilities(None).map_err(|e| format!("capget: {e}"))?;
+    let bounded = known.iter().any(|cap| rustix::thread::capability_is_in_bounding_set(*cap).unwrap_or(true));
+    if left != none || bounded || known.is_empty() {
+        return Err(format!("capabilities left after dropping them: {left:?}, bounding set emptied: {}", !bounded));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

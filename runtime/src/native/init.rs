@@ -4,7 +4,7 @@
 //! the stage with 125 and one line on stderr.
 
 use super::spec::{INNER_ID, Spec};
-use super::{bpf, handover, identity, landlock, mounts, sys};
+use super::{bpf, granted, handover, identity, landlock, mounts, sys};
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::process::Command;
@@ -73,6 +73,10 @@ pub fn stage1(arg: Option<&str>) -> i32 {
             return fail("join the sandbox's cgroups", e);
         }
     }
+    let handles = match granted::receive(&channel, &spec) {
+        Ok(h) => h,
+        Err(e) => return fail("receive the granted paths", e),
+    };
     // A root supervisor's tool gets an unprivileged host identity (see `identity`): the granted
     // paths are prepared while we are still root, then we drop to it.
     let me = (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw());
@@ -80,7 +84,7 @@ pub fn stage1(arg: Option<&str>) -> i32 {
     let trees = if me == tool {
         spec.binds.iter().map(|_| None).collect()
     } else {
-        identity::granted_trees(&spec.binds, me, tool)
+        identity::granted_trees(&spec.binds, &handles, me, tool)
     };
     if me != tool
         && let Err(e) = identity::drop_to(tool)
@@ -103,20 +107,35 @@ pub fn stage1(arg: Option<&str>) -> i32 {
     // The child of a fork is PID 1 of the new PID namespace, and keeps our capabilities there.
     match sys::fork_single_threaded() {
         Err(e) => fail("fork PID 1", e),
-        Ok(None) => std::process::exit(stage2(&spec, channel, &trees)),
-        Ok(Some(pid)) => match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
-            Ok(Some((_, status))) => {
-                status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).unwrap_or(1)
+        Ok(None) => std::process::exit(stage2(&spec, channel, trees, handles)),
+        Ok(Some(pid)) => {
+            // From here stage 1 only waits: it holds nothing in the sandbox's namespaces.
+            drop(channel);
+            drop(trees);
+            drop(handles);
+            if let Err(e) = identity::drop_capabilities() {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                return fail("drop capabilities", e);
             }
-            Ok(None) => fail("wait for PID 1", "no status"),
-            Err(e) => fail("wait for PID 1", e),
-        },
+            wait_for(pid)
+        }
+    }
+}
+
+/// Waits for PID 1 and returns its exit status (128 + signal if it was killed).
+fn wait_for(pid: rustix::process::Pid) -> i32 {
+    match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty()) {
+        Ok(Some((_, status))) => {
+            status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).unwrap_or(1)
+        }
+        Ok(None) => fail("wait for PID 1", "no status"),
+        Err(e) => fail("wait for PID 1", e),
     }
 }
 
 /// Stage 2 (PID 1): the root filesystem, limits, Landlock, seccomp; then the tool as PID 2.
 /// When the tool exits, so does PID 1, and the kernel kills whatever the tool left behind.
-fn stage2(spec: &Spec, channel: OwnedFd, trees: &[Option<identity::Tree>]) -> i32 {
+fn stage2(spec: &Spec, channel: OwnedFd, trees: Vec<Option<identity::Tree>>, handles: Vec<Option<OwnedFd>>) -> i32 {
     // If stage 1 (and so the supervisor's hold on us) goes away, so do we.
     if let Err(e) = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)) {
         return fail("set parent-death signal", e);
@@ -124,9 +143,15 @@ fn stage2(spec: &Spec, channel: OwnedFd, trees: &[Option<identity::Tree>]) -> i3
     if let Err(e) = rustix::system::sethostname(b"sandbox") {
         return fail("set hostname", e);
     }
-    if let Err(e) = mounts::build_root(&spec.binds, trees, &spec.links) {
+    let trees = match granted::complete(&spec.binds, trees, &handles) {
+        Ok(t) => t,
+        Err(e) => return fail("granted paths", e),
+    };
+    if let Err(e) = mounts::build_root(&spec.binds, &trees, &spec.links) {
         return fail("build root", e);
     }
+    // Attached: PID 1 keeps no handle on the host's files.
+    drop((trees, handles));
     // The egress sockets are opened (and handed over) before any restriction applies.
     if let Err(e) = handover::open_inside(&spec.net, &channel) {
         return fail("egress", e);
@@ -168,6 +193,11 @@ fn stage2(spec: &Spec, channel: OwnedFd, trees: &[Option<identity::Tree>]) -> i3
         return fail("seccomp", e);
     }
     drop(channel);
+    // Set-up is done: PID 1 from here only starts the tool and reaps. It keeps no capability,
+    // and its empty bounding set is the tool's too.
+    if let Err(e) = identity::drop_capabilities() {
+        return fail("drop capabilities", e);
+    }
     let child = Command::new(&spec.program)
         .args(&spec.args)
         .env_clear()

@@ -46,7 +46,7 @@ fn abi_supported(v: i32) -> bool {
 }
 
 /// Restricts the calling process (and everything it starts) to `binds` plus the sandbox's own
-/// `/tmp`, `/dev` and `/proc`.
+/// `/tmp`, `/dev/shm`, `/dev` and `/proc`.
 /// TCP connections are allowed only to `connect_ports` (the broker's relays and proxy, inside
 /// the network namespace where nothing else listens); TCP binds never.
 pub fn restrict(binds: &[Bind], connect_ports: &[u16]) -> Result<(), String> {
@@ -78,8 +78,10 @@ pub fn restrict(binds: &[Bind], connect_ports: &[u16]) -> Result<(), String> {
             (b.path.as_path(), if b.exec { access } else { access & !AccessFs::Execute })
         })
         .collect();
+    // The private scratch spaces: every right but execute (their mounts are noexec as well).
     rules.push((Path::new("/tmp"), all & !AccessFs::Execute));
-    // Device nodes: read, write and truncate (`> /dev/null`), terminal ioctls.
+    rules.push((Path::new("/dev/shm"), all & !AccessFs::Execute));
+    // Device nodes: read, write and truncate (`> /dev/null`), terminal ioctls; nothing made.
     rules.push((
         Path::new("/dev"),
         AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::ReadDir | AccessFs::Truncate | AccessFs::IoctlDev,

@@ -5,6 +5,7 @@
 
 mod bpf;
 mod cgroup;
+mod granted;
 mod handover;
 mod identity;
 pub mod init;
@@ -64,7 +65,10 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
     if !binds.iter().any(|b| b.exec && program.starts_with(&b.path)) {
         binds.push(Bind { path: program.clone(), writable: false, exec: true, granted: true });
     }
+    // The grant's paths are mounted from the descriptors their checks opened (`granted`).
+    let mut handles = Vec::new();
     for p in &g.paths {
+        handles.push(binds.len());
         binds.push(Bind { path: p.path.clone(), writable: p.access == Access::Write, exec: p.exec, granted: true });
     }
     let mut env: Vec<(String, String)> = g.env.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
@@ -103,6 +107,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         landlock: true,
         cgroups: 0,
         seccomp: Vec::new(),
+        handles,
     })
 }
 
@@ -177,6 +182,8 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
     spec.cgroups = cgroup_count;
     spec.seccomp = packed_filters()?;
+    let paths: Vec<_> = grant.grant().paths.iter().map(|p| p.handle.fd()).collect();
+    handover::send_paths(&ours, &paths).map_err(Error::RunTool)?;
     init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
     if let (Stdin::Bytes(bytes), Some(mut input)) = (call.stdin, child.stdin.take()) {
         tokio::spawn(async move {

@@ -1,7 +1,13 @@
 //! The filesystem a native tool sees: a fresh tmpfs root holding only the read-only system
-//! view, the granted paths (at their host paths), a private `/tmp`, its own `/proc` and a
-//! minimal `/dev`. Host sockets and daemons (`/run`, `/var/run`, D-Bus, docker.sock) are
-//! simply not there.
+//! view, the granted paths (at their host paths), a private `/tmp` and `/dev/shm`, its own
+//! `/proc` and a minimal `/dev`. Host sockets and daemons (`/run`, `/var/run`, D-Bus,
+//! docker.sock) are simply not there.
+//!
+//! Only what the grant marks executable is mounted with exec: the system view's programs and
+//! libraries, the tool, and `--allow-exec` paths. Every tmpfs the sandbox makes (`/tmp`,
+//! `/dev/shm`, `/dev`, the root) is `noexec`, so a program the tool writes or copies there
+//! can be neither executed nor mapped executable (`ld.so /tmp/x` fails too: the loader's
+//! `mmap(PROT_EXEC)` is refused on a `noexec` mount).
 
 use super::identity::Tree;
 use super::spec::Bind;
@@ -139,9 +145,11 @@ fn attach(tree: &OwnedFd, path: &Path, target: &Path) -> Result<(), String> {
         .map_err(|e| err("attach", path, e))
 }
 
+/// A tmpfs the tool may write (`/tmp`, `/dev/shm`) or that holds device nodes (`/dev`):
+/// never executable (see the module's documentation).
 fn tmpfs(target: &Path, options: &std::ffi::CStr) -> Result<(), String> {
     make_target(target, true)?;
-    mount(c"tmpfs", target, c"tmpfs", MountFlags::NOSUID | MountFlags::NODEV, options)
+    mount(c"tmpfs", target, c"tmpfs", MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC, options)
         .map_err(|e| err("tmpfs", target, e))
 }
 
@@ -228,8 +236,8 @@ pub fn build_root(binds: &[Bind], trees: &[Option<Tree>], links: &[(PathBuf, Pat
     rustix::process::pivot_root(".", ".").map_err(|e| err("pivot_root", new, e))?;
     unmount(".", UnmountFlags::DETACH).map_err(|e| err("detach", slash, e))?;
     std::env::set_current_dir(slash).map_err(|e| err("chdir", slash, e))?;
-    // The root itself (mount points, synthetic files) is read-only from here on.
-    mount_remount(slash, MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV, c"")
+    // The root itself (mount points, synthetic files) is read-only, and runs nothing, from here on.
+    mount_remount(slash, MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC, c"")
         .map_err(|e| err("remount", slash, e))?;
     Ok(())
 }

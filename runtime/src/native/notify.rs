@@ -1,6 +1,7 @@
 //! Denials the kernel decides, recorded. The sandbox's seccomp allowlist hands every call it
-//! refuses to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it and fails it with
-//! EPERM; it also hands over `connect`, and `sendto` with an address, which the supervisor
+//! refuses to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it with the reason the
+//! policy gives (`seccomp::refusal`) and fails it (EPERM, or ENOSYS where a program should
+//! fall back); it also hands over `connect`, and `sendto` with an address, which the supervisor
 //! reads (the address, from the caller's memory), audits when it leads nowhere the sandbox
 //! provides (no relay, stub or proxy: the kernel will refuse it, by Landlock or for want of a
 //! route), and lets proceed. Enforcement stays with the kernel: these answers only record.
@@ -22,8 +23,8 @@ const MAX_RECORDS: usize = 64;
 /// Where a call handed over goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Verdict {
-    /// A denied syscall: audit, fail with EPERM.
-    Deny(i64),
+    /// A refused syscall: audit, fail with the refusal's errno.
+    Deny(i64, super::seccomp::Refusal),
     /// A network destination nothing in the sandbox serves: audit, then proceed (it fails).
     Nowhere(SocketAddr, bool),
     /// Proceed without a record (a relay, the stub, the proxy, a unix socket, unreadable).
@@ -52,8 +53,11 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
         let verdict = judge(&n, &plan, |addr, len| read_memory(n.pid, addr, len));
         // What was read must belong to this call, not to a later one of a recycled pid.
         let verdict = if sys::notif_id_valid(fd, n.id) { verdict } else { Verdict::Proceed };
-        let proceed = !matches!(verdict, Verdict::Deny(_));
-        let _ = sys::notif_respond(fd, n.id, proceed, libc::EPERM);
+        let errno = match &verdict {
+            Verdict::Deny(_, r) => Some(r.errno),
+            _ => None,
+        };
+        let _ = sys::notif_respond(fd, n.id, errno.is_none(), errno.unwrap_or(0));
         record(&grant, &verdict, &mut counts);
     }
 }
@@ -61,18 +65,7 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
 fn record(grant: &LiveGrant, verdict: &Verdict, counts: &mut [usize; 2]) {
     let (kind, denial) = match verdict {
         Verdict::Proceed => return,
-        Verdict::Deny(nr) => (
-            0,
-            Denial::new(
-                Capability::Syscall,
-                &nr.to_string(),
-                &super::seccomp::never_reason(*nr).map_or_else(
-                    || "not in the sandbox's seccomp allowlist".to_string(),
-                    |r| format!("never allowed: {r}"),
-                ),
-                None,
-            ),
-        ),
+        Verdict::Deny(nr, refusal) => (0, Denial::new(Capability::Syscall, &nr.to_string(), &refusal.reason, None)),
         Verdict::Nowhere(to, datagram) => (
             1,
             Denial::new(
@@ -101,7 +94,7 @@ fn record(grant: &LiveGrant, verdict: &Verdict, counts: &mut [usize; 2]) {
 fn judge(n: &sys::Notification, plan: &NetPlan, read: impl Fn(u64, usize) -> Option<Vec<u8>>) -> Verdict {
     let nr = i64::from(n.nr);
     if !super::seccomp::proceeds_after_audit(nr) {
-        return Verdict::Deny(nr);
+        return Verdict::Deny(nr, super::seccomp::refusal(nr, &n.args));
     }
     // connect(fd, addr, len) and sendto(fd, buf, n, flags, addr, len).
     let (addr, len, datagram) =
@@ -174,7 +167,18 @@ mod tests {
     fn judges_denials_and_destinations() {
         let plan = NetPlan { relay_ports: vec![443], dns: true, ..NetPlan::default() };
         let at = |b: Vec<u8>| move |_: u64, _: usize| Some(b.clone());
-        assert_eq!(judge(&notif(libc::SYS_ptrace, [0; 6]), &plan, at(vec![])), Verdict::Deny(libc::SYS_ptrace));
+        let ptrace = super::super::seccomp::refusal(libc::SYS_ptrace, &[0; 6]);
+        assert_eq!(judge(&notif(libc::SYS_ptrace, [0; 6]), &plan, at(vec![])), Verdict::Deny(libc::SYS_ptrace, ptrace));
+        let chmod = notif(libc::SYS_chmod, [0x1000, 0o4755, 0, 0, 0, 0]);
+        match judge(&chmod, &plan, at(vec![])) {
+            Verdict::Deny(nr, r) => {
+                assert_eq!((nr, r.errno), (libc::SYS_chmod, libc::EPERM));
+                assert!(r.reason.starts_with("setuid/setgid bits are never allowed"), "{}", r.reason);
+            }
+            other => panic!("{other:?}"),
+        }
+        let memfd = notif(libc::SYS_memfd_create, [0x1000, 0, 0, 0, 0, 0]);
+        assert!(matches!(judge(&memfd, &plan, at(vec![])), Verdict::Deny(_, r) if r.errno == libc::ENOSYS));
         let connect = notif(libc::SYS_connect, [3, 0x1000, 16, 0, 0, 0]);
         assert_eq!(judge(&connect, &plan, at(v4([127, 0, 0, 1], 443))), Verdict::Proceed, "a relay");
         assert_eq!(judge(&connect, &plan, at(v4([127, 0, 0, 1], 53))), Verdict::Proceed, "the DNS stub");

@@ -1,22 +1,31 @@
 //! The seccomp-bpf policy for native tools: an allowlist with a deny default, in the spirit of
 //! Docker's default profile, broad enough for Python, Node, Go and shell tools. A denied call
-//! is handed to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it and fails it with
-//! EPERM (`super::notify`); so are `connect`, and `sendto` with an address, which the
-//! supervisor audits when they lead nowhere the sandbox provides and then lets the kernel
-//! decide (Landlock and the namespace's routes enforce; the notification only records).
-//! Policy is data: every entry carries a one-line reason. Two filters are installed: a small
-//! one that answers `clone3` with ENOSYS (its flags sit behind a pointer, so it cannot be
-//! inspected; libc then falls back to `clone`, whose flags can), and the allowlist.
+//! is handed to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it, with the reason
+//! its kind carries here, and fails it (EPERM, or ENOSYS where a program should fall back;
+//! `super::notify`); so are `connect`, and `sendto` with an address, which the supervisor
+//! audits when they lead nowhere the sandbox provides and then lets the kernel decide
+//! (Landlock and the namespace's routes enforce; the notification only records).
+//! Policy is data: every entry carries a one-line reason. Two filters are installed (compiled
+//! in [`compile`]): a small one that answers the [`Enosys`] entries with ENOSYS (their
+//! arguments sit behind a pointer, so they cannot be inspected; libc then falls back to a call
+//! whose arguments can be), and the allowlist.
+//!
+//! Files: no call may give a file setuid or setgid bits ([`ModeWithoutSetId`],
+//! [`CreateWithoutSetId`]). A writable grant shows the invoking user's files as the tool's
+//! (`super::identity`), so such a file would run as that user, root included, for anyone on
+//! the host who can reach it; `nosuid` protects only the sandbox's own view. No call may make
+//! an executable memory file either ([`MemfdNoExecSeal`]): the kernel would run it without any
+//! exec grant (Landlock does not see memfds, and their mount is not `noexec`).
 //!
 //! Only the native ABI is allowed: the filter checks the architecture (x32 and ia32 calls use
 //! other numbers or another audit arch, and match nothing here).
 
 use libc as c;
-use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen as Len, SeccompCmpOp as Op, SeccompCondition as Cond, SeccompFilter,
-    SeccompRule, TargetArch,
-};
-use std::collections::BTreeMap;
+
+mod compile;
+#[cfg(test)]
+pub(crate) use compile::allow_rules;
+pub use compile::compile;
 
 /// How a syscall is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +34,24 @@ pub enum Allow {
     Always,
     /// `clone` without namespace-creating flags.
     CloneWithoutNamespaces,
-    /// `socket`: AF_UNIX, or AF_INET/AF_INET6 stream and datagram sockets (no raw, packet, netlink…).
+    /// `socket`: AF_UNIX; AF_INET/AF_INET6 stream sockets with protocol 0 or TCP, datagram
+    /// sockets with protocol 0 or UDP (no raw, packet, netlink, MPTCP, UDP-Lite, SCTP…).
     InetOrUnixSocket,
     /// `socketpair`: AF_UNIX only.
     UnixSocketPair,
     /// `ioctl` except TIOCSTI and TIOCLINUX (terminal input injection).
     IoctlExceptTerminalInjection,
+    /// The mode in argument `.0` has no setuid or setgid bit (the `chmod` family).
+    ModeWithoutSetId(u8),
+    /// When the flags in argument `flags` create a file (`O_CREAT`, `O_TMPFILE`), the mode in
+    /// argument `mode` has no setuid or setgid bit (the kernel ignores the mode otherwise).
+    CreateWithoutSetId { flags: u8, mode: u8 },
+    /// `memfd_create` only with `MFD_NOEXEC_SEAL` (never executable, and sealed so); without
+    /// it, answered ENOSYS, as a kernel without memfds would, so that programs fall back.
+    MemfdNoExecSeal,
+    /// Answered ENOSYS by the first filter and never let through: the argument that matters
+    /// sits behind a pointer, so libc falls back to a call whose arguments can be checked.
+    Enosys,
     /// `sendto` without a destination address (connected sockets); with one, it is audited
     /// like [`Audited`].
     WithoutAddress,
@@ -40,6 +61,38 @@ pub enum Allow {
 }
 
 use Allow::*;
+
+/// The reason recorded for a call the allowlist does not know at all.
+pub const NOT_ALLOWED: &str = "not in the sandbox's seccomp allowlist";
+/// The reason recorded for a mode with setuid or setgid bits.
+pub const SETID: &str = "setuid/setgid bits are never allowed: the file would keep them on the host, \
+                         where it runs as its owner for anyone who can reach it";
+
+impl Allow {
+    /// What a call of this kind gets when its arguments do not pass: the errno and the reason
+    /// the audit log records.
+    pub fn refusal(self) -> (i32, &'static str) {
+        match self {
+            CloneWithoutNamespaces => (c::EPERM, "new namespaces are never allowed"),
+            InetOrUnixSocket => (
+                c::EPERM,
+                "only unix sockets, and TCP or UDP sockets over IPv4 or IPv6, are allowed \
+                 (no raw, packet, netlink, MPTCP, UDP-Lite or other protocol)",
+            ),
+            UnixSocketPair => (c::EPERM, "only unix socket pairs are allowed"),
+            IoctlExceptTerminalInjection => {
+                (c::EPERM, "terminal input injection (TIOCSTI, TIOCLINUX) is never allowed")
+            }
+            ModeWithoutSetId(_) | CreateWithoutSetId { .. } => (c::EPERM, SETID),
+            MemfdNoExecSeal => (
+                c::ENOSYS,
+                "memfd_create without MFD_NOEXEC_SEAL: the kernel would execute its file, outside every \
+                 exec grant (answered ENOSYS, so that programs fall back)",
+            ),
+            Always | Enosys | WithoutAddress | Audited => (c::EPERM, NOT_ALLOWED),
+        }
+    }
+}
 
 /// `(syscall, how, reason)`.
 #[cfg(target_arch = "x86_64")]
@@ -55,10 +108,10 @@ pub const ALLOWED: &[(i64, Allow, &str)] = &[
     (c::SYS_pwritev, Always, "positional vectored write"),
     (c::SYS_preadv2, Always, "positional vectored read with flags"),
     (c::SYS_pwritev2, Always, "positional vectored write with flags"),
-    (c::SYS_open, Always, "open a file (legacy)"),
-    (c::SYS_openat, Always, "open a file"),
-    (c::SYS_openat2, Always, "open a file with resolve flags"),
-    (c::SYS_creat, Always, "create a file (legacy)"),
+    (c::SYS_open, CreateWithoutSetId { flags: 1, mode: 2 }, "open or create a file (legacy)"),
+    (c::SYS_openat, CreateWithoutSetId { flags: 2, mode: 3 }, "open or create a file"),
+    (c::SYS_openat2, Enosys, "open with resolve flags: its mode sits behind a pointer (libc falls back to openat)"),
+    (c::SYS_creat, ModeWithoutSetId(1), "create a file (legacy)"),
     (c::SYS_close, Always, "close a descriptor"),
     (c::SYS_close_range, Always, "close many descriptors"),
     (c::SYS_lseek, Always, "seek"),
@@ -79,21 +132,22 @@ pub const ALLOWED: &[(i64, Allow, &str)] = &[
     (c::SYS_getcwd, Always, "current directory"),
     (c::SYS_chdir, Always, "change directory"),
     (c::SYS_fchdir, Always, "change directory by descriptor"),
-    (c::SYS_mkdir, Always, "make a directory (legacy)"),
-    (c::SYS_mkdirat, Always, "make a directory"),
+    (c::SYS_mkdir, Always, "make a directory (legacy; the kernel drops setuid/setgid from its mode)"),
+    (c::SYS_mkdirat, Always, "make a directory (the kernel drops setuid/setgid from its mode)"),
     (c::SYS_rmdir, Always, "remove a directory"),
     (c::SYS_rename, Always, "rename (legacy)"),
     (c::SYS_renameat, Always, "rename"),
     (c::SYS_renameat2, Always, "rename with flags"),
     (c::SYS_unlink, Always, "remove a file (legacy)"),
     (c::SYS_unlinkat, Always, "remove a file"),
-    (c::SYS_link, Always, "hard link (legacy)"),
-    (c::SYS_linkat, Always, "hard link"),
+    (c::SYS_link, Always, "hard link (legacy; within one mount only, so never to a system program)"),
+    (c::SYS_linkat, Always, "hard link (within one mount only: across mounts the kernel answers EXDEV)"),
     (c::SYS_symlink, Always, "symlink (legacy)"),
     (c::SYS_symlinkat, Always, "symlink"),
-    (c::SYS_chmod, Always, "change mode (legacy)"),
-    (c::SYS_fchmod, Always, "change mode by descriptor"),
-    (c::SYS_fchmodat, Always, "change mode"),
+    (c::SYS_chmod, ModeWithoutSetId(1), "change mode (legacy)"),
+    (c::SYS_fchmod, ModeWithoutSetId(1), "change mode by descriptor"),
+    (c::SYS_fchmodat, ModeWithoutSetId(2), "change mode"),
+    (c::SYS_fchmodat2, ModeWithoutSetId(2), "change mode with flags (glibc's lchmod)"),
     (c::SYS_chown, Always, "change owner (no capabilities: own files only)"),
     (c::SYS_fchown, Always, "change owner by descriptor"),
     (c::SYS_lchown, Always, "change owner of a link"),
@@ -128,7 +182,7 @@ pub const ALLOWED: &[(i64, Allow, &str)] = &[
     (c::SYS_listxattr, Always, "list extended attributes"),
     (c::SYS_llistxattr, Always, "list extended attributes of a link"),
     (c::SYS_flistxattr, Always, "list extended attributes by descriptor"),
-    (c::SYS_setxattr, Always, "set an extended attribute (writable grants only)"),
+    (c::SYS_setxattr, Always, "set an extended attribute (security.capability needs CAP_SETFCAP: none here)"),
     (c::SYS_lsetxattr, Always, "set an extended attribute of a link"),
     (c::SYS_fsetxattr, Always, "set an extended attribute by descriptor"),
     (c::SYS_removexattr, Always, "remove an extended attribute"),
@@ -138,7 +192,7 @@ pub const ALLOWED: &[(i64, Allow, &str)] = &[
     (c::SYS_inotify_init1, Always, "watch files"),
     (c::SYS_inotify_add_watch, Always, "watch a file"),
     (c::SYS_inotify_rm_watch, Always, "stop watching a file"),
-    (c::SYS_memfd_create, Always, "anonymous memory file (JITs, Node)"),
+    (c::SYS_memfd_create, MemfdNoExecSeal, "anonymous memory file, never executable"),
     // Memory.
     (c::SYS_brk, Always, "grow the heap"),
     (c::SYS_mmap, Always, "map memory"),
@@ -158,11 +212,11 @@ pub const ALLOWED: &[(i64, Allow, &str)] = &[
     (c::SYS_pkey_mprotect, Always, "memory protection with a key"),
     // Processes and threads (inside their own PID namespace).
     (c::SYS_clone, CloneWithoutNamespaces, "threads and processes, never new namespaces"),
-    (c::SYS_clone3, Always, "answered ENOSYS by the first filter, so libc falls back to clone"),
+    (c::SYS_clone3, Enosys, "threads and processes: its flags sit behind a pointer (libc falls back to clone)"),
     (c::SYS_fork, Always, "new process (legacy)"),
     (c::SYS_vfork, Always, "new process sharing memory (posix_spawn)"),
     (c::SYS_execve, Always, "run a program (what it may run is Landlock's job)"),
-    (c::SYS_execveat, Always, "run a program by descriptor"),
+    (c::SYS_execveat, Always, "run a program by descriptor (noexec mounts and Landlock decide, as for execve)"),
     (c::SYS_exit, Always, "end a thread"),
     (c::SYS_exit_group, Always, "end the process"),
     (c::SYS_wait4, Always, "wait for a child"),
@@ -268,7 +322,7 @@ pub const ALLOWED: &[(i64, Allow, &str)] = &[
     (c::SYS_eventfd, Always, "event descriptor (legacy)"),
     (c::SYS_eventfd2, Always, "event descriptor"),
     // Sockets (the network namespace has only loopback; Landlock restricts TCP ports).
-    (c::SYS_socket, InetOrUnixSocket, "AF_UNIX and TCP/UDP sockets only"),
+    (c::SYS_socket, InetOrUnixSocket, "AF_UNIX, and TCP/UDP sockets only"),
     (c::SYS_socketpair, UnixSocketPair, "connected AF_UNIX pairs"),
     (c::SYS_connect, Audited, "connect a socket (audited where it leads nowhere we provide)"),
     (c::SYS_accept, Always, "accept a connection"),
@@ -362,129 +416,43 @@ pub const NEVER: &[(i64, &str)] = &[
 #[error("seccomp filter: {0}")]
 pub struct FilterError(pub(crate) String);
 
-/// The allowlist as seccompiler rules, by syscall number (ascending).
-pub(crate) fn allow_rules() -> Result<Vec<(i64, Vec<SeccompRule>)>, seccompiler::BackendError> {
-    let mut rules = BTreeMap::new();
-    for (nr, how, _) in ALLOWED.iter().filter(|(_, how, _)| *how != Audited) {
-        rules.insert(*nr, conditions(*how)?);
-    }
-    Ok(rules.into_iter().collect())
-}
-
-fn conditions(how: Allow) -> Result<Vec<SeccompRule>, seccompiler::BackendError> {
-    let dword = |arg, op, v| Cond::new(arg, Len::Dword, op, v);
-    let qword = |arg, op, v| Cond::new(arg, Len::Qword, op, v);
-    let ns_flags = (c::CLONE_NEWNS
-        | c::CLONE_NEWUSER
-        | c::CLONE_NEWPID
-        | c::CLONE_NEWNET
-        | c::CLONE_NEWIPC
-        | c::CLONE_NEWUTS
-        | c::CLONE_NEWCGROUP
-        | c::CLONE_NEWTIME) as u64;
-    Ok(match how {
-        Always => Vec::new(),
-        CloneWithoutNamespaces => vec![SeccompRule::new(vec![qword(0, Op::MaskedEq(ns_flags), 0)?])?],
-        InetOrUnixSocket => {
-            let mut rules = vec![SeccompRule::new(vec![dword(0, Op::Eq, c::AF_UNIX as u64)?])?];
-            for family in [c::AF_INET, c::AF_INET6] {
-                for kind in [c::SOCK_STREAM, c::SOCK_DGRAM] {
-                    rules.push(SeccompRule::new(vec![
-                        dword(0, Op::Eq, family as u64)?,
-                        dword(1, Op::MaskedEq(0xF), kind as u64)?,
-                    ])?);
-                }
-            }
-            rules
-        }
-        UnixSocketPair => vec![SeccompRule::new(vec![dword(0, Op::Eq, c::AF_UNIX as u64)?])?],
-        IoctlExceptTerminalInjection => {
-            vec![SeccompRule::new(vec![dword(1, Op::Ne, c::TIOCSTI)?, dword(1, Op::Ne, c::TIOCLINUX)?])?]
-        }
-        WithoutAddress => vec![SeccompRule::new(vec![qword(4, Op::Eq, 0)?])?],
-        // Never in the rules (see `allow_rules`): handed to the supervisor.
-        Audited => Vec::new(),
-    })
-}
-
-/// Compiles the two filters, in the order they are to be installed.
-#[cfg(target_arch = "x86_64")]
-pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
-    let e = |e: seccompiler::BackendError| FilterError(e.to_string());
-    let arch = TargetArch::x86_64;
-    let clone3 = SeccompFilter::new(
-        BTreeMap::from([(c::SYS_clone3, Vec::new())]),
-        SeccompAction::Allow,
-        SeccompAction::Errno(c::ENOSYS as u32),
-        arch,
-    )
-    .map_err(e)?;
-    let allow = super::bpf::search_filter(
-        allow_rules().map_err(e)?,
-        SeccompAction::Errno(c::EPERM as u32),
-        SeccompAction::Allow,
-        arch,
-    )?;
-    let to_bpf = |f: SeccompFilter| BpfProgram::try_from(f).map_err(|e| FilterError(e.to_string()));
-    Ok(vec![to_bpf(clone3)?, notify_instead_of(allow, SeccompAction::Errno(c::EPERM as u32).into())])
-}
-
 /// Why `nr` is never allowed, if it is in [`NEVER`].
 pub fn never_reason(nr: i64) -> Option<&'static str> {
     NEVER.iter().find(|(n, _)| *n == nr).map(|(_, why)| *why)
 }
 
 /// The calls the supervisor lets proceed once audited (see [`Audited`] and [`WithoutAddress`]);
-/// every other call it is handed is a denial.
+/// every other call it is handed is a refusal.
 pub fn proceeds_after_audit(nr: i64) -> bool {
     ALLOWED.iter().any(|(n, how, _)| *n == nr && matches!(how, Audited | WithoutAddress))
 }
 
-/// `program` with every `return deny` turned into `return SECCOMP_RET_USER_NOTIF`: the
-/// supervisor then answers (and audits) each call the allowlist does not let through.
-fn notify_instead_of(mut program: BpfProgram, deny: u32) -> BpfProgram {
-    use super::bpf::RET_K;
-    for i in program.iter_mut().filter(|i| i.code == RET_K && i.k == deny) {
-        i.k = c::SECCOMP_RET_USER_NOTIF;
-    }
-    program
+/// A call the allowlist refused: the errno it gets and the reason the audit log records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub errno: i32,
+    pub reason: String,
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
-    Err(FilterError("no syscall table for this architecture yet".into()))
+/// Why the allowlist refused syscall `nr` with `args`.
+pub fn refusal(nr: i64, args: &[u64; 6]) -> Refusal {
+    if let Some(why) = never_reason(nr) {
+        return Refusal { errno: c::EPERM, reason: format!("never allowed: {why}") };
+    }
+    let Some((_, how, _)) = ALLOWED.iter().find(|(n, _, _)| *n == nr) else {
+        return Refusal { errno: c::EPERM, reason: NOT_ALLOWED.into() };
+    };
+    let (errno, why) = how.refusal();
+    let mode = match how {
+        ModeWithoutSetId(m) | CreateWithoutSetId { mode: m, .. } => args.get(usize::from(*m)),
+        _ => None,
+    };
+    let reason = match mode {
+        Some(m) => format!("{why} (mode {:o})", m & 0o7777),
+        None => why.to_string(),
+    };
+    Refusal { errno, reason }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn never_and_allowed_do_not_overlap_and_entries_are_unique() {
-        let allowed: std::collections::HashSet<i64> = ALLOWED.iter().map(|(n, _, _)| *n).collect();
-        assert_eq!(allowed.len(), ALLOWED.len(), "duplicate entry");
-        for (nr, why) in NEVER {
-            assert!(!allowed.contains(nr), "syscall {nr} ({why}) must never be allowed");
-        }
-        assert!(ALLOWED.iter().all(|(_, _, why)| !why.is_empty()));
-    }
-
-    #[test]
-    fn filters_compile() {
-        assert_eq!(compile().unwrap().len(), 2);
-    }
-
-    #[test]
-    fn refusals_go_to_the_supervisor_and_only_connect_and_sendto_proceed() {
-        let allowlist = compile().unwrap().pop().unwrap();
-        let eperm: u32 = SeccompAction::Errno(c::EPERM as u32).into();
-        assert!(allowlist.iter().all(|i| !(i.code == super::super::bpf::RET_K && i.k == eperm)), "no plain EPERM left");
-        assert!(allowlist.iter().any(|i| i.code == super::super::bpf::RET_K && i.k == c::SECCOMP_RET_USER_NOTIF));
-        assert!(proceeds_after_audit(c::SYS_connect) && proceeds_after_audit(c::SYS_sendto));
-        assert!(!proceeds_after_audit(c::SYS_ptrace) && !proceeds_after_audit(c::SYS_read));
-        assert!(
-            !allow_rules().unwrap().iter().any(|(nr, _)| *nr == c::SYS_connect),
-            "connect is never let through unseen"
-        );
-    }
-}
+mod tests;

@@ -43,6 +43,11 @@ pub struct Spec {
     pub cgroups: usize,
     /// The seccomp filters, compiled by the supervisor (`bpf::pack`), in install order.
     pub seccomp: Vec<String>,
+    /// For each descriptor the supervisor hands stage 1 after the cgroups (`handover::send_paths`),
+    /// the index in `binds` of the granted path it is: the `O_PATH` descriptor opened when the
+    /// path was checked. Those binds are mounted from it, never looked up by name.
+    #[serde(default)]
+    pub handles: Vec<usize>,
 }
 
 /// Resource limits applied with setrlimit before the tool starts.

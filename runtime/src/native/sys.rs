@@ -166,6 +166,28 @@ pub fn mount_setattr(
     if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
 }
 
+/// Makes every mount of the detached tree `tree` private (`MS_PRIVATE`): a tree cloned from a
+/// shared mount would otherwise stay in its peer group, and what is later mounted inside it
+/// would propagate back there.
+pub fn mount_set_private(tree: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let attr = MountAttr { attr_set: 0, attr_clr: 0, propagation: libc::MS_PRIVATE, userns_fd: 0 };
+    // SAFETY: as for `mount_setattr` above: the kernel reads one live, repr(C) `struct
+    // mount_attr` of the size given, and the path is a static empty C string used with
+    // `AT_EMPTY_PATH` on a descriptor we borrow.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+}
+
 /// Enters a new user namespace (alone): used by the short-lived helper whose namespace only
 /// carries an idmapping.
 pub fn unshare_user() -> std::io::Result<()> {

@@ -11,7 +11,7 @@
 use ipnet::IpNet;
 use serde::Serialize;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 
 /// Which traffic an endpoint covers.
@@ -144,10 +144,13 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EndpointError> {
 impl FromStr for Endpoint {
     type Err = EndpointError;
 
+    /// Parses `[scheme://]host[:port]`. Only canonical forms are accepted: no whitespace or
+    /// control characters anywhere, IPv4 in dotted decimal and never in brackets, no host
+    /// name that a resolver or libc could read as a number, ports in plain decimal.
     fn from_str(text: &str) -> Result<Self, EndpointError> {
-        let trimmed = text.trim();
-        let (scheme, rest) = match trimmed.split_once("://") {
-            None => (Scheme::Any, trimmed),
+        check_chars(text)?;
+        let (scheme, rest) = match text.split_once("://") {
+            None => (Scheme::Any, text),
             Some((s, rest)) => {
                 let scheme = match s.to_ascii_lowercase().as_str() {
                     "tcp" => Scheme::Tcp,
@@ -169,8 +172,15 @@ impl FromStr for Endpoint {
         if rest.contains(['?', '#', '@']) {
             return err("an endpoint is an origin: no user, path, query or fragment");
         }
-        let (host_text, port_text) = split_host_port(rest)?;
+        let (host_text, bracketed, port_text) = split_host_port(rest)?;
         let host = parse_host(host_text)?;
+        match (&host, bracketed) {
+            (HostPattern::Ip(IpAddr::V6(_)) | HostPattern::Cidr(IpNet::V6(_)), _) | (_, false) => {}
+            (HostPattern::Ip(v4 @ IpAddr::V4(_)), true) if host_text.contains(':') => {
+                return err(format!("`{host_text}` is the IPv4 address {v4} written as IPv6; write {v4}"));
+            }
+            _ => return err(format!("brackets are for IPv6 addresses only; write `{host_text}` without them")),
+        }
         let ports = match port_text {
             Some(p) => parse_ports(p)?,
             None => match scheme.default_port() {
@@ -180,7 +190,7 @@ impl FromStr for Endpoint {
                 }
             },
         };
-        Ok(Endpoint { scheme, host, ports, source: trimmed.to_string() })
+        Ok(Endpoint { scheme, host, ports, source: text.to_string() })
     }
 }
 
@@ -190,35 +200,57 @@ impl fmt::Display for Endpoint {
     }
 }
 
-fn split_host_port(rest: &str) -> Result<(&str, Option<&str>), EndpointError> {
+/// Refuses whitespace and control characters anywhere: a value is taken exactly as written,
+/// never trimmed, so what is checked is what is shown and audited.
+pub fn check_chars(text: &str) -> Result<(), EndpointError> {
+    match text.char_indices().find(|(_, c)| c.is_whitespace() || c.is_control()) {
+        None => Ok(()),
+        Some((i, c)) => err(format!(
+            "contains {} at byte {i}; remove it (values are taken exactly as written)",
+            match c {
+                ' ' => "a space".to_string(),
+                '\n' => "a line break".to_string(),
+                '\t' => "a tab".to_string(),
+                c => format!("U+{:04X}", u32::from(c)),
+            }
+        )),
+    }
+}
+
+/// Splits `host[:port]` or `[host][:port]`; says whether the host was bracketed.
+fn split_host_port(rest: &str) -> Result<(&str, bool, Option<&str>), EndpointError> {
     if let Some(inner) = rest.strip_prefix('[') {
         let Some((host, after)) = inner.split_once(']') else {
             return err("unclosed `[` in IPv6 address");
         };
         return match after {
-            "" => Ok((host, None)),
+            "" => Ok((host, true, None)),
             a => match a.strip_prefix(':') {
-                Some(port) => Ok((host, Some(port))),
+                Some(port) => Ok((host, true, Some(port))),
                 None => err("expected `:port` after `]`"),
             },
         };
     }
-    match rest.matches(':').count() {
-        0 => Ok((rest, None)),
-        1 => {
-            let (h, p) = rest.split_once(':').unwrap_or((rest, ""));
-            Ok((h, Some(p)))
-        }
-        _ => err("IPv6 addresses must be bracketed, e.g. [2001:db8::1]:443"),
+    if rest.contains(['[', ']']) {
+        return err("`[` and `]` only enclose an IPv6 address, e.g. [2001:db8::1]:443");
+    }
+    match rest.split_once(':') {
+        None => Ok((rest, false, None)),
+        Some((h, p)) if !p.contains(':') => Ok((h, false, Some(p))),
+        Some(_) => err("IPv6 addresses must be bracketed, e.g. [2001:db8::1]:443"),
     }
 }
 
 /// Parses a host pattern; shared with `--resolve` and name look-ups.
 pub fn parse_host(text: &str) -> Result<HostPattern, EndpointError> {
-    if text.contains('/') {
-        return IpNet::from_str(text)
-            .map(|n| HostPattern::Cidr(n.trunc()))
-            .or_else(|_| err(format!("`{text}` is not a valid CIDR range")));
+    check_chars(text)?;
+    if let Some((addr, len)) = text.split_once('/') {
+        let bad = || err(format!("`{text}` is not a valid CIDR range (e.g. 10.0.0.0/8 or [fd00::/8])"));
+        let (Ok(addr), Some(len)) = (IpAddr::from_str(addr), canonical_decimal(len)) else {
+            return bad();
+        };
+        let Ok(len) = u8::try_from(len) else { return bad() };
+        return IpNet::new(addr, len).map(|n| HostPattern::Cidr(n.trunc())).or_else(|_| bad());
     }
     if let Ok(ip) = IpAddr::from_str(text) {
         return Ok(HostPattern::Ip(ip.to_canonical()));
@@ -232,7 +264,8 @@ pub fn parse_host(text: &str) -> Result<HostPattern, EndpointError> {
     Ok(HostPattern::Name(normalize_name(text)?))
 }
 
-/// Validates and normalises a DNS name: lower case, no trailing dot, LDH labels.
+/// Validates and normalises a DNS name: lower case, no trailing dot, LDH labels, and never
+/// numeric-looking (see [`ends_in_number`]).
 pub fn normalize_name(text: &str) -> Result<String, EndpointError> {
     let name = text.strip_suffix('.').unwrap_or(text).to_ascii_lowercase();
     if name.is_empty() || name.len() > 253 {
@@ -248,17 +281,77 @@ pub fn normalize_name(text: &str) -> Result<String, EndpointError> {
             return err(format!("`{text}` is not a valid host name"));
         }
     }
-    if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return err(format!("`{text}` is not a valid IPv4 address"));
+    if ends_in_number(&name) {
+        return err(match libc_ipv4(&name) {
+            Some(ip) => format!("`{text}` is a numeric address in a form libc reads as {ip}; write {ip}"),
+            None if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
+                format!("`{text}` is not a valid IPv4 address (dotted decimal: four parts 0-255, no leading zeros)")
+            }
+            None => format!(
+                "`{text}` ends in a numeric label, which resolvers and libc may read as an IPv4 address; name a host"
+            ),
+        });
     }
     Ok(name)
 }
 
+/// Whether a host name's last label is a number (all digits, or `0x` and hex digits): the
+/// WHATWG URL standard's "ends in a number" rule. Such a name is an IPv4 address to a
+/// browser, and to libc's `inet_aton` when every label is a number (`127.1`, `0x7f.0.0.1`,
+/// `0177.0.0.1`, `2130706433`); no real name ends so (top-level domains are never numeric).
+pub fn ends_in_number(name: &str) -> bool {
+    let last = name.strip_suffix('.').unwrap_or(name).rsplit('.').next().unwrap_or("");
+    let hex = last.strip_prefix("0x").or_else(|| last.strip_prefix("0X"));
+    match hex {
+        Some(digits) => digits.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+/// The address glibc's `inet_aton` reads from `text` (1 to 4 parts, each decimal, octal with a
+/// leading `0`, or hex with `0x`; the last part fills the remaining bytes), if it reads one.
+pub fn libc_ipv4(text: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<u64> = text.split('.').map(libc_number).collect::<Option<_>>()?;
+    let (last, init) = parts.split_last()?;
+    if init.len() > 3 || init.iter().any(|p| *p > 255) || *last >= 1u64 << (8 * (4 - init.len())) {
+        return None;
+    }
+    let high = init.iter().enumerate().fold(0u64, |acc, (i, p)| acc | (p << (24 - 8 * i)));
+    u32::try_from(high | last).ok().map(std::net::Ipv4Addr::from)
+}
+
+fn libc_number(part: &str) -> Option<u64> {
+    let (digits, radix) = if let Some(h) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+        (h, 16)
+    } else if part.len() > 1 && part.starts_with('0') {
+        (&part[1..], 8)
+    } else {
+        (part, 10)
+    };
+    if radix == 16 && digits.is_empty() {
+        return Some(0);
+    }
+    if digits.is_empty() || !digits.bytes().all(|b| char::from(b).is_digit(radix)) {
+        return None;
+    }
+    // Anything past 32 bits is out of range for every part.
+    u64::from_str_radix(digits, radix).ok().filter(|n| *n <= u64::from(u32::MAX))
+}
+
+/// A decimal number as written canonically: digits only, no sign, no leading zero.
+fn canonical_decimal(text: &str) -> Option<u32> {
+    let canonical = !text.is_empty()
+        && text.len() <= 5
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
 fn parse_ports(text: &str) -> Result<PortRange, EndpointError> {
     let port = |s: &str| -> Result<u16, EndpointError> {
-        match s.parse::<u16>() {
-            Ok(p) if p > 0 => Ok(p),
-            _ => err(format!("`{s}` is not a port (1-65535)")),
+        match canonical_decimal(s).and_then(|p| u16::try_from(p).ok()) {
+            Some(p) if p > 0 => Ok(p),
+            _ => err(format!("`{s}` is not a port (1-65535, in decimal without sign or leading zeros)")),
         }
     };
     if text == "*" {
@@ -274,6 +367,45 @@ fn parse_ports(text: &str) -> Result<PortRange, EndpointError> {
         }
         None => port(text).map(|p| PortRange { first: p, last: p }),
     }
+}
+
+/// Parses a `--resolve` pin, `HOST:ADDR`: a DNS name and an address (IPv4 in dotted decimal,
+/// IPv6 bare or in brackets).
+pub fn parse_pin(text: &str) -> Result<(String, IpAddr), EndpointError> {
+    check_chars(text)?;
+    let Some((host, addr)) = text.split_once(':') else {
+        return err("missing `:ADDR`");
+    };
+    let name = match parse_host(host)? {
+        HostPattern::Name(n) => n,
+        _ => return err(format!("`{host}` is not a host name (a pin gives a declared name its address)")),
+    };
+    let ip = match addr.strip_prefix('[') {
+        Some(inner) => match inner.strip_suffix(']').map(Ipv6Addr::from_str) {
+            Some(Ok(v6)) => IpAddr::V6(v6),
+            _ => return err(format!("`{addr}` is not an IPv6 address in brackets")),
+        },
+        None => IpAddr::from_str(addr).or_else(|_| err(format!("`{addr}` is not an IP address")))?,
+    };
+    Ok((name, ip.to_canonical()))
+}
+
+/// Parses a socket address given as `IP:PORT` (IPv4 dotted decimal, IPv6 in brackets),
+/// canonically as endpoints are: for `--resolver`.
+pub fn parse_socket_addr(text: &str) -> Result<SocketAddr, EndpointError> {
+    check_chars(text)?;
+    let (host, bracketed, port) = split_host_port(text)?;
+    let ip = match (IpAddr::from_str(host), bracketed) {
+        (Ok(IpAddr::V4(v4)), false) => IpAddr::V4(v4),
+        (Ok(IpAddr::V6(v6)), true) => IpAddr::V6(v6),
+        _ => return err(format!("`{host}` is not an IPv4 address or a bracketed IPv6 address")),
+    };
+    let Some(port) = port else { return err("a port is required, e.g. 127.0.0.1:53") };
+    let ports = parse_ports(port)?;
+    if ports.first != ports.last {
+        return err("one port, not a range");
+    }
+    Ok(SocketAddr::new(ip, ports.first))
 }
 
 #[cfg(test)]
@@ -315,6 +447,116 @@ mod tests {
         assert!("h.com:0".parse::<Endpoint>().is_err());
         assert!("h.com:9-1".parse::<Endpoint>().is_err());
         assert!("h.com:70000".parse::<Endpoint>().is_err());
+    }
+
+    fn refused(s: &str) -> String {
+        match s.parse::<Endpoint>() {
+            Ok(e) => panic!("{s:?} was accepted as {e:?}"),
+            Err(e) => e.0,
+        }
+    }
+
+    /// Issue 9: numeric-looking hosts that libc reads as an address are not DNS names.
+    #[test]
+    fn numeric_hosts_must_be_canonical_addresses() {
+        for (text, reads_as) in [
+            ("0x7f000001:80", "127.0.0.1"),
+            ("0x7f.0.0.1:80", "127.0.0.1"),
+            ("127.1:80", "127.0.0.1"),
+            ("0177.0.0.1:80", "127.0.0.1"),
+            ("2130706433:80", "127.0.0.1"),
+            ("10.0x5:80", "10.0.0.5"),
+            ("0X0A.0.0.5:80", "10.0.0.5"),
+            ("0x:80", "0.0.0.0"),
+            ("127.0.0.1.:80", "127.0.0.1"),
+            ("*.0x7f.0.0.1:80", "127.0.0.1"),
+            ("01.2.3.4:80", "1.2.3.4"),
+            ("00:80", "0.0.0.0"),
+        ] {
+            let e = refused(text);
+            assert!(e.contains(&format!("libc reads as {reads_as}; write {reads_as}")), "{text}: {e}");
+        }
+        for text in ["999.1.1.1:80", "1.2.3.4.5:80", "1.2.3.09:80"] {
+            assert!(refused(text).contains("not a valid IPv4 address"), "{text}");
+        }
+        for text in ["example.123:80", "a.0x10:80", "a.b.0xabc:80", "*.example.08:1"] {
+            assert!(refused(text).contains("ends in a numeric label"), "{text}");
+        }
+        // Names with numeric labels elsewhere, or hex-looking words, are names.
+        for text in ["1.2.3.example:80", "0x7f.example.com:80", "cafe.babe:1", "1e100.net:443", "x0.com:1"] {
+            assert!(ep(text).host.is_name(), "{text}");
+        }
+    }
+
+    #[test]
+    fn libc_reads_numbers_as_inet_aton_does() {
+        let r = |s: &str| libc_ipv4(s).map(|a| a.to_string());
+        assert_eq!(r("127.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(r("1.2.65535").as_deref(), Some("1.2.255.255"));
+        assert_eq!(r("1.2.65536"), None);
+        assert_eq!(r("0xffffffff").as_deref(), Some("255.255.255.255"));
+        assert_eq!(r("0x100000000"), None);
+        assert_eq!(r("08.1.1.1"), None, "8 is not an octal digit");
+        assert_eq!(r("1..1"), None);
+        assert_eq!(r("1.2.3.4.5"), None);
+        assert_eq!(r("256.1"), None);
+    }
+
+    /// Issue 9: a port `+1`, surrounding whitespace, a newline, `[1.2.3.4]:1` were accepted.
+    #[test]
+    fn ports_characters_and_brackets_must_be_canonical() {
+        for text in ["h.com:+1", "h.com:01", "h.com:080", "h.com:1-+2", "h.com:-1", "h.com:", "h.com:1-", "h.com:0x50"]
+        {
+            assert!(refused(text).contains("is not a port"), "{text}");
+        }
+        for (text, what) in [
+            (" h.com:1", "a space at byte 0"),
+            ("h.com:1 ", "a space at byte 7"),
+            ("h.com:1\n", "a line break at byte 7"),
+            ("h.com:\t1", "a tab at byte 6"),
+            ("h.\u{0}com:1", "U+0000 at byte 2"),
+            ("h.com:1\u{a0}", "U+00A0 at byte 7"),
+        ] {
+            assert!(refused(text).contains(what), "{text:?}: {}", refused(text));
+        }
+        assert!(refused("[1.2.3.4]:1").contains("write `1.2.3.4` without them"));
+        assert!(refused("[h.com]:1").contains("brackets are for IPv6"));
+        assert!(refused("[10.0.0.0/8]:1").contains("brackets are for IPv6"));
+        assert!(refused("[::ffff:1.2.3.4]:1").contains("write 1.2.3.4"));
+        assert!(refused("h.com]:1").contains("only enclose an IPv6 address"));
+        assert!(refused("10.0.0.0/08:1").contains("not a valid CIDR"));
+        assert!(refused("10.0.0.0/+8:1").contains("not a valid CIDR"));
+        assert!(refused("10.0.0.0/33:1").contains("not a valid CIDR"));
+        assert!(refused("010.0.0.0/8:1").contains("not a valid CIDR"));
+        assert_eq!(ep("[::1]:1").host, HostPattern::Ip("::1".parse().unwrap()));
+        assert_eq!(ep("10.0.0.0/0:1").host, HostPattern::Cidr("0.0.0.0/0".parse().unwrap()));
+        assert_eq!(ep("h.com:65535").ports, PortRange { first: 65535, last: 65535 });
+    }
+
+    #[test]
+    fn pins_and_resolver_addresses() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(parse_pin("api.local:127.0.0.1"), Ok(("api.local".into(), ip("127.0.0.1"))));
+        assert_eq!(parse_pin("api.local:[::1]"), Ok(("api.local".into(), ip("::1"))));
+        assert_eq!(parse_pin("api.local:64:ff9b::a00:5"), Ok(("api.local".into(), ip("64:ff9b::a00:5"))));
+        for bad in [
+            "api.local:[1.2.3.4]",
+            "api.local:127.1",
+            "api.local: 1.2.3.4",
+            "api.local:[::1",
+            "api.local:::1]",
+            "127.1:1.2.3.4",
+            "*.a.com:1.2.3.4",
+            "api.local",
+            "api.local:80:1.2.3.4",
+        ] {
+            assert!(parse_pin(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_socket_addr("127.0.0.1:53"), Ok("127.0.0.1:53".parse().unwrap()));
+        assert_eq!(parse_socket_addr("[::1]:53"), Ok("[::1]:53".parse().unwrap()));
+        for bad in ["127.0.0.1:053", "127.0.0.1", "[1.2.3.4]:53", "::1:53", "127.1:53", "h.com:53", "1.2.3.4:1-2"] {
+            assert!(parse_socket_addr(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -93,10 +93,39 @@ pub fn json_schema() -> String {
     serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
 
+/// `text` with every control character (a line break, a tab, NUL...) escaped, so that an
+/// error message quoting input stays one line.
+pub fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
 /// 1-based line and column of byte offset `pos` in `text`.
 pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
-    let before = &text[..pos.min(text.len())];
+    // A position inside a character counts as that character's start (never a panic).
+    let end = (0..=pos.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_escapes_control_characters_only() {
+        assert_eq!(one_line("a\nb\t\"c\" \u{0}é"), "a\\nb\\t\"c\" \\u{0}é");
+    }
+
+    #[test]
+    fn line_col_is_total() {
+        let text = "a\nbé\nc";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 3), (2, 2));
+        assert_eq!(line_col(text, 4), (2, 2), "inside `é`");
+        assert_eq!(line_col(text, 5), (2, 3));
+        assert_eq!(line_col(text, 6), (3, 1));
+        assert_eq!(line_col(text, 999), (3, 2));
+    }
 }

@@ -10,10 +10,11 @@
 
 pub mod endpoint;
 pub mod file;
+pub mod path;
 pub mod units;
 
 use crate::error::{Error, Result};
-use endpoint::{Endpoint, HostPattern, Scheme};
+use endpoint::{Endpoint, Scheme};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,7 +30,8 @@ pub enum Access {
     Write,
 }
 
-/// A file or directory tree, at its canonical host path (it appears at the same path inside).
+/// A file or directory tree, at its host path (it appears at the same path inside), and the
+/// descriptor opened when it was checked: the executors show the tool that, never the path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PathRule {
     pub path: PathBuf,
@@ -37,6 +39,8 @@ pub struct PathRule {
     /// Programs under it may be executed (native tools; `--allow-exec`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub exec: bool,
+    #[serde(skip)]
+    pub handle: path::PathHandle,
 }
 
 /// An environment variable the tool may see.
@@ -126,11 +130,12 @@ pub struct PolicyBuilder {
 }
 
 fn invalid(origin: &str, what: &'static str, value: &str, reason: impl Into<String>, hint: &str) -> Error {
+    // The message is one line: a line break or another control character is shown escaped.
     Error::InvalidValue {
-        origin: origin.to_string(),
+        origin: file::one_line(origin),
         what,
-        value: value.to_string(),
-        reason: reason.into(),
+        value: file::one_line(value),
+        reason: file::one_line(&reason.into()),
         hint: hint.to_string(),
     }
 }
@@ -142,9 +147,15 @@ impl PolicyBuilder {
     /// Reads and merges a TOML policy file. Relative paths in it are relative to its directory.
     pub fn file(&mut self, path: &Path) -> Result<&mut Self> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::ReadPolicy { path: path.into(), source })?;
-        let parsed: file::PolicyFile = toml::from_str(&text).map_err(|e| {
-            let (line, col) = file::line_col(&text, e.span().map_or(0, |s| s.start));
-            Error::ParsePolicy { path: path.into(), line, col, message: e.message().trim().to_string() }
+        self.text(&text, path)
+    }
+
+    /// Merges the text of a policy file as if read from `path` (for messages and relative
+    /// paths); reads no file itself, so it can be fuzzed.
+    pub fn text(&mut self, text: &str, path: &Path) -> Result<&mut Self> {
+        let parsed: file::PolicyFile = toml::from_str(text).map_err(|e| {
+            let (line, col) = file::line_col(text, e.span().map_or(0, |s| s.start));
+            Error::ParsePolicy { path: path.into(), line, col, message: file::one_line(e.message().trim()) }
         })?;
         if let Some(v) = parsed.version.filter(|v| *v != 1) {
             return Err(Error::ParsePolicy {
@@ -155,7 +166,7 @@ impl PolicyBuilder {
             });
         }
         let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        self.parsed(&parsed, &text, path, base)
+        self.parsed(&parsed, text, path, base)
     }
 
     /// Merges an already parsed policy (a policy file, or the `[policy]` table of a tool
@@ -197,12 +208,12 @@ impl PolicyBuilder {
             self.timeout.get_or_insert(d);
         }
         if let Some(s) = &limits.memory {
-            let m = units::parse_size(s.get_ref())
+            let m = units::parse_size(s.get_ref(), units::MAX_MEMORY)
                 .map_err(|r| invalid(&at(s), "memory limit", s.get_ref(), r, "e.g. memory = \"256MiB\""))?;
             self.memory.get_or_insert(m);
         }
         if let Some(s) = &limits.output {
-            let m = units::parse_size(s.get_ref())
+            let m = units::parse_size(s.get_ref(), units::MAX_OUTPUT)
                 .map_err(|r| invalid(&at(s), "output limit", s.get_ref(), r, "e.g. output = \"16MiB\""))?;
             self.output.get_or_insert(m);
         }
@@ -258,26 +269,27 @@ impl PolicyBuilder {
 
     /// `--memory` (overrides the policy file).
     pub fn memory(&mut self, text: &str) -> Result<&mut Self> {
-        self.memory =
-            Some(units::parse_size(text).map_err(|r| invalid("--memory", "size", text, r, "e.g. --memory 256MiB"))?);
+        self.memory = Some(
+            units::parse_size(text, units::MAX_MEMORY)
+                .map_err(|r| invalid("--memory", "size", text, r, "e.g. --memory 256MiB"))?,
+        );
         Ok(self)
     }
 
     /// Cap on captured output per stream (overrides the policy file).
     pub fn output(&mut self, text: &str) -> Result<&mut Self> {
-        self.output = Some(units::parse_size(text).map_err(|r| invalid("--output", "size", text, r, "e.g. 16MiB"))?);
+        self.output = Some(
+            units::parse_size(text, units::MAX_OUTPUT)
+                .map_err(|r| invalid("--output", "size", text, r, "e.g. 16MiB"))?,
+        );
         Ok(self)
     }
 
-    /// A file or tree bound from a call's argument (`serve`): `origin` names the argument.
-    /// The path must exist; it is canonicalised (symlinks resolved) as every granted path is.
-    pub fn bound_path(&mut self, origin: &str, path: &Path, access: Access, exec: bool) -> Result<&mut Self> {
-        let text = path.to_string_lossy();
-        self.path_at(origin, Path::new("/"), &text, access)?;
-        if let Some(last) = self.policy.paths.last_mut() {
-            last.exec |= exec;
-        }
-        Ok(self)
+    /// A file or tree bound from a call's argument (`serve`), already checked under its root
+    /// and opened there (`mcp::bind`): granted as it was opened, never looked up again.
+    pub fn bound_path(&mut self, path: PathBuf, handle: path::PathHandle, access: Access, exec: bool) -> &mut Self {
+        self.policy.paths.push(PathRule { path, access, exec, handle });
+        self
     }
 
     /// An endpoint already validated elsewhere (an argument-bound endpoint in `serve`).
@@ -314,7 +326,8 @@ impl PolicyBuilder {
         self
     }
 
-    /// Sets limits directly (library use); unset fields keep their defaults.
+    /// Sets limits directly (library use). Values past [`units::MAX_TIMEOUT`],
+    /// [`units::MAX_MEMORY`] or [`units::MAX_OUTPUT`] are lowered to them when the policy is built.
     pub fn limits(&mut self, limits: Limits) -> &mut Self {
         self.timeout = Some(limits.timeout);
         self.memory = Some(limits.memory);
@@ -326,10 +339,12 @@ impl PolicyBuilder {
     pub fn build(&self) -> Policy {
         let mut p = self.policy.clone();
         let d = Limits::default();
+        // Parsed limits are already within the maxima; the clamp covers limits set directly,
+        // so that no deadline, expiry or buffer computed from them can overflow.
         p.limits = Limits {
-            timeout: self.timeout.unwrap_or(d.timeout),
-            memory: self.memory.unwrap_or(d.memory),
-            output: self.output.unwrap_or(d.output),
+            timeout: self.timeout.unwrap_or(d.timeout).min(units::MAX_TIMEOUT),
+            memory: self.memory.unwrap_or(d.memory).min(units::MAX_MEMORY),
+            output: self.output.unwrap_or(d.output).min(units::MAX_OUTPUT),
         };
         p.paths.sort_by(|a, b| a.path.cmp(&b.path));
         // One rule per path: the wider access, executable if either said so.
@@ -357,9 +372,9 @@ impl PolicyBuilder {
         if text.trim().is_empty() {
             return Err(invalid(origin, "path", text, "empty", hint));
         }
-        let joined = base.join(text);
-        let path = std::fs::canonicalize(&joined).map_err(|e| invalid(origin, "path", text, e.to_string(), hint))?;
-        self.policy.paths.push(PathRule { path, access, exec: false });
+        let (path, handle) = path::open(base, text)
+            .map_err(|r| invalid(origin, "path", text, r.to_string(), &r.hint(origin).unwrap_or(hint.into())))?;
+        self.policy.paths.push(PathRule { path, access, exec: false, handle });
         Ok(self)
     }
 
@@ -408,21 +423,11 @@ impl PolicyBuilder {
 
     fn resolve_at(&mut self, origin: &str, text: &str) -> Result<&mut Self> {
         let hint = "expected HOST:ADDR, e.g. --resolve api.example.com:203.0.113.7 or --resolve api.local:[::1]";
-        let Some((host, addr)) = text.split_once(':') else {
-            return Err(invalid(origin, "pin", text, "missing `:ADDR`", hint));
-        };
-        let name = match endpoint::parse_host(host) {
-            Ok(HostPattern::Name(n)) => n,
-            _ => {
-                return Err(invalid(origin, "pin", text, format!("`{host}` is not a host name"), hint));
-            }
-        };
-        let addr = addr.trim_start_matches('[').trim_end_matches(']');
-        let ip: IpAddr =
-            addr.parse().map_err(|_| invalid(origin, "pin", text, format!("`{addr}` is not an IP address"), hint))?;
+        let (name, ip) =
+            endpoint::parse_pin(text).map_err(|e: endpoint::EndpointError| invalid(origin, "pin", text, e.0, hint))?;
         let list = self.policy.pins.entry(name).or_default();
-        if !list.contains(&ip.to_canonical()) {
-            list.push(ip.to_canonical());
+        if !list.contains(&ip) {
+            list.push(ip);
         }
         Ok(self)
     }
@@ -481,6 +486,18 @@ mod tests {
         assert!(Policy::builder().allow_read("/no/such/path").is_err());
         assert!(Policy::builder().resolve("a.com:nope").is_err());
         assert!(Policy::builder().allow_listen("example.com:80").is_err());
+    }
+
+    /// Found by fuzzing (`units`): the reason quoted the unit raw, across lines.
+    #[test]
+    fn refusals_quoting_input_stay_one_line() {
+        for e in [
+            Policy::builder().memory("15X\r\u{0}1").unwrap_err(),
+            Policy::builder().timeout("1\ns").unwrap_err(),
+            Policy::builder().allow_env("A\nB=1").unwrap_err(),
+        ] {
+            assert!(!e.to_string().contains(['\n', '\r', '\0']), "{e}");
+        }
     }
 
     #[test]

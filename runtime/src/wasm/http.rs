@@ -2,12 +2,18 @@
 //!
 //! Every request (each hop of a redirect is a new request) is checked by scheme, host and
 //! port, then sent over a connection the runtime opens to the host's *pinned* address. The
-//! connection is cut when the grant is revoked.
+//! connection is cut when the grant is revoked. A call has at most
+//! [`MAX_HTTP_REQUESTS`](crate::egress::quota::MAX_HTTP_REQUESTS) requests in flight (each a
+//! host connection until its response is read); beyond, a request fails with
+//! `connection-limit-reached` and a `limit` record.
 
+use super::host_memory::OUTGOING_BODY_CHUNK;
 use crate::egress::http::connect_pinned;
+use crate::egress::quota::{Held, Quota};
 use crate::grant::LiveGrant;
 use bytes::Bytes;
 use http_body_util::BodyExt;
+use std::sync::Arc;
 use std::time::Duration;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
@@ -19,9 +25,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) struct GrantHttpHooks {
     pub grant: LiveGrant,
+    pub quota: Arc<Quota>,
 }
 
 impl WasiHttpHooks for GrantHttpHooks {
+    /// Smaller than wasmtime's 1 MiB: what an unsent body buffers is charged against
+    /// `--memory` (see `host_memory`).
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        OUTGOING_BODY_CHUNK
+    }
+
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
@@ -29,17 +42,31 @@ impl WasiHttpHooks for GrantHttpHooks {
         _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         let grant = self.grant.clone();
+        let quota = self.quota.clone();
         Box::new(async move {
+            // The origin only: user info, a path or a query may carry what the audit log must
+            // not hold.
+            let uri = request.uri();
+            let port = uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+            let target = format!("{}://{}{port}", uri.scheme_str().unwrap_or("http"), uri.host().unwrap_or(""));
+            let Some(held) = quota.acquire_or_audit(Held::HttpRequest, &target, grant.audit()) else {
+                return Err(Error::ConnectionLimitReached);
+            };
             let cut = grant.clone();
             tokio::select! {
-                r = send(grant, request, options) => r,
+                r = send(grant, request, options, held) => r,
                 () = cut.revoked() => Err(Error::ConnectionTerminated),
             }
         })
     }
 }
 
-async fn send(grant: LiveGrant, mut request: http::Request<WasiBody>, options: Option<RequestOptions>) -> SendResult {
+async fn send(
+    grant: LiveGrant,
+    mut request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+    held: crate::egress::quota::Permit,
+) -> SendResult {
     let uri = request.uri().clone();
     let tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
     let host = uri.host().ok_or(Error::HttpRequestUriInvalid)?.to_string();
@@ -52,6 +79,8 @@ async fn send(grant: LiveGrant, mut request: http::Request<WasiBody>, options: O
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let cut = grant.clone();
     tokio::spawn(async move {
+        // The request's place among those in flight is held until its connection ends.
+        let _held = held;
         tokio::select! {
             _ = conn => {}
             () = cut.revoked() => {}

@@ -6,14 +6,19 @@
 //! grant alone; nothing survives from one invocation to the next.
 
 mod cache;
+mod host_memory;
 mod http;
 mod lookup;
 mod preopen;
+mod sockets;
 mod state;
+
+pub use host_memory::{COUNT_EVERY, MAX_RESOURCES, OUTGOING_BODY_CHUNK, RESOURCE_COST};
 
 pub use cache::default_root as default_cache_root;
 
 use crate::audit::Capability;
+use crate::egress::quota::Quota;
 use crate::error::{Error, Result};
 use crate::grant::{LiveGrant, ToolDigest};
 use crate::invoke::{Call, Outcome, Output, Status, Stdin, stream};
@@ -24,9 +29,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::component::{Component, Linker, ResourceTable, ResourceTableError};
+use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::sockets::SocketAddrUse;
@@ -101,6 +107,7 @@ impl WasmEngine {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| Error::StartEngine(e.to_string()))?;
         lookup::add_to_linker(&mut linker).map_err(|e| Error::StartEngine(e.to_string()))?;
+        sockets::add_to_linker(&mut linker).map_err(|e| Error::StartEngine(e.to_string()))?;
 
         let disk = cache_root.and_then(|root| match ComponentCache::open(root, &engine) {
             Ok(c) => Some(c),
@@ -209,9 +216,8 @@ impl WasmEngine {
         b.allow_tcp(true).allow_udp(true).allow_ip_name_lookup(false);
         let checker = grant.clone();
         b.socket_addr_check(move |addr, usage| {
-            // The check runs as its own task: the future handed back must be Sync.
             let grant = checker.clone();
-            let task = tokio::spawn(async move {
+            let mut check = Box::pin(async move {
                 match usage {
                     SocketAddrUse::TcpConnect => grant.check_connect(addr, Transport::Tcp).await.is_ok(),
                     // A datagram out, or one in: both only to/from declared UDP endpoints.
@@ -225,19 +231,38 @@ impl WasmEngine {
                     SocketAddrUse::TcpAccept => grant.is_active(),
                 }
             });
+            // Decided at once when nothing needs resolving (a literal address, a name already
+            // pinned): then a UDP send to an undeclared address fails in the guest's own
+            // `send`, instead of reporting success and failing the next one. Otherwise the
+            // check goes on as its own task (the future handed back must be Sync).
+            if let Poll::Ready(allowed) = check.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                return Box::pin(std::future::ready(allowed));
+            }
+            let task = tokio::spawn(check);
             Box::pin(async move { task.await.unwrap_or(false) })
         });
 
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
+        let quota = Quota::new();
         let state = StoreState {
             wasi: b.build(),
-            table: ResourceTable::new(),
+            table,
             http: WasiHttpCtx::new(),
-            hooks: http::GrantHttpHooks { grant: grant.clone() },
-            limiter: Limiter { max_memory: limits.memory, used: 0, grant: grant.clone() },
+            hooks: http::GrantHttpHooks { grant: grant.clone(), quota: quota.clone() },
+            limiter: Limiter { max_memory: limits.memory, used: 0, host: 0, grant: grant.clone() },
             grant: grant.clone(),
+            quota,
+            socket_permits: Vec::new(),
+            host_calls: 0,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
+        // What the host holds for the guest is counted against --memory as it grows.
+        store.call_hook(|mut cx, hook| match hook {
+            CallHook::ReturningFromHost => cx.data_mut().after_host_call(),
+            _ => Ok(()),
+        });
         store.epoch_deadline_async_yield_and_update(1);
 
         let run = async {
@@ -252,7 +277,7 @@ impl WasmEngine {
                 }
                 Ok(Ok(Ok(()))) => Status::Exited(0),
                 Ok(Ok(Err(()))) => Status::Exited(1),
-                Ok(Err(e)) => classify(&e),
+                Ok(Err(e)) => classify(&e, grant),
             },
             () = grant.revoked() => Status::Revoked,
         };
@@ -273,12 +298,20 @@ impl WasmEngine {
     }
 }
 
-fn classify(e: &wasmtime::Error) -> Status {
+fn classify(e: &wasmtime::Error, grant: &LiveGrant) -> Status {
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
         return Status::Exited(exit.0);
     }
     if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
         return Status::MemoryExceeded(m.to_string());
+    }
+    // The resource table is full: the guest holds MAX_RESOURCES handles, a memory limit.
+    if matches!(e.downcast_ref::<ResourceTableError>(), Some(ResourceTableError::Full))
+        || e.chain().any(|c| matches!(c.downcast_ref::<ResourceTableError>(), Some(ResourceTableError::Full)))
+    {
+        let why = format!("more than {MAX_RESOURCES} resources (MAX_RESOURCES) held at once");
+        grant.audit().limit(Capability::Memory, format!("{MAX_RESOURCES} resources"), why.clone());
+        return Status::MemoryExceeded(why);
     }
     Status::Trapped(format!("{e:#}"))
 }

@@ -1,11 +1,15 @@
 //! Path grants as WASI preopens, each at the same path inside as on the host.
 //!
-//! A directory is preopened as it is (cap-std confines every access to it: no `..` or
-//! symlink escapes). WASI can only preopen directories, so single-file grants are staged:
-//! the files of one parent directory are hard-linked into a private directory (mode 0700)
-//! that is preopened at the parent's path, so the tool sees exactly those files there. A
-//! read-only file that cannot be hard-linked (another filesystem) is copied instead; a
-//! writable one must be granted through its directory.
+//! What is preopened is the file or directory the grant's descriptor holds (opened when the
+//! path was checked, `policy::path`), never the path looked up again: a directory is opened
+//! through `/proc/self/fd/N` of that descriptor (wasmtime-wasi only takes a host path, and
+//! the kernel follows that link to the object itself), and cap-std confines every access to
+//! it (no `..` or symlink escapes). WASI can only preopen directories, so single-file grants
+//! are staged: the files of one parent directory are hard-linked, from their descriptors, into
+//! a private directory (mode 0700) that is preopened at the parent's path, so the tool sees
+//! exactly those files there. A read-only file that cannot be hard-linked (another filesystem,
+//! or `protected_hardlinks` for a file we do not own) is copied instead, from its descriptor
+//! too; a writable one must be granted through its directory.
 
 use crate::error::{Error, Result};
 use crate::policy::{Access, PathRule};
@@ -39,14 +43,22 @@ fn grant_err(path: &Path, reason: impl Into<String>) -> Error {
     Error::PrepareGrant { path: path.into(), reason: reason.into() }
 }
 
+/// An error opening a grant's descriptor through `/proc/self/fd`, which needs `/proc`.
+fn proc_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    if Path::new("/proc/self/fd").is_dir() {
+        grant_err(path, e.to_string())
+    } else {
+        grant_err(path, "/proc is not mounted, and granted paths are opened through /proc/self/fd; mount /proc")
+    }
+}
+
 /// Adds the preopens for `paths`; returns the staging area to keep alive for the run.
 pub(crate) fn preopen(b: &mut WasiCtxBuilder, paths: &[PathRule], invocation: &str) -> Result<Staging> {
     let mut files: BTreeMap<PathBuf, Vec<&PathRule>> = BTreeMap::new();
     for rule in paths {
-        let md = std::fs::metadata(&rule.path).map_err(|e| grant_err(&rule.path, e.to_string()))?;
-        if md.is_dir() {
+        if rule.handle.is_dir() {
             let guest = rule.path.to_str().ok_or_else(|| grant_err(&rule.path, "path is not UTF-8"))?;
-            b.preopened_dir(&rule.path, guest, perms(rule.access)).map_err(|e| grant_err(&rule.path, e.to_string()))?;
+            b.preopened_dir(rule.handle.proc_path(), guest, perms(rule.access)).map_err(|e| proc_err(&rule.path, e))?;
         } else {
             let parent = rule.path.parent().unwrap_or(Path::new("/")).to_path_buf();
             files.entry(parent).or_default().push(rule);
@@ -72,7 +84,17 @@ pub(crate) fn preopen(b: &mut WasiCtxBuilder, paths: &[PathRule], invocation: &s
         for r in rules {
             let name = r.path.file_name().ok_or_else(|| grant_err(&r.path, "no file name"))?;
             let link = dir.join(name);
-            if let Err(e) = std::fs::hard_link(&r.path, &link) {
+            // linkat(2) through the descriptor's /proc link with AT_SYMLINK_FOLLOW: the file
+            // the grant holds, whatever its name means now.
+            let source = r.handle.proc_path();
+            let linked = rustix::fs::linkat(
+                rustix::fs::CWD,
+                &source,
+                rustix::fs::CWD,
+                &link,
+                rustix::fs::AtFlags::SYMLINK_FOLLOW,
+            );
+            if let Err(e) = linked {
                 if r.access == Access::Write {
                     return Err(grant_err(
                         &r.path,
@@ -81,7 +103,7 @@ pub(crate) fn preopen(b: &mut WasiCtxBuilder, paths: &[PathRule], invocation: &s
                         ),
                     ));
                 }
-                std::fs::copy(&r.path, &link).map_err(|e| grant_err(&r.path, e.to_string()))?;
+                std::fs::copy(&source, &link).map_err(|e| proc_err(&r.path, e))?;
             }
         }
         let guest = parent.to_str().ok_or_else(|| grant_err(parent, "path is not UTF-8"))?;

@@ -1,10 +1,14 @@
 //! What a store holds for one invocation: the WASI context built from the grant, the HTTP
-//! hooks that check every request against it, and the memory limiter.
+//! hooks that check every request against it, the memory limiter (linear memory plus what the
+//! host holds for the guest, see [`super::host_memory`]) and the call's resource quota.
 
+use super::host_memory;
 use super::http::GrantHttpHooks;
 use crate::audit::Capability;
+use crate::egress::quota::{Permit, Quota};
 use crate::grant::LiveGrant;
 use crate::policy::units::format_size;
+use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -17,6 +21,26 @@ pub(crate) struct StoreState {
     pub hooks: GrantHttpHooks,
     pub limiter: Limiter,
     pub grant: LiveGrant,
+    /// What the call holds in the supervisor (sockets, HTTP requests).
+    pub quota: Arc<Quota>,
+    /// A place in the quota per socket the guest made (reconciled with the table when it
+    /// makes the next one).
+    pub socket_permits: Vec<Permit>,
+    /// Host calls so far (what the host holds is counted every few).
+    pub host_calls: u64,
+}
+
+impl StoreState {
+    /// After a host call: every [`host_memory::COUNT_EVERY`] calls, counts what the host
+    /// holds for the guest and charges it against the memory limit.
+    pub(crate) fn after_host_call(&mut self) -> wasmtime::Result<()> {
+        self.host_calls += 1;
+        if !self.host_calls.is_multiple_of(host_memory::COUNT_EVERY) {
+            return Ok(());
+        }
+        let held = host_memory::held(&mut self.table);
+        self.limiter.charge_host(held)
+    }
 }
 
 impl WasiView for StoreState {
@@ -39,11 +63,42 @@ pub(crate) struct MemoryLimitExceeded {
     pub asked: String,
 }
 
-/// Caps the total linear memory of the store (across all memories) and table sizes.
+/// Caps the total linear memory of the store (across all memories) plus what the host holds
+/// for it, and table sizes.
 pub(crate) struct Limiter {
     pub max_memory: u64,
+    /// Linear memory.
     pub used: u64,
+    /// What the host held for the guest at the last count.
+    pub host: u64,
     pub grant: LiveGrant,
+}
+
+impl Limiter {
+    fn exceeded(&self, after: u64) -> MemoryLimitExceeded {
+        let err = MemoryLimitExceeded { limit: format_size(self.max_memory), asked: format_size(after) };
+        let why = if self.host > 0 {
+            format!(
+                "{err}: {} linear memory, {} held by the host for the tool",
+                format_size(self.used),
+                format_size(self.host)
+            )
+        } else {
+            err.to_string()
+        };
+        self.grant.audit().limit(Capability::Memory, format_size(after), why);
+        err
+    }
+
+    /// Charges what the host holds for the guest (replacing the last count).
+    pub(crate) fn charge_host(&mut self, held: u64) -> wasmtime::Result<()> {
+        self.host = held;
+        let total = self.used.saturating_add(held);
+        if total > self.max_memory {
+            return Err(self.exceeded(total).into());
+        }
+        Ok(())
+    }
 }
 
 /// Table elements one store may hold: generous for real programs, bounded for bombs.
@@ -52,10 +107,9 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 impl ResourceLimiter for Limiter {
     fn memory_growing(&mut self, current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
         let after = self.used.saturating_add(desired.saturating_sub(current) as u64);
-        if after > self.max_memory {
-            let err = MemoryLimitExceeded { limit: format_size(self.max_memory), asked: format_size(after) };
-            self.grant.audit().limit(Capability::Memory, format_size(after), err.to_string());
-            return Err(err.into());
+        let total = after.saturating_add(self.host);
+        if total > self.max_memory {
+            return Err(self.exceeded(total).into());
         }
         self.used = after;
         Ok(true)

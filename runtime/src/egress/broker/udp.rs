@@ -14,9 +14,14 @@
 //! flow gets its own host socket connected to the real endpoint; replies go back to the sender
 //! from the address it sent to (on the wildcard socket, by `IP_PKTINFO` at `sendmsg`). A flow
 //! with no reply for [`UDP_IDLE`] is forgotten, and checked anew by its next datagram.
+//!
+//! A call has at most [`MAX_UDP_FLOWS`](crate::egress::quota::MAX_UDP_FLOWS) flows open (each a host socket). At the bound, a new
+//! flow takes the place of the socket's flow quiet longest, if it has been quiet for
+//! [`UDP_RECLAIM_QUIET`]; otherwise its datagram is dropped, with a `limit` record.
 
 use super::Broker;
 use crate::audit::Capability;
+use crate::egress::quota::{Held, Permit, UDP_RECLAIM_QUIET};
 use crate::grant::Denial;
 use crate::native::sys;
 use crate::policy::endpoint::{HostPattern, Transport};
@@ -24,7 +29,8 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::os::fd::AsFd;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
@@ -55,37 +61,98 @@ impl Back {
     }
 }
 
+/// An allowed flow: its host socket, and what its reply task shares with the loop. The reply
+/// task holds the socket: when it ends (idle, revoked, reclaimed) the socket is closed and the
+/// flow's place in the bound is given back, whatever the map still remembers.
+struct Flow {
+    out: std::sync::Weak<UdpSocket>,
+    /// When a datagram last went either way (milliseconds on the broker's clock).
+    last: Arc<AtomicU64>,
+    /// The flow's place in the call's bound; taken over by a successor when reclaimed.
+    permit: Arc<Mutex<Option<Permit>>>,
+    replies: tokio::task::AbortHandle,
+}
+
+impl Flow {
+    fn alive(&self) -> bool {
+        self.out.strong_count() > 0
+    }
+}
+
 /// The flows of one socket: a host socket for each allowed one, `None` for each denied one (so
 /// that it is audited once, not per datagram).
-struct Flows<K>(HashMap<K, Option<Arc<UdpSocket>>>);
+struct Flows<K>(HashMap<K, Option<Flow>>);
 
 impl<K: Hash + Eq + Copy> Flows<K> {
     fn new() -> Self {
         Flows(HashMap::new())
     }
 
-    /// Sends `data` out on `key`'s flow, opening (checking) it first if it is new or was
-    /// forgotten. While a flow lives, its reply task holds the other reference to its socket.
-    async fn forward<F>(&mut self, key: K, data: &[u8], open: impl FnOnce() -> F)
+    /// Sends `data` out on `key`'s flow, opening it first if it is new or was forgotten:
+    /// `check` decides (and audits) where it goes, if anywhere.
+    async fn forward<F>(&mut self, b: &Arc<Broker>, key: K, data: &[u8], check: F, open: Open<'_>)
     where
-        F: Future<Output = Option<Arc<UdpSocket>>>,
+        F: Future<Output = Option<SocketAddr>>,
     {
         let live = match self.0.get(&key) {
-            Some(Some(out)) => Arc::strong_count(out) > 1,
+            Some(Some(f)) => f.alive(),
             Some(None) => true,
             None => false,
         };
         if !live {
             if self.0.len() >= MAX_FLOWS {
-                self.0.retain(|_, f| f.as_ref().is_some_and(|out| Arc::strong_count(out) > 1));
+                self.0.retain(|_, f| f.as_ref().is_some_and(Flow::alive));
             }
-            let flow = open().await;
+            let flow = match check.await {
+                None => None,
+                Some(target) => {
+                    let Some(permit) = self.permit(b, target) else { return };
+                    b.open_flow(open, target, permit).await
+                }
+            };
             self.0.insert(key, flow);
         }
-        if let Some(Some(out)) = self.0.get(&key) {
+        if let Some(Some(f)) = self.0.get(&key)
+            && let Some(out) = f.out.upgrade()
+        {
+            f.last.store(b.now_ms(), Ordering::Relaxed);
             let _ = out.send(data).await;
         }
     }
+
+    /// A place for a new flow in the call's bound: a free one, or the one of this socket's
+    /// flow quiet longest (at least [`UDP_RECLAIM_QUIET`]), which is closed. Else `None`,
+    /// audited as a limit.
+    fn permit(&mut self, b: &Broker, target: SocketAddr) -> Option<Permit> {
+        let refused = match b.quota.acquire(Held::UdpFlow) {
+            Ok(p) => return Some(p),
+            Err(r) => r,
+        };
+        let now = b.now_ms();
+        let quiet = u64::try_from(UDP_RECLAIM_QUIET.as_millis()).unwrap_or(u64::MAX);
+        let oldest = self
+            .0
+            .iter()
+            .filter_map(|(k, f)| f.as_ref().filter(|f| f.alive()).map(|f| (*k, f.last.load(Ordering::Relaxed))))
+            .filter(|(_, last)| now.saturating_sub(*last) >= quiet)
+            .min_by_key(|(_, last)| *last)
+            .map(|(k, _)| k);
+        if let Some(Some(flow)) = oldest.and_then(|k| self.0.remove(&k)) {
+            flow.replies.abort();
+            if let Some(p) = flow.permit.lock().ok().and_then(|mut p| p.take()) {
+                return Some(p);
+            }
+        }
+        b.grant.audit().limit(Capability::Resources, format!("udp://{target}"), refused.0);
+        None
+    }
+}
+
+/// Where a new flow's replies go inside.
+#[derive(Clone, Copy)]
+struct Open<'a> {
+    inside: &'a Arc<UdpSocket>,
+    back: Back,
 }
 
 impl Broker {
@@ -106,7 +173,8 @@ impl Broker {
         let mut flows = Flows::new();
         let mut buf = vec![0u8; MAX_DATAGRAM];
         while let Ok((n, peer)) = inside.recv_from(&mut buf).await {
-            flows.forward(peer, &buf[..n], || self.open_flow(inside, dialled, Back::To(peer))).await;
+            let open = Open { inside, back: Back::To(peer) };
+            flows.forward(self, peer, &buf[..n], self.flow_target(dialled), open).await;
         }
     }
 
@@ -120,15 +188,15 @@ impl Broker {
             // The kernel reports it for every datagram once the option is set.
             let Some(to) = to else { continue };
             let dialled = SocketAddrV4::new(to, port);
-            let back = Back::FromStandIn { to: peer, stand_in: to };
-            let open = || async move {
+            let open = Open { inside, back: Back::FromStandIn { to: peer, stand_in: to } };
+            let check = async move {
                 if let Err(d) = self.under_udp_suffix(dialled) {
                     self.grant.audit().deny(&d);
                     return None;
                 }
-                self.open_flow(inside, SocketAddr::V4(dialled), back).await
+                self.flow_target(SocketAddr::V4(dialled)).await
             };
-            flows.forward((peer, to), &buf[..n], open).await;
+            flows.forward(self, (peer, to), &buf[..n], check, open).await;
         }
     }
 
@@ -162,20 +230,29 @@ impl Broker {
         ))
     }
 
-    /// Checks a new flow to `dialled` (audited), and opens it: a host socket connected to the
-    /// real endpoint, whose replies go `back` until the flow idles or the grant is revoked.
-    async fn open_flow(
-        self: &Arc<Self>,
-        inside: &Arc<UdpSocket>,
-        dialled: SocketAddr,
-        back: Back,
-    ) -> Option<Arc<UdpSocket>> {
-        let target = *self.destination(dialled, Transport::Udp).await?.first()?;
+    /// Where a new flow to `dialled` goes, if the grant allows it (audited).
+    async fn flow_target(&self, dialled: SocketAddr) -> Option<SocketAddr> {
+        self.destination(dialled, Transport::Udp).await?.first().copied()
+    }
+
+    /// Milliseconds since the broker started: the clock of flows' activity.
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Opens an allowed flow: a host socket connected to the real endpoint, whose replies go
+    /// back inside until the flow idles, is reclaimed, or the grant is revoked.
+    async fn open_flow(self: &Arc<Self>, open: Open<'_>, target: SocketAddr, permit: Permit) -> Option<Flow> {
         let bind: SocketAddr = if target.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
         let out = Arc::new(UdpSocket::bind(bind).await.ok()?);
         out.connect(target).await.ok()?;
-        let (replies, inside, cut) = (out.clone(), inside.clone(), self.grant.clone());
-        tokio::spawn(async move {
+        let last = Arc::new(AtomicU64::new(self.now_ms()));
+        let permit = Arc::new(Mutex::new(Some(permit)));
+        let (replies, inside, cut, back) = (out.clone(), open.inside.clone(), self.grant.clone(), open.back);
+        let (seen, broker, held) = (last.clone(), self.clone(), permit.clone());
+        let task = tokio::spawn(async move {
+            // The flow's place in the bound goes with it (unless a successor took it over).
+            let _held = Release(held);
             let mut buf = vec![0u8; MAX_DATAGRAM];
             loop {
                 let n = tokio::select! {
@@ -185,9 +262,21 @@ impl Broker {
                     },
                     () = cut.revoked() => return,
                 };
+                seen.store(broker.now_ms(), Ordering::Relaxed);
                 let _ = back.send(&inside, &buf[..n]).await;
             }
         });
-        Some(out)
+        Some(Flow { out: Arc::downgrade(&out), last, permit, replies: task.abort_handle() })
+    }
+}
+
+/// Gives a flow's place in the bound back when its reply task ends.
+struct Release(Arc<Mutex<Option<Permit>>>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        if let Ok(mut p) = self.0.lock() {
+            p.take();
+        }
     }
 }

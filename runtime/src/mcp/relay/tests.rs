@@ -1,0 +1,110 @@
+use super::*;
+use crate::audit::{AuditEvent, MemorySink};
+use serde_json::json;
+use std::sync::Arc;
+
+fn relay() -> (Relay, Arc<MemorySink>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let pins_path = dir.path().join("pins.json");
+    let sink = Arc::new(MemorySink::default());
+    let audit = Auditor::new(sink.clone(), "test".into(), "sha256:0".into());
+    let options = ProxyOptions { server: "srv".into(), pins: pins_path.clone(), allow_degraded: false };
+    let derived = Derived { read_only: true, destructive: false, open_world: false };
+    (Relay::new(PinStore::open(&pins_path).unwrap(), options, audit, derived), sink, dir)
+}
+
+fn text(v: Value) -> Line {
+    Line::Text(v.to_string())
+}
+
+fn kinds(events: &[AuditEvent], kind: &str) -> usize {
+    events.iter().filter(|e| serde_json::to_value(e.event).unwrap() == kind).count()
+}
+
+#[test]
+fn replies_are_attributed_once_by_the_proxys_own_id() {
+    let (r, _, _dir) = relay();
+    let a = r.on_client_line(text(json!({"jsonrpc":"2.0","id":"abc","method":"ping"})));
+    assert_eq!(a.to_server, [json!({"jsonrpc":"2.0","id":1,"method":"ping"})]);
+    let b = r.on_client_line(text(json!({"jsonrpc":"2.0","id":1,"method":"ping"})));
+    assert_eq!(b.to_server[0]["id"], 2, "the client's 1 is not the proxy's 1");
+    assert!(
+        r.on_server_line(text(json!({"jsonrpc":"2.0","id":"1","result":{}}))).to_client.is_empty(),
+        "\"1\" is not 1"
+    );
+    assert!(r.on_server_line(Line::Text(r#"{"jsonrpc":"2.0","id":1.0,"result":{}}"#.into())).to_client.is_empty());
+    let back = r.on_server_line(text(json!({"jsonrpc":"2.0","id":1,"result":{},"extra":"x"})));
+    assert_eq!(back.to_client, [json!({"jsonrpc":"2.0","id":"abc","result":{}})], "rebuilt, with the client's id");
+    assert!(r.on_server_line(text(json!({"jsonrpc":"2.0","id":1,"result":{}}))).to_client.is_empty(), "answered once");
+    let back = r.on_server_line(text(json!({"jsonrpc":"2.0","id":2,"error":{"code":1,"message":"m"}})));
+    assert_eq!(back.to_client[0]["id"], 1);
+}
+
+#[test]
+fn cancellation_names_the_request_by_the_proxys_id() {
+    let (r, _, _dir) = relay();
+    r.on_client_line(text(json!({"jsonrpc":"2.0","id":"x","method":"ping"})));
+    let cancel = |id: Value| json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":id}});
+    let a = r.on_client_line(text(cancel(json!("x"))));
+    assert_eq!(a.to_server, [cancel(json!(1))]);
+    assert!(r.on_client_line(text(cancel(json!(1)))).to_server.is_empty(), "the client never sent id 1");
+}
+
+#[test]
+fn client_input_that_is_not_a_message_is_answered_not_forwarded() {
+    let (r, _, _dir) = relay();
+    for (line, code) in [
+        (Line::NotUtf8(vec![0xff]), -32700),
+        (Line::Text("{nope".into()), -32700),
+        (Line::Text(r#"{"a":"\ud800"}"#.into()), -32700),
+        (Line::Text("5".into()), -32600),
+        (text(json!({"jsonrpc":"2.0","id":null,"method":"ping"})), -32600),
+        (Line::Text(r#"{"jsonrpc":"2.0","id":3.0,"method":"ping"}"#.into()), -32600),
+        (text(json!([{"jsonrpc":"2.0","id":4,"method":"ping"}])), -32600),
+    ] {
+        let a = r.on_client_line(line);
+        assert!(a.to_server.is_empty());
+        assert_eq!(a.to_client[0]["error"]["code"], code, "{:?}", a.to_client);
+    }
+}
+
+#[test]
+fn requests_in_flight_are_bounded() {
+    let (r, sink, _dir) = relay();
+    for i in 0..MAX_IN_FLIGHT {
+        assert_eq!(r.on_client_line(text(json!({"jsonrpc":"2.0","id":i,"method":"ping"}))).to_server.len(), 1);
+    }
+    let over = r.on_client_line(text(json!({"jsonrpc":"2.0","id":"one more","method":"ping"})));
+    assert!(over.to_server.is_empty());
+    assert_eq!(over.to_client[0]["id"], "one more");
+    assert!(over.to_client[0]["error"]["message"].as_str().unwrap().contains("4096 requests"));
+    assert_eq!(kinds(&sink.events(), "limit"), 1);
+    r.on_server_line(text(json!({"jsonrpc":"2.0","id":1,"result":{}})));
+    assert_eq!(r.on_client_line(text(json!({"jsonrpc":"2.0","id":"again","method":"ping"}))).to_server.len(), 1);
+}
+
+#[test]
+fn drops_are_reported_up_to_a_bound_then_counted() {
+    let (r, sink, _dir) = relay();
+    for _ in 0..MAX_DROPS_REPORTED + 10 {
+        assert!(r.on_server_line(Line::NotUtf8(vec![0xff])).to_client.is_empty());
+    }
+    r.finish();
+    let events = sink.events();
+    assert_eq!(kinds(&events, "deny"), usize::try_from(MAX_DROPS_REPORTED).unwrap() + 1, "each, then the total");
+    assert_eq!(kinds(&events, "limit"), 1);
+    assert!(events.last().unwrap().reason.as_deref().unwrap().contains("74 messages"));
+}
+
+#[test]
+fn server_requests_carrying_tools_are_answered_and_not_relayed() {
+    let (r, _, _dir) = relay();
+    let sampling = json!({"jsonrpc":"2.0","id":"s1","method":"sampling/createMessage","params":{"tools":[]}});
+    let a = r.on_server_line(text(sampling));
+    assert!(a.to_client.is_empty());
+    assert_eq!(a.to_server[0]["id"], "s1");
+    let plain = json!({"jsonrpc":"2.0","id":"s2","method":"sampling/createMessage","params":{"messages":[]}});
+    assert_eq!(r.on_server_line(text(plain.clone())).to_client, [plain]);
+    let changed = json!({"jsonrpc":"2.0","method":"notifications/tools/list_changed"});
+    assert_eq!(r.on_server_line(text(changed.clone())).to_client, [changed]);
+}
