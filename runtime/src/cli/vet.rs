@@ -68,7 +68,7 @@ fn bad(msg: String) -> i32 {
 }
 
 pub fn command(a: VetArgs) -> i32 {
-    if a.server != !a.command.is_empty() {
+    if a.server == a.command.is_empty() {
         return bad("--server needs the server's command after `--`, e.g. `mcp-sandbox vet --server -- python3 server.py`".into());
     }
     if a.inputs.is_empty() && !a.server {

@@ -98,6 +98,8 @@ async fn reply<R: tokio::io::AsyncRead + Unpin>(lines: &mut Lines<R>, id: u64) -
         let line = match lines.next().await {
             Ok(Some(Line::Text(l))) => l,
             Ok(Some(Line::TooLong(n))) => return Err(Error::RunTool(super::lines::too_long_message(n))),
+            // Not JSON: skipped like any other line that is not the reply.
+            Ok(Some(Line::NotUtf8(_))) => continue,
             Ok(None) => return Err(Error::RunTool("the server closed its output before answering".into())),
             Err(e) => return Err(Error::RunTool(format!("read from the server: {e}"))),
         };
