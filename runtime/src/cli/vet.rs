@@ -38,7 +38,7 @@ pub struct VetArgs {
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     fail_on: FailOn,
     /// A second opinion: run this program (with its arguments, split on spaces) on each tool
-    /// that is not clean, JSON in on stdin, a JSON verdict out on stdout (tools/README.md)
+    /// that is not clean, JSON in on stdin, a JSON verdict out on stdout (README: Vetting)
     #[arg(long, value_name = "CMD")]
     judge: Option<String>,
     /// How long the judge may take per tool
@@ -195,9 +195,13 @@ fn judge(cmd: &str, tool: &Value, report: &Report, timeout: Duration) -> Value {
         Ok(c) => c,
         Err(e) => return json!({"error": format!("cannot start the judge `{program}`: {e}")}),
     };
+    // Written from a thread: a judge that does not read its input must not hang us.
     if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        let _ = stdin.write_all(input.to_string().as_bytes());
+        let text = input.to_string();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(text.as_bytes());
+        });
     }
     let started = std::time::Instant::now();
     loop {
@@ -221,7 +225,16 @@ fn judge(cmd: &str, tool: &Value, report: &Report, timeout: Duration) -> Value {
     }
 }
 
+/// Writes the reports to stdout (a closed stdout, as in `| head`, is not an error).
 fn print(reports: &[(String, Report, Option<Value>)], format: Format) {
+    use std::io::Write;
+    let text = render(reports, format);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+fn render(reports: &[(String, Report, Option<Value>)], format: Format) -> String {
+    use std::fmt::Write;
     match format {
         Format::Json => {
             let tools: Vec<Value> = reports
@@ -235,29 +248,32 @@ fn print(reports: &[(String, Report, Option<Value>)], format: Format) {
                     v
                 })
                 .collect();
-            println!("{}", json!({ "tools": tools, "summary": summary(reports) }));
+            format!("{}\n", json!({ "tools": tools, "summary": summary(reports) }))
         }
         Format::Sarif => {
             let plain: Vec<(String, Report)> = reports.iter().map(|(i, r, _)| (i.clone(), r.clone())).collect();
-            println!("{}", serde_json::to_string_pretty(&vet::sarif::log(&plain)).unwrap_or_default());
+            serde_json::to_string_pretty(&vet::sarif::log(&plain)).unwrap_or_default() + "\n"
         }
         Format::Human => {
+            let mut s = String::new();
             for (input, r, j) in reports {
-                println!("{} ({input}): {}", r.tool, r.verdict.as_str().to_uppercase());
+                let _ = writeln!(s, "{} ({input}): {}", r.tool, r.verdict.as_str().to_uppercase());
                 for f in &r.findings {
-                    println!("  {:<6} {} {}  {}", f.severity.as_str(), f.rule, f.category.as_str(), f.location);
-                    println!("         {}", f.explanation);
-                    println!("         evidence: {}", f.evidence);
+                    let _ = writeln!(s, "  {:<6} {} {}  {}", f.severity.as_str(), f.rule, f.category.as_str(), f.location);
+                    let _ = writeln!(s, "         {}", f.explanation);
+                    let _ = writeln!(s, "         evidence: {}", f.evidence);
                 }
                 if let Some(j) = j {
-                    println!("  judge: {j}");
+                    let _ = writeln!(s, "  judge: {j}");
                 }
             }
-            let s = summary(reports);
-            println!(
+            let sum = summary(reports);
+            let _ = writeln!(
+                s,
                 "{} tools: {} poisoned, {} suspicious, {} clean",
-                s["tools"], s["poisoned"], s["suspicious"], s["clean"]
+                sum["tools"], sum["poisoned"], sum["suspicious"], sum["clean"]
             );
+            s
         }
     }
 }
