@@ -189,7 +189,8 @@ fn a_live_server_is_listed_in_the_sandbox_and_vetted() {
     let (python, base) = python();
     let server = root().join("tests/mcp/poison_server.py");
     let read = root().join("tests/mcp");
-    let args = ["--format", "json", "--allow-exec", &base, "--allow-read", s(&read), "--server", "--", &python, s(&server)];
+    let args =
+        ["--format", "json", "--allow-exec", &base, "--allow-read", s(&read), "--server", "--", &python, s(&server)];
     let o = vet(&args, None);
     assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
     let v: Value = serde_json::from_str(&out(&o)).unwrap();

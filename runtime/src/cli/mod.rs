@@ -148,7 +148,8 @@ fn usage_error(e: &clap::Error) -> i32 {
     }
     let rendered = e.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
-    let sub = std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet"].contains(&a.as_str()));
+    let sub =
+        std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet"].contains(&a.as_str()));
     eprintln!("mcp-sandbox: {first}; see `mcp-sandbox {} --help`", sub.as_deref().unwrap_or("run"));
     125
 }

@@ -69,7 +69,10 @@ fn bad(msg: String) -> i32 {
 
 pub fn command(a: VetArgs) -> i32 {
     if a.server == a.command.is_empty() {
-        return bad("--server needs the server's command after `--`, e.g. `mcp-sandbox vet --server -- python3 server.py`".into());
+        return bad(
+            "--server needs the server's command after `--`, e.g. `mcp-sandbox vet --server -- python3 server.py`"
+                .into(),
+        );
     }
     if a.inputs.is_empty() && !a.server {
         return bad("nothing to vet; give a JSON file, a manifest directory, `-` for stdin, or `--server -- CMD` to list a server's tools".into());
@@ -94,7 +97,8 @@ pub fn command(a: VetArgs) -> i32 {
     let mut reports: Vec<(String, Report, Option<Value>)> = Vec::new();
     for s in &sources {
         for (i, tool) in s.tools.iter().enumerate() {
-            let siblings: Vec<Value> = s.tools.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, t)| t.clone()).collect();
+            let siblings: Vec<Value> =
+                s.tools.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, t)| t.clone()).collect();
             let caps = s.capabilities.get(i).and_then(Option::as_ref);
             let report = vet::vet_tool(tool, &Context { siblings: &siblings, capabilities: caps });
             let judged = match (&a.judge, report.verdict) {
@@ -130,7 +134,11 @@ fn read_input(path: &Path) -> Result<Source, String> {
 
 fn json_source(name: &str, text: &str) -> Result<Source, String> {
     let doc: Value = serde_json::from_str(text).map_err(|e| {
-        format!("{name}:{}:{}: not JSON ({e}); give a tools/list result, an array of tools, or one tool", e.line(), e.column())
+        format!(
+            "{name}:{}:{}: not JSON ({e}); give a tools/list result, an array of tools, or one tool",
+            e.line(),
+            e.column()
+        )
     })?;
     let tools = vet::tools_in(&doc).ok_or_else(|| {
         format!(
@@ -163,20 +171,21 @@ fn list_server(a: &VetArgs) -> Result<Source, i32> {
     };
     let policy = a.policy.builder().map_err(fail)?.build();
     let rt = runtime().map_err(fail)?;
-    let sandbox = sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref())
-        .and_then(|b| b.build())
-        .map_err(fail)?;
+    let sandbox =
+        sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref()).and_then(|b| b.build()).map_err(fail)?;
     let program = super::mcp::which(&a.command[0]);
     let tool = sandbox.load(&program).map_err(fail)?;
     let tools = rt
-        .block_on(crate::mcp::list::list_tools(&sandbox, &tool, &policy, a.command[1..].to_vec(), a.policy.allow_degraded))
+        .block_on(crate::mcp::list::list_tools(
+            &sandbox,
+            &tool,
+            &policy,
+            a.command[1..].to_vec(),
+            a.policy.allow_degraded,
+        ))
         .map_err(fail)?;
     let caps = crate::mcp::guard::capabilities(&policy);
-    Ok(Source {
-        name: format!("server:{}", a.command.join(" ")),
-        capabilities: vec![Some(caps); tools.len()],
-        tools,
-    })
+    Ok(Source { name: format!("server:{}", a.command.join(" ")), capabilities: vec![Some(caps); tools.len()], tools })
 }
 
 /// Runs the judge on one tool: `{"tool", "verdict", "findings"}` in, `{"verdict", "reason"}`
@@ -220,7 +229,13 @@ fn judge(cmd: &str, tool: &Value, report: &Report, timeout: Duration) -> Value {
         let _ = stdout.read_to_string(&mut out);
     }
     match serde_json::from_str::<Value>(out.trim()) {
-        Ok(v) if v.get("verdict").and_then(Value::as_str).is_some_and(|s| ["clean", "suspicious", "poisoned"].contains(&s)) => v,
+        Ok(v)
+            if v.get("verdict")
+                .and_then(Value::as_str)
+                .is_some_and(|s| ["clean", "suspicious", "poisoned"].contains(&s)) =>
+        {
+            v
+        }
         _ => json!({"error": "the judge did not print {\"verdict\": \"clean|suspicious|poisoned\", …}"}),
     }
 }
@@ -259,7 +274,8 @@ fn render(reports: &[(String, Report, Option<Value>)], format: Format) -> String
             for (input, r, j) in reports {
                 let _ = writeln!(s, "{} ({input}): {}", r.tool, r.verdict.as_str().to_uppercase());
                 for f in &r.findings {
-                    let _ = writeln!(s, "  {:<6} {} {}  {}", f.severity.as_str(), f.rule, f.category.as_str(), f.location);
+                    let _ =
+                        writeln!(s, "  {:<6} {} {}  {}", f.severity.as_str(), f.rule, f.category.as_str(), f.location);
                     let _ = writeln!(s, "         {}", f.explanation);
                     let _ = writeln!(s, "         evidence: {}", f.evidence);
                 }

@@ -89,7 +89,10 @@ pub async fn list_tools(
 }
 
 async fn write(input: &mut tokio::net::unix::pipe::Sender, msg: &Value) -> Result<()> {
-    input.write_all(format!("{msg}\n").as_bytes()).await.map_err(|e| Error::RunTool(format!("write to the server: {e}")))
+    input
+        .write_all(format!("{msg}\n").as_bytes())
+        .await
+        .map_err(|e| Error::RunTool(format!("write to the server: {e}")))
 }
 
 /// The result of the response with `id`, skipping notifications and requests from the server.

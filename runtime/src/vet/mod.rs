@@ -16,6 +16,7 @@
 //! ([`rules::RULES`]) with an id, a category, a severity and a one-line reason each.
 
 mod concepts;
+pub mod corpus;
 mod fields;
 mod hidden;
 mod lexicon;
@@ -228,7 +229,11 @@ pub fn vet_tool(tool: &Value, ctx: &Context<'_>) -> Report {
 pub fn concepts_of(tool: &Value, ctx: &Context<'_>) -> Vec<String> {
     let fields = fields::extract(tool);
     let profile = purpose::Profile::of(tool, &fields);
-    fields.iter().flat_map(hidden::views).map(|v| format!("{}: {}", v.location, semantic::describe(&v, &profile, ctx))).collect()
+    fields
+        .iter()
+        .flat_map(hidden::views)
+        .map(|v| format!("{}: {}", v.location, semantic::describe(&v, &profile, ctx)))
+        .collect()
 }
 
 /// Diagnostics: the feature windows of every view of `tool` (see `semantic::windows`).

@@ -48,8 +48,7 @@ pub fn log(reports: &[(String, Report)]) -> Sarif {
                 let physical = PhysicalLocation::builder()
                     .artifact_location(ArtifactLocation::builder().uri(input.clone()).build())
                     .build();
-                let location =
-                    Location::builder().physical_location(physical).logical_locations(vec![logical]).build();
+                let location = Location::builder().physical_location(physical).logical_locations(vec![logical]).build();
                 let mut props = BTreeMap::new();
                 props.insert("tool".to_string(), serde_json::json!(report.tool));
                 props.insert("verdict".to_string(), serde_json::json!(report.verdict.as_str()));

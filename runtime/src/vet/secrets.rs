@@ -9,16 +9,36 @@ use std::sync::LazyLock;
 
 /// `(id, pattern, what it is)`: the known secret formats. One line of reason each.
 pub const SECRET_PATTERNS: &[(&str, &str, &str)] = &[
-    ("private-key", r"-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----", "a PEM/OpenSSH/PGP private key"),
+    (
+        "private-key",
+        r"-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----",
+        "a PEM/OpenSSH/PGP private key",
+    ),
     ("aws-access-key", r"\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", "an AWS access key id"),
-    ("aws-secret-key", r"(?i)aws_?secret_?access_?key\s*[=:]\s*['\x22]?[A-Za-z0-9/+]{40}\b", "an AWS secret access key"),
+    (
+        "aws-secret-key",
+        r"(?i)aws_?secret_?access_?key\s*[=:]\s*['\x22]?[A-Za-z0-9/+]{40}\b",
+        "an AWS secret access key",
+    ),
     ("github-token", r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{60,}\b", "a GitHub token"),
     ("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20}\b", "a GitLab personal access token"),
-    ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b|https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+", "a Slack token or webhook"),
+    (
+        "slack-token",
+        r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b|https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+",
+        "a Slack token or webhook",
+    ),
     ("stripe-key", r"\b(sk|rk)_(live|test)_[A-Za-z0-9]{20,}\b", "a Stripe secret key"),
     ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}\b", "a Google API key"),
-    ("google-oauth", r"\bya29\.[0-9A-Za-z_-]{20,}\b|\bGOCSPX-[A-Za-z0-9_-]{20,}\b", "a Google OAuth token or client secret"),
-    ("openai-key", r"\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\b|\bsk-(proj|svcacct|admin)-[A-Za-z0-9_-]{40,}\b", "an OpenAI API key"),
+    (
+        "google-oauth",
+        r"\bya29\.[0-9A-Za-z_-]{20,}\b|\bGOCSPX-[A-Za-z0-9_-]{20,}\b",
+        "a Google OAuth token or client secret",
+    ),
+    (
+        "openai-key",
+        r"\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\b|\bsk-(proj|svcacct|admin)-[A-Za-z0-9_-]{40,}\b",
+        "an OpenAI API key",
+    ),
     ("anthropic-key", r"\bsk-ant-(api|admin)\d{2}-[A-Za-z0-9_-]{80,}\b", "an Anthropic API key"),
     ("huggingface-token", r"\bhf_[A-Za-z0-9]{34}\b", "a Hugging Face token"),
     ("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b", "an npm token"),
@@ -30,12 +50,28 @@ pub const SECRET_PATTERNS: &[(&str, &str, &str)] = &[
     ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}\b", "a JSON Web Token"),
     ("basic-auth-url", r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s:@]{6,}@[^\s/]+", "a URL with a password in it"),
     ("shadow-entry", r"(?m)^[a-z_][a-z0-9_-]*:\$(1|2[abxy]?|5|6|y)\$[^:\s]{8,}:", "an /etc/shadow password hash"),
-    ("aws-credentials-file", r"(?m)^\s*aws_(access_key_id|secret_access_key|session_token)\s*=", "the content of ~/.aws/credentials"),
-    ("kubeconfig", r"(?m)^\s*(client-key-data|client-certificate-data|token):\s*\S{20,}", "the content of a kubeconfig"),
-    ("docker-auth", r"\x22auths\x22\s*:\s*\{[^}]*\x22auth\x22\s*:\s*\x22[A-Za-z0-9+/=]{12,}", "the content of ~/.docker/config.json"),
+    (
+        "aws-credentials-file",
+        r"(?m)^\s*aws_(access_key_id|secret_access_key|session_token)\s*=",
+        "the content of ~/.aws/credentials",
+    ),
+    (
+        "kubeconfig",
+        r"(?m)^\s*(client-key-data|client-certificate-data|token):\s*\S{20,}",
+        "the content of a kubeconfig",
+    ),
+    (
+        "docker-auth",
+        r"\x22auths\x22\s*:\s*\{[^}]*\x22auth\x22\s*:\s*\x22[A-Za-z0-9+/=]{12,}",
+        "the content of ~/.docker/config.json",
+    ),
     ("netrc", r"(?m)^\s*machine\s+\S+\s+login\s+\S+\s+password\s+\S+", "the content of ~/.netrc"),
     ("mcp-config", r"\x22mcpServers\x22\s*:\s*\{", "another MCP client's configuration (mcp.json)"),
-    ("dotenv-secret", r"(?m)^\s*(export\s+)?[A-Z0-9_]*(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY)[A-Z0-9_]*\s*=\s*['\x22]?[^\s'\x22]{8,}", "a secret assignment from a .env file"),
+    (
+        "dotenv-secret",
+        r"(?m)^\s*(export\s+)?[A-Z0-9_]*(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY)[A-Z0-9_]*\s*=\s*['\x22]?[^\s'\x22]{8,}",
+        "a secret assignment from a .env file",
+    ),
 ];
 
 /// Shortest string judged on entropy alone.
@@ -98,7 +134,12 @@ fn scan_str(s: &str, at: &str, out: &mut Vec<SecretFinding>) {
     let mut found = false;
     for (id, re, what) in COMPILED.iter() {
         if let Some(m) = re.find(s) {
-            out.push(SecretFinding { rule: id, what, argument: argument.clone(), fingerprint: fingerprint(m.as_str()) });
+            out.push(SecretFinding {
+                rule: id,
+                what,
+                argument: argument.clone(),
+                fingerprint: fingerprint(m.as_str()),
+            });
             found = true;
         }
     }
@@ -122,7 +163,10 @@ fn scan_str(s: &str, at: &str, out: &mut Vec<SecretFinding>) {
 /// hex digest (hashes and ids are ordinary arguments), not a path or a word.
 fn looks_like_credential(t: &str) -> bool {
     let t = t.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    if t.len() < ENTROPY_MIN_LEN || t.len() > 512 || !t.chars().all(|c| c.is_ascii_alphanumeric() || "+/=_-.".contains(c)) {
+    if t.len() < ENTROPY_MIN_LEN
+        || t.len() > 512
+        || !t.chars().all(|c| c.is_ascii_alphanumeric() || "+/=_-.".contains(c))
+    {
         return false;
     }
     if t.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
@@ -146,10 +190,14 @@ fn entropy(s: &str) -> f64 {
         counts[b as usize] += 1;
     }
     let n = s.len() as f64;
-    counts.iter().filter(|c| **c > 0).map(|c| {
-        let p = *c as f64 / n;
-        -p * p.log2()
-    }).sum()
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| {
+            let p = *c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -175,7 +223,12 @@ mod tests {
         assert!(!found[0].fingerprint.contains("b3Bl"));
         assert_eq!(rules(json!({"k": "AKIAIOSFODNN7EXAMPLE"})), vec!["aws-access-key"]);
         assert_eq!(rules(json!({"k": ["ghp_0123456789abcdefghijABCDEFGHIJ012345"]})), vec!["github-token"]);
-        assert_eq!(rules(json!({"t": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"})), vec!["jwt"]);
+        assert_eq!(
+            rules(
+                json!({"t": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"})
+            ),
+            vec!["jwt"]
+        );
         assert_eq!(rules(json!({"t": "x=1\n[default]\naws_access_key_id = AKIA...\n"})), vec!["aws-credentials-file"]);
         assert_eq!(rules(json!({"t": "token Zx8pQ2rT7vLm9NcB4yHs6WdK1gFj3aE5uRt0"})), vec!["high-entropy"]);
     }
