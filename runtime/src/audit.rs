@@ -37,6 +37,10 @@ pub enum EventKind {
     /// (see [`MAX_RECORDS_PER_KIND`]).
     #[serde(rename = "suppressed")]
     Suppressed,
+    /// A tool definition or a tool result judged by the vetting engine (`crate::vet`): the
+    /// verdict and findings, an approval over them.
+    #[serde(rename = "vet")]
+    Vet,
 }
 
 impl EventKind {
@@ -51,6 +55,7 @@ impl EventKind {
             EventKind::Exit => "exit",
             EventKind::Degraded => "sandbox.degraded",
             EventKind::Suppressed => "suppressed",
+            EventKind::Vet => "vet",
         }
     }
 }

@@ -3,6 +3,7 @@
 use super::fail;
 use super::run::{PolicyArgs, report_status, runtime, sandbox_builder};
 use crate::error::{Error, Result};
+use crate::mcp::guard::{ResultMode, VetMode};
 use crate::mcp::pins::PinStore;
 use crate::mcp::proxy::{self, ProxyOptions};
 use crate::mcp::server::{HttpOptions, McpServer, serve_http};
@@ -56,6 +57,18 @@ pub struct ProxyArgs {
     /// The server's name in the pins file [default: its command line]
     #[arg(long, value_name = "NAME")]
     server_name: Option<String>,
+    /// What to do with a tool that vetting finds poisoned: withhold it (and refuse its calls)
+    /// until approved with `pins approve`, only warn (stderr and audit), or not vet
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = VetMode::Withhold)]
+    vet: VetMode,
+    /// Let this tool receive secrets in its arguments (the argument guard refuses them to a
+    /// server that can reach the network otherwise; repeatable)
+    #[arg(long, value_name = "TOOL")]
+    allow_secrets_to: Vec<String>,
+    /// What to do with a tool result carrying instructions aimed at the model: report and
+    /// audit it, or also replace it by a tool error
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ResultMode::Audit)]
+    on_injected_result: ResultMode,
     /// The stdio MCP server to run: a program (looked up in PATH) and its arguments
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -185,7 +198,10 @@ fn proxy_inner(a: ProxyArgs) -> Result<i32> {
     let rt = runtime()?;
     let sandbox = sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref())?.build()?;
     let tool = sandbox.load(&program)?;
-    let options = ProxyOptions { server, pins, allow_degraded: a.policy.allow_degraded };
+    let mut options = ProxyOptions::new(server, pins, a.policy.allow_degraded);
+    options.vet = a.vet;
+    options.allow_secrets_to = a.allow_secrets_to;
+    options.on_injected_result = a.on_injected_result;
     let args = a.command[1..].to_vec();
     let outcome =
         rt.block_on(proxy::run(&sandbox, &tool, &policy, args, options, tokio::io::stdin(), tokio::io::stdout()))?;

@@ -69,6 +69,10 @@ pub struct Pin {
     /// The definition pinned (form 2), to show what changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<Value>,
+    /// Set when the definition was approved over vetting findings (`pins approve` of a tool
+    /// withheld as poisoned): when, and the findings approved over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vet_override: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,6 +84,9 @@ pub struct Pending {
     /// Set when the definition came in a message the proxy refused (and did not relay).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Set when vetting withheld the definition as poisoned: the verdict and findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vet: Option<Value>,
 }
 
 /// What a check found.
@@ -94,6 +101,9 @@ pub enum Verdict {
     /// Differs from the pin: withheld until approved. `fields`: JSON pointers of what changed
     /// (`None` when the pin is form 1, which kept no definition).
     Changed { pinned: String, now: String, fields: Option<Vec<String>> },
+    /// Vetting found the definition poisoned and it was not approved over that: recorded as
+    /// pending (with the findings), not pinned.
+    Poisoned { now: String },
 }
 
 /// A copy of `v` with every number that has an integral value as an integer.
@@ -293,17 +303,48 @@ impl PinStore {
         let pins = self.file.servers.entry(server.into()).or_default();
         match &verdict {
             Verdict::FirstSeen | Verdict::Upgraded => {
-                let pin = Pin { sha256: digest(tool), pinned_at: now(), form: FORM, definition: Some(tool.clone()) };
+                let pin = Pin {
+                    sha256: digest(tool),
+                    pinned_at: now(),
+                    form: FORM,
+                    definition: Some(tool.clone()),
+                    vet_override: None,
+                };
                 pins.tools.insert(name.clone(), pin);
                 pins.pending.remove(&name);
             }
             Verdict::Changed { now: hash, .. } => {
-                let seen = Pending { sha256: hash.clone(), seen_at: now(), definition: tool.clone(), note: None };
+                let seen =
+                    Pending { sha256: hash.clone(), seen_at: now(), definition: tool.clone(), note: None, vet: None };
                 pins.pending.insert(name, seen);
             }
-            Verdict::Pinned => {}
+            Verdict::Pinned | Verdict::Poisoned { .. } => {}
         }
         verdict
+    }
+
+    /// [`PinStore::check`] for a definition vetting judged: `poisoned` carries the findings when
+    /// it was found poisoned. Such a definition is pinned only if this very definition was
+    /// approved over its findings; otherwise it is recorded as pending with them (whether it
+    /// was new, changed, or pinned before vetting existed) and [`Verdict::Poisoned`] returned.
+    pub fn check_vetted(&mut self, server: &str, tool: &Value, poisoned: Option<Value>) -> Verdict {
+        let Some(findings) = poisoned else { return self.check(server, tool) };
+        let name = tool.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let verdict = self.verdict(server, tool);
+        let approved = self
+            .file
+            .servers
+            .get(server)
+            .and_then(|p| p.tools.get(&name))
+            .is_some_and(|pin| pin.vet_override.is_some());
+        if verdict == Verdict::Pinned && approved {
+            return verdict;
+        }
+        let hash = digest(tool);
+        let note = Some("withheld by vetting: poisoned (see `vet`)".to_string());
+        let seen = Pending { sha256: hash.clone(), seen_at: now(), definition: tool.clone(), note, vet: Some(findings) };
+        self.file.servers.entry(server.into()).or_default().pending.insert(name, seen);
+        Verdict::Poisoned { now: hash }
     }
 
     /// Checks a definition found in a message the proxy refused (`why`): a change is recorded
@@ -313,7 +354,7 @@ impl PinStore {
         if let Verdict::Changed { now: hash, .. } = &verdict {
             let name = tool.get("name").and_then(Value::as_str).unwrap_or("").to_string();
             let note = Some(format!("sent in a message the proxy refused: {why}"));
-            let seen = Pending { sha256: hash.clone(), seen_at: now(), definition: tool.clone(), note };
+            let seen = Pending { sha256: hash.clone(), seen_at: now(), definition: tool.clone(), note, vet: None };
             self.file.servers.entry(server.into()).or_default().pending.insert(name, seen);
         }
         verdict
@@ -376,8 +417,14 @@ impl PinStore {
                 });
             };
             // Pinned in the current form, whatever form the pending entry was recorded under.
-            let pin =
-                Pin { sha256: digest(&p.definition), pinned_at: now(), form: FORM, definition: Some(p.definition) };
+            let vet_override = p.vet.map(|findings| serde_json::json!({"approved_at": now(), "findings": findings}));
+            let pin = Pin {
+                sha256: digest(&p.definition),
+                pinned_at: now(),
+                form: FORM,
+                definition: Some(p.definition),
+                vet_override,
+            };
             pins.tools.insert(n.clone(), pin);
             done.push(n);
         }

@@ -14,6 +14,7 @@
 //! The server runs natively (or as a component) under one grant for the whole session:
 //! its files, env and egress are what the policy declares, nothing else.
 
+use super::guard::{ResultMode, VetMode};
 use super::lines::Lines;
 use super::manifest::derive;
 use super::pins::PinStore;
@@ -44,6 +45,27 @@ pub struct ProxyOptions {
     pub server: String,
     pub pins: PathBuf,
     pub allow_degraded: bool,
+    /// What vetting does with a poisoned tool (default: withhold it).
+    pub vet: VetMode,
+    /// Tools that may receive secrets in their arguments (the argument guard lets them through).
+    pub allow_secrets_to: Vec<String>,
+    /// What happens to a result carrying instructions aimed at the model.
+    pub on_injected_result: ResultMode,
+}
+
+impl ProxyOptions {
+    /// Options with the defaults: vetting withholds, no tool receives secrets, injected results
+    /// are reported.
+    pub fn new(server: String, pins: PathBuf, allow_degraded: bool) -> Self {
+        ProxyOptions {
+            server,
+            pins,
+            allow_degraded,
+            vet: VetMode::default(),
+            allow_secrets_to: Vec::new(),
+            on_injected_result: ResultMode::default(),
+        }
+    }
 }
 
 fn pipe() -> Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
@@ -65,7 +87,8 @@ pub async fn run(
     let (from_server_r, from_server_w) = pipe()?;
     let grant = sandbox.issue(tool, policy, None);
     let allow_degraded = options.allow_degraded;
-    let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &[]));
+    let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &[]))
+        .with_capabilities(super::guard::capabilities(policy));
     let handle = grant.revocation_handle();
     let call = Call {
         args,

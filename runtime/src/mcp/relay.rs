@@ -24,6 +24,7 @@ use super::pins::PinStore;
 use super::proxy::ProxyOptions;
 use super::wire;
 use crate::audit::{Auditor, Capability, EventKind};
+use crate::vet::Capabilities;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -57,6 +58,8 @@ impl Actions {
 struct InFlight {
     client_id: Value,
     method: String,
+    /// The tool a `tools/call` named.
+    tool: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -70,6 +73,8 @@ struct State {
     withheld: HashMap<String, String>,
     /// Server messages dropped so far.
     dropped: u64,
+    /// Definitions (sha256) whose vetting was reported this session.
+    vetted: HashSet<String>,
 }
 
 pub struct Relay {
@@ -78,6 +83,8 @@ pub struct Relay {
     options: ProxyOptions,
     audit: Auditor,
     derived: Derived,
+    /// What the server's policy grants, as vetting sees it.
+    capabilities: Capabilities,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -87,12 +94,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests;
 mod tools;
+mod vetting;
 
 use tools::carried_tools;
 
 impl Relay {
     pub fn new(pins: PinStore, options: ProxyOptions, audit: Auditor, derived: Derived) -> Self {
-        Relay { state: Mutex::default(), pins: Mutex::new(pins), options, audit, derived }
+        Relay { state: Mutex::default(), pins: Mutex::new(pins), options, audit, derived, capabilities: Capabilities::default() }
+    }
+
+    /// What the server's policy grants: the context tools are vetted in.
+    #[must_use]
+    pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
     }
 
     // ---- from the client ----
@@ -164,10 +179,13 @@ impl Relay {
                 if let Err(reply) = self.check_request(&method, &m, &id) {
                     return Actions::client(reply);
                 }
+                let tool = (method == "tools/call")
+                    .then(|| m.get("params").and_then(|p| p.get("name")).and_then(Value::as_str).map(str::to_string))
+                    .flatten();
                 let mut state = lock(&self.state);
                 state.next_id += 1;
                 let proxy_id = state.next_id;
-                state.in_flight.insert(proxy_id, InFlight { client_id: id, method });
+                state.in_flight.insert(proxy_id, InFlight { client_id: id, method, tool });
                 m.insert("id".into(), proxy_id.into());
                 Actions::server(Value::Object(m))
             }
@@ -225,6 +243,9 @@ impl Relay {
             None
         };
         drop(state);
+        if refusal.is_none() {
+            self.guard_call(&name, m.get("params"), id)?;
+        }
         match refusal {
             Some(message) => {
                 self.audit.emit(EventKind::Deny, Some(Capability::McpTool), Some(name), Some(message.clone()), None);
@@ -382,6 +403,8 @@ impl Relay {
                     carrier.insert("result".into(), result);
                     self.inspect(&carrier, &why);
                     return Actions::client(refuse(why));
+                } else if f.method == "tools/call" {
+                    ("result", self.guard_result(f.tool.as_deref(), result))
                 } else {
                     ("result", result)
                 }

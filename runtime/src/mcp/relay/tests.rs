@@ -8,7 +8,7 @@ fn relay() -> (Relay, Arc<MemorySink>, tempfile::TempDir) {
     let pins_path = dir.path().join("pins.json");
     let sink = Arc::new(MemorySink::default());
     let audit = Auditor::new(sink.clone(), "test".into(), "sha256:0".into());
-    let options = ProxyOptions { server: "srv".into(), pins: pins_path.clone(), allow_degraded: false };
+    let options = ProxyOptions::new("srv".into(), pins_path.clone(), false);
     let derived = Derived { read_only: true, destructive: false, open_world: false };
     (Relay::new(PinStore::open(&pins_path).unwrap(), options, audit, derived), sink, dir)
 }

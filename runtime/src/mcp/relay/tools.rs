@@ -58,6 +58,7 @@ impl Relay {
         };
         let server = self.options.server.clone();
         let mut seen = HashSet::new();
+        let reports = self.vet_reports(tools);
         self.with_pins(|pins| {
             tools.retain_mut(|tool| {
                 let Some(name) = tool.get("name").and_then(Value::as_str).map(str::to_string) else {
@@ -68,7 +69,14 @@ impl Relay {
                     self.dropped(&format!("tool `{name}` listed twice in one reply (the first definition is kept)"));
                     return false;
                 }
-                match pins.check(&server, tool) {
+                let poisoned = self.vet_verdict(&name, tool, reports.get(&name));
+                let vetted_poisoned = poisoned.is_some();
+                match pins.check_vetted(&server, tool, poisoned) {
+                    Verdict::Poisoned { now } => {
+                        let findings = reports.get(&name).map(|r| super::vetting::rules(&r.findings)).unwrap_or_default();
+                        self.withhold(name, format!("vetting found its definition poisoned (sha256 {now}): {findings}"));
+                        false
+                    }
                     Verdict::Changed { pinned, now, fields } => {
                         let what = format!(
                             "its definition changed since it was pinned{} (sha256 {pinned} -> {now})",
@@ -78,6 +86,9 @@ impl Relay {
                         false
                     }
                     verdict => {
+                        if vetted_poisoned {
+                            self.vet_overridden(&name);
+                        }
                         match verdict {
                             Verdict::FirstSeen => self.audit.allow(Capability::McpTool, name.clone(), "pinned on first sight"),
                             Verdict::Upgraded => {
