@@ -102,8 +102,9 @@ pub enum Verdict {
     /// (`None` when the pin is form 1, which kept no definition).
     Changed { pinned: String, now: String, fields: Option<Vec<String>> },
     /// Vetting found the definition poisoned and it was not approved over that: recorded as
-    /// pending (with the findings), not pinned.
-    Poisoned { now: String },
+    /// pending (with the findings), not pinned. `changed`: the fields that differ from the pin,
+    /// if the tool was pinned with another definition.
+    Poisoned { now: String, changed: Option<Vec<String>> },
 }
 
 /// A copy of `v` with every number that has an integral value as an integer.
@@ -340,11 +341,15 @@ impl PinStore {
         if verdict == Verdict::Pinned && approved {
             return verdict;
         }
+        let changed = match verdict {
+            Verdict::Changed { fields, .. } => Some(fields.unwrap_or_default()),
+            _ => None,
+        };
         let hash = digest(tool);
         let note = Some("withheld by vetting: poisoned (see `vet`)".to_string());
         let seen = Pending { sha256: hash.clone(), seen_at: now(), definition: tool.clone(), note, vet: Some(findings) };
         self.file.servers.entry(server.into()).or_default().pending.insert(name, seen);
-        Verdict::Poisoned { now: hash }
+        Verdict::Poisoned { now: hash, changed }
     }
 
     /// Checks a definition found in a message the proxy refused (`why`): a change is recorded

@@ -72,9 +72,13 @@ impl Relay {
                 let poisoned = self.vet_verdict(&name, tool, reports.get(&name));
                 let vetted_poisoned = poisoned.is_some();
                 match pins.check_vetted(&server, tool, poisoned) {
-                    Verdict::Poisoned { now } => {
+                    Verdict::Poisoned { now, changed } => {
                         let findings = reports.get(&name).map(|r| super::vetting::rules(&r.findings)).unwrap_or_default();
-                        self.withhold(name, format!("vetting found its definition poisoned (sha256 {now}): {findings}"));
+                        let change = match changed {
+                            Some(f) => format!("; its definition also changed since it was pinned{}", fields_note(Some(&f))),
+                            None => String::new(),
+                        };
+                        self.withhold(name, format!("vetting found its definition poisoned (sha256 {now}): {findings}{change}"));
                         false
                     }
                     Verdict::Changed { pinned, now, fields } => {
