@@ -45,6 +45,14 @@ pub struct ServeArgs {
     /// Resolve declared names with this DNS server instead of the system resolver
     #[arg(long, value_name = "ADDR:PORT")]
     resolver: Option<String>,
+    /// Do not serve a tool whose vetting finds something at or above this severity (vetting
+    /// findings are reported on stderr and audited in any case)
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    vet_deny: Option<super::vet::FailOn>,
+    /// What to do with a tool result carrying instructions aimed at the model: report and
+    /// audit it, or also replace it by a tool error
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ResultMode::Audit)]
+    on_injected_result: ResultMode,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +154,24 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
     let mut tools = ToolSet::new(builder, Concurrency { running: a.max_concurrent, queued: a.queue })?;
     for (path, e) in tools.load_dir(&a.tools) {
         eprintln!("mcp-sandbox: skipped {}: {e}", path.display());
+    }
+    tools.on_injected_result(a.on_injected_result);
+    for v in tools.vet(a.vet_deny.map(super::vet::FailOn::severity)) {
+        for f in &v.report.findings {
+            eprintln!(
+                "mcp-sandbox: vet: tool `{}`: {} {} {} at {}: {} ({})",
+                v.report.tool,
+                f.severity.as_str(),
+                f.rule,
+                f.category.as_str(),
+                f.location,
+                f.explanation,
+                f.evidence.chars().take(160).collect::<String>()
+            );
+        }
+        if v.withdrawn {
+            eprintln!("mcp-sandbox: not serving tool `{}`: its vetting found {} (--vet-deny)", v.report.tool, v.report.verdict.as_str());
+        }
     }
     let names: Vec<&str> = tools.specs().map(|s| s.name.as_str()).collect();
     eprintln!("mcp-sandbox: {} tools: {}", names.len(), names.join(", "));

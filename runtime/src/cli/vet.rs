@@ -25,6 +25,16 @@ pub enum FailOn {
     High,
 }
 
+impl FailOn {
+    pub fn severity(self) -> Severity {
+        match self {
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct VetArgs {
     /// JSON files (a tools/list result, an array of tools, or one tool), manifest directories,
@@ -108,11 +118,7 @@ pub fn command(a: VetArgs) -> i32 {
             reports.push((s.name.clone(), report, judged));
         }
     }
-    let threshold = match a.fail_on {
-        FailOn::Low => Severity::Low,
-        FailOn::Medium => Severity::Medium,
-        FailOn::High => Severity::High,
-    };
+    let threshold = a.fail_on.severity();
     print(&reports, a.format);
     let failed = reports.iter().any(|(_, r, _)| r.max_severity().is_some_and(|s| s >= threshold));
     i32::from(failed)

@@ -51,6 +51,10 @@ struct ManifestFile {
     policy: PolicyFile,
     #[serde(default, rename = "bind")]
     binds: Vec<BindingFile>,
+    /// The tool's job is to receive secrets (a secret manager's `store`): the argument guard
+    /// lets secrets in its arguments through although it can reach the network.
+    #[serde(default)]
+    accepts_secrets: bool,
 }
 
 /// Annotation claims from a manifest (or another source, such as a proxied server).
@@ -108,6 +112,8 @@ pub struct ToolSpec {
     pub idempotent: Option<bool>,
     /// Where it was loaded from.
     pub source: PathBuf,
+    /// The argument guard lets secrets through to it (`accepts_secrets = true`).
+    pub accepts_secrets: bool,
 }
 
 fn parse_error(path: &Path, text: &str, offset: usize, message: impl Into<String>) -> Error {
@@ -220,6 +226,7 @@ impl ToolSpec {
             derived,
             idempotent: claims.idempotent_hint.filter(|_| derived.read_only),
             source: path.into(),
+            accepts_secrets: file.accepts_secrets,
         })
     }
 }

@@ -27,7 +27,9 @@ pub mod pins;
 pub mod proxy;
 mod relay;
 pub mod server;
+mod vetting;
 pub mod wire;
+pub use vetting::Vetted;
 
 use crate::audit::{AuditEvent, Auditor, Capability, EventKind, Tap, one_line};
 use crate::error::{Error, Result};
@@ -83,6 +85,8 @@ pub enum CallEnd {
     Failed(String),
     /// Cancelled before it started.
     Cancelled,
+    /// Refused, or its result withheld, by a data-flow guard (`guard`): the message.
+    Guarded(String),
 }
 
 /// What one call produced.
@@ -126,6 +130,7 @@ impl CallReport {
             }
             CallEnd::Failed(m) => format!("the sandbox could not run the tool: {m}"),
             CallEnd::Cancelled => "the call was cancelled before it started".into(),
+            CallEnd::Guarded(m) => m.clone(),
         };
         if let Some(e) = &self.output_error {
             s.push_str(&format!(": {e}"));
@@ -163,6 +168,8 @@ pub struct ToolSet {
     slots: Semaphore,
     admitted: AtomicUsize,
     limits: Concurrency,
+    /// What happens to a result carrying instructions aimed at the model.
+    on_injected_result: guard::ResultMode,
 }
 
 fn validator(schema: &Map<String, Value>) -> Result<jsonschema::Validator> {
@@ -183,7 +190,13 @@ impl ToolSet {
             slots: Semaphore::new(running),
             admitted: AtomicUsize::new(0),
             limits: Concurrency { running, queued: limits.queued },
+            on_injected_result: guard::ResultMode::default(),
         })
+    }
+
+    /// What happens to a result carrying instructions aimed at the model.
+    pub fn on_injected_result(&mut self, mode: guard::ResultMode) {
+        self.on_injected_result = mode;
     }
 
     /// Loads every manifest in `dir` (see [`manifest::manifest_paths`]). A manifest that
@@ -246,6 +259,9 @@ impl ToolSet {
             self.audit_refusal(entry, &refused);
             return Err(refused);
         }
+        if let Some(refused) = self.guard_arguments(entry, &value) {
+            return Ok(refused);
+        }
         let args = match value {
             Value::Object(m) => m,
             _ => Map::new(),
@@ -282,7 +298,9 @@ impl ToolSet {
                 return Ok(self.report(id, CallEnd::Refused(refusal)));
             }
         };
-        Ok(self.run(entry, &policy, &args, cancel).await)
+        let mut report = self.run(entry, &policy, &args, cancel).await;
+        self.guard_output(entry, &mut report);
+        Ok(report)
     }
 
     /// Audits a call refused before any grant was issued, under an id of its own.
