@@ -96,8 +96,7 @@ impl Scene {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "client failed: {stdout}\n{stderr}");
-        serde_json::from_str(stdout.lines().last().unwrap_or(""))
-            .unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+        serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
     }
 
     fn pins_cli(&self, args: &[&str]) -> String {

@@ -42,7 +42,8 @@ fn tools(port: u16, post_accepts_secrets: bool) -> tempfile::TempDir {
         )
     };
     std::fs::write(dir.path().join("add.toml"), echo("add", POISON)).unwrap();
-    std::fs::write(dir.path().join("echo.toml"), echo("echo", "Returns its arguments wrapped as {\"echo\": ...}.")).unwrap();
+    std::fs::write(dir.path().join("echo.toml"), echo("echo", "Returns its arguments wrapped as {\"echo\": ...}."))
+        .unwrap();
     let post = format!(
         r#"name = "post"
 description = "Posts a short note to the team's message board."

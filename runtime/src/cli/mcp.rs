@@ -170,7 +170,11 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
             );
         }
         if v.withdrawn {
-            eprintln!("mcp-sandbox: not serving tool `{}`: its vetting found {} (--vet-deny)", v.report.tool, v.report.verdict.as_str());
+            eprintln!(
+                "mcp-sandbox: not serving tool `{}`: its vetting found {} (--vet-deny)",
+                v.report.tool,
+                v.report.verdict.as_str()
+            );
         }
     }
     let names: Vec<&str> = tools.specs().map(|s| s.name.as_str()).collect();

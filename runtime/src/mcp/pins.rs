@@ -347,7 +347,8 @@ impl PinStore {
         };
         let hash = digest(tool);
         let note = Some("withheld by vetting: poisoned (see `vet`)".to_string());
-        let seen = Pending { sha256: hash.clone(), seen_at: now(), definition: tool.clone(), note, vet: Some(findings) };
+        let seen =
+            Pending { sha256: hash.clone(), seen_at: now(), definition: tool.clone(), note, vet: Some(findings) };
         self.file.servers.entry(server.into()).or_default().pending.insert(name, seen);
         Verdict::Poisoned { now: hash, changed }
     }

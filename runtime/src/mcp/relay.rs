@@ -100,7 +100,14 @@ use tools::carried_tools;
 
 impl Relay {
     pub fn new(pins: PinStore, options: ProxyOptions, audit: Auditor, derived: Derived) -> Self {
-        Relay { state: Mutex::default(), pins: Mutex::new(pins), options, audit, derived, capabilities: Capabilities::default() }
+        Relay {
+            state: Mutex::default(),
+            pins: Mutex::new(pins),
+            options,
+            audit,
+            derived,
+            capabilities: Capabilities::default(),
+        }
     }
 
     /// What the server's policy grants: the context tools are vetted in.

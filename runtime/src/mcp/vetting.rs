@@ -45,7 +45,13 @@ impl ToolSet {
                 if withdrawn { "; not served (--vet-deny)" } else { "" }
             );
             let detail = json!({"verdict": report.verdict, "findings": report.findings, "withdrawn": withdrawn});
-            self.auditor(entry).emit(EventKind::Vet, Some(Capability::McpTool), Some(name.clone()), Some(reason), Some(detail));
+            self.auditor(entry).emit(
+                EventKind::Vet,
+                Some(Capability::McpTool),
+                Some(name.clone()),
+                Some(reason),
+                Some(detail),
+            );
             out.push(Vetted { report, withdrawn });
         }
         for v in out.iter().filter(|v| v.withdrawn) {
@@ -94,7 +100,8 @@ impl ToolSet {
             if block { "; replaced by an error" } else { "" }
         );
         eprintln!("mcp-sandbox: {reason}");
-        let audit = Auditor::new(self.sandbox.audit_sink().clone(), report.invocation.clone(), entry.tool.digest().to_string());
+        let audit =
+            Auditor::new(self.sandbox.audit_sink().clone(), report.invocation.clone(), entry.tool.digest().to_string());
         audit.emit(
             EventKind::Vet,
             Some(Capability::McpTool),
@@ -103,7 +110,10 @@ impl ToolSet {
             Some(json!({"result": true, "blocked": block, "findings": found})),
         );
         if block {
-            let text = guard::blocked_result(&entry.spec.name, &found)["content"][0]["text"].as_str().unwrap_or("").to_string();
+            let text = guard::blocked_result(&entry.spec.name, &found)["content"][0]["text"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             report.end = CallEnd::Guarded(text);
             report.stdout.clear();
             report.structured = None;

@@ -46,7 +46,13 @@ impl Relay {
             if report.verdict != Verdict::Clean {
                 eprintln!("mcp-sandbox: proxy: tool `{name}` {reason}");
             }
-            self.audit.emit(EventKind::Vet, Some(Capability::McpTool), Some(name.into()), Some(reason), Some(detail.clone()));
+            self.audit.emit(
+                EventKind::Vet,
+                Some(Capability::McpTool),
+                Some(name.into()),
+                Some(reason),
+                Some(detail.clone()),
+            );
         }
         (self.options.vet == VetMode::Withhold && report.verdict == Verdict::Poisoned).then_some(detail)
     }
