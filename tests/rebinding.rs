@@ -21,6 +21,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 use support::*;
 
+/// Runs a tool that connects to `rebind.test` under one executor: (DNS stub, extra flags, message).
+type RunTool<'a> = dyn Fn(&DnsSink, &[&str], &str) -> Run + 'a;
+
 /// Set in the re-executed test: it runs inside its own network namespace.
 const INSIDE: &str = "MCP_SANDBOX_TEST_IN_NETNS";
 
@@ -132,7 +135,7 @@ fn inside_a_private_network_namespace() {
         args.extend(["/bin/bash", "--", "-c", &script]);
         run(&args)
     };
-    let mut executors: Vec<(&str, &dyn Fn(&DnsSink, &[&str], &str) -> Run)> = vec![("wasm", &wasm)];
+    let mut executors: Vec<(&str, &RunTool)> = vec![("wasm", &wasm)];
     if std::env::var(INSIDE).as_deref() == Ok("all") {
         executors.push(("native", &native));
     }

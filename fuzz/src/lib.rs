@@ -3,7 +3,8 @@
 //!
 //! Only modules that parse input, and what they use, are included: `error`, `policy` (policy
 //! files, endpoints, durations and sizes), `egress::addr` (the DNS-rebinding table) and
-//! `mcp::{bind, manifest}` (tool manifests). They keep their paths (`crate::policy::...`), so
+//! `mcp::{bind, manifest}` (tool manifests), `mcp::wire` (the JSON-RPC line filter of `serve` and
+//! the proxy's reading of server lines) and `mcp::pins` (the proxy's canonical tool definitions). They keep their paths (`crate::policy::...`), so
 //! the files compile unchanged. A parser module that starts using another runtime module needs
 //! that module added here too (or the dependency kept out of the parser): the fuzz build says so
 //! with an unresolved `crate::` path.
@@ -25,6 +26,8 @@ pub mod egress {
 pub mod mcp {
     pub mod bind;
     pub mod manifest;
+    pub mod pins;
+    pub mod wire;
     pub use manifest::ToolSpec;
 }
 
