@@ -1,6 +1,6 @@
 //! Measures the vetting engine on the labelled corpus (`vet-corpus/`): detection rate per
-//! category and false-positive rate (all benign, and hard negatives), per split, and the time to
-//! vet one definition (p50, p99).
+//! category and false-positive rate (all benign, and hard negatives), per split, the time to
+//! vet one definition (p50, p99), and the argument guard's cost per `tools/call`.
 //!
 //! ```sh
 //! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --holdout   # the tables (dev and holdout)
@@ -11,6 +11,7 @@
 //! the `poisoned` column counts only the `poisoned` verdict.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use mcp_sandbox_runtime::mcp::guard;
 use mcp_sandbox_runtime::vet::Verdict;
 use mcp_sandbox_runtime::vet::corpus::{Tally, vet_entry};
 use serde_json::Value;
@@ -62,6 +63,22 @@ fn main() {
     for split in splits {
         println!("\n{}", tally.table(split));
     }
+    // The argument guard's cost per `tools/call`: typical arguments, with and without a secret.
+    let calls = [
+        serde_json::json!({"path": "/home/user/projects/app/src/main.rs", "line": 42}),
+        serde_json::json!({"query": "SELECT name, email FROM users WHERE created_at > now() - interval '1 day'", "limit": 100}),
+        serde_json::json!({"to": "alice@example.com", "subject": "Minutes", "body": "Attached are the minutes of today's meeting. ".repeat(20)}),
+        serde_json::json!({"text": "my key is AKIAIOSFODNN7EXAMPLE"}),
+    ];
+    let mut guard: Vec<Duration> = Vec::new();
+    for _ in 0..500 {
+        for args in &calls {
+            let started = Instant::now();
+            std::hint::black_box(guard::secrets_in_call("post", args, true, false));
+            guard.push(started.elapsed());
+        }
+    }
+    guard.sort();
     times.sort();
     let at = |q: f64| times.get(((times.len() as f64 * q) as usize).min(times.len().saturating_sub(1))).copied();
     println!(
@@ -71,4 +88,6 @@ fn main() {
         at(0.99).unwrap_or_default(),
         if cfg!(debug_assertions) { "debug" } else { "release" }
     );
+    let g = |q: f64| guard[((guard.len() as f64 * q) as usize).min(guard.len() - 1)];
+    println!("argument guard per tools/call ({} calls): p50 {:?}, p99 {:?}", guard.len(), g(0.50), g(0.99));
 }
