@@ -210,3 +210,30 @@ fn a_live_server_is_listed_in_the_sandbox_and_vetted() {
     assert_eq!(o.status.code(), Some(125), "{}", err(&o));
     assert!(err(&o).contains("before listing its tools"), "{}", err(&o));
 }
+
+#[test]
+fn a_judge_is_asked_about_what_is_not_clean_and_recorded_beside_our_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("seen.jsonl");
+    let judge = dir.path().join("judge.sh");
+    std::fs::write(
+        &judge,
+        format!("#!/bin/sh\ncat >> {}\necho >> {0}\necho '{{\"verdict\": \"clean\", \"reason\": \"looks fine to me\"}}'\n", s(&seen)),
+    )
+    .unwrap();
+    std::fs::set_permissions(&judge, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let listing = json!([corpus_tool(POISONED), corpus_tool(BENIGN)]).to_string();
+    let o = vet(&["--format", "json", "--judge", s(&judge), "-"], Some(&listing));
+    // The judge's verdict is recorded, never ours replaced: still poisoned, still exit 1.
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(v["tools"][0]["verdict"], "poisoned");
+    assert_eq!(v["tools"][0]["judge"], json!({"verdict": "clean", "reason": "looks fine to me"}));
+    assert!(v["tools"][1].get("judge").is_none(), "the clean tool is not judged: {v}");
+    let asked: Vec<Value> =
+        std::fs::read_to_string(&seen).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0]["tool"]["name"], "add");
+    assert_eq!(asked[0]["verdict"], "poisoned");
+    assert!(asked[0]["findings"].as_array().is_some_and(|f| !f.is_empty()));
+}
