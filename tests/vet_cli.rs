@@ -218,7 +218,10 @@ fn a_judge_is_asked_about_what_is_not_clean_and_recorded_beside_our_verdict() {
     let judge = dir.path().join("judge.sh");
     std::fs::write(
         &judge,
-        format!("#!/bin/sh\ncat >> {}\necho >> {0}\necho '{{\"verdict\": \"clean\", \"reason\": \"looks fine to me\"}}'\n", s(&seen)),
+        format!(
+            "#!/bin/sh\ncat >> {}\necho >> {0}\necho '{{\"verdict\": \"clean\", \"reason\": \"looks fine to me\"}}'\n",
+            s(&seen)
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&judge, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();

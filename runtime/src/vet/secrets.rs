@@ -74,6 +74,14 @@ pub const SECRET_PATTERNS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Nesting followed into arguments: serde_json's own limit, so no parsed argument is deeper.
+pub const MAX_DEPTH: usize = 128;
+/// Secrets reported per call, at most (one is enough to refuse it).
+pub const MAX_FINDINGS: usize = 64;
+/// Longest token judged on entropy alone (longer ones are blobs, not credentials; the known
+/// formats are still matched in them).
+pub const ENTROPY_MAX_LEN: usize = 512;
+
 /// Shortest string judged on entropy alone.
 pub const ENTROPY_MIN_LEN: usize = 32;
 /// Bits per character above which a credential-shaped string counts as a secret.
@@ -104,7 +112,7 @@ pub fn scan(arguments: &Value) -> Vec<SecretFinding> {
 }
 
 fn walk(v: &Value, at: String, out: &mut Vec<SecretFinding>, depth: usize) {
-    if depth > 64 || out.len() >= 64 {
+    if depth > MAX_DEPTH || out.len() >= MAX_FINDINGS {
         return;
     }
     match v {
@@ -164,7 +172,7 @@ fn scan_str(s: &str, at: &str, out: &mut Vec<SecretFinding>) {
 fn looks_like_credential(t: &str) -> bool {
     let t = t.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     if t.len() < ENTROPY_MIN_LEN
-        || t.len() > 512
+        || t.len() > ENTROPY_MAX_LEN
         || !t.chars().all(|c| c.is_ascii_alphanumeric() || "+/=_-.".contains(c))
     {
         return false;
