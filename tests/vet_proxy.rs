@@ -136,7 +136,13 @@ fn a_poisoned_tool_is_withheld_until_approved_and_clean_tools_work() {
     assert!(list["poison"]["tools"].get("echo").is_some(), "{list:#}");
 
     // Approved: recorded in the pin, relayed, audited.
-    assert!(scene.pins_cli(&["approve", "--server", "poison", "add"]).contains("approved add"));
+    let audit_file = scene.dir.path().join("audit.jsonl");
+    let approved = scene.pins_cli(&["approve", "--server", "poison", "--audit", s(&audit_file), "add"]);
+    assert!(approved.contains("approved add (over its vetting findings)"), "{approved}");
+    assert!(
+        scene.audit().iter().any(|e| e["event"] == "vet" && e["invocation"] == "pins-approve" && e["target"] == "add"),
+        "the approval is audited"
+    );
     let list: Value = serde_json::from_str(&scene.pins_cli(&["list"])).unwrap();
     assert!(list["poison"]["tools"]["add"]["vet_override"]["findings"]["findings"].is_array(), "{list:#}");
     let v = scene.session(&[]);

@@ -96,6 +96,9 @@ pub enum PinsCommand {
         /// The server, as named in `pins list` (needed when the file holds several)
         #[arg(long, value_name = "NAME")]
         server: Option<String>,
+        /// Append a `vet` audit event for each definition approved over vetting findings
+        #[arg(long, value_name = "FILE")]
+        audit: Option<PathBuf>,
         tool: Vec<String>,
     },
 }
@@ -244,13 +247,32 @@ pub fn pins(cmd: PinsCommand) -> i32 {
         PinsCommand::List { pins } => pins_path(pins).and_then(|p| PinStore::open(&p)).map(|store| {
             println!("{}", serde_json::to_string_pretty(&store.report()).unwrap_or_default());
         }),
-        PinsCommand::Approve { pins, server, tool } => pins_path(pins).and_then(|p| {
+        PinsCommand::Approve { pins, server, tool, audit } => pins_path(pins).and_then(|p| {
+            let sink: Option<Arc<dyn crate::audit::AuditSink>> = match audit.as_deref() {
+                Some(path) => Some(Arc::new(crate::audit::JsonLinesSink::open(path)?)),
+                None => None,
+            };
             let _lock = PinStore::lock(&p)?;
             let mut store = PinStore::open(&p)?;
             let done = store.approve(server.as_deref(), &tool)?;
             store.save()?;
             for n in done {
-                println!("approved {n}");
+                let over = store.servers().values().filter_map(|s| s.tools.get(&n)?.vet_override.clone()).next();
+                match (&sink, over) {
+                    (Some(sink), Some(over)) => {
+                        let auditor = crate::audit::Auditor::new(sink.clone(), "pins-approve".into(), String::new());
+                        auditor.emit(
+                            crate::audit::EventKind::Vet,
+                            Some(crate::audit::Capability::McpTool),
+                            Some(n.clone()),
+                            Some("approved over its vetting findings (`pins approve`)".into()),
+                            Some(over),
+                        );
+                        println!("approved {n} (over its vetting findings)");
+                    }
+                    (None, Some(_)) => println!("approved {n} (over its vetting findings)"),
+                    _ => println!("approved {n}"),
+                }
             }
             Ok(())
         }),
