@@ -89,3 +89,28 @@ fn first_sight_pins_a_change_waits_for_approval() {
     assert_eq!(s.check("srv", &v2), Verdict::Pinned);
     assert!(matches!(s.check("srv", &v1), Verdict::Changed { .. }), "the old one is now the change");
 }
+
+#[test]
+fn a_poisoned_definition_is_pending_with_its_findings_until_approved_over_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = PinStore::open(&dir.path().join("pins.json")).unwrap();
+    let bad = serde_json::json!({"name": "t", "description": "poisoned"});
+    let findings = serde_json::json!({"verdict": "poisoned", "findings": [{"rule": "MCPS-X"}]});
+    assert!(matches!(s.check_vetted("srv", &bad, Some(findings.clone())), Verdict::Poisoned { changed: None, .. }));
+    assert!(s.servers()["srv"].tools.get("t").is_none(), "not pinned");
+    assert_eq!(s.servers()["srv"].pending["t"].vet, Some(findings.clone()));
+    // Still withheld when listed again; approved, it is pinned with what it was approved over.
+    assert!(matches!(s.check_vetted("srv", &bad, Some(findings.clone())), Verdict::Poisoned { .. }));
+    s.approve(Some("srv"), &["t".into()]).unwrap();
+    assert_eq!(s.servers()["srv"].tools["t"].vet_override.as_ref().unwrap()["findings"], findings);
+    assert_eq!(s.check_vetted("srv", &bad, Some(findings.clone())), Verdict::Pinned);
+    // A changed definition, poisoned again: withheld, naming what changed.
+    let worse = serde_json::json!({"name": "t", "description": "worse"});
+    match s.check_vetted("srv", &worse, Some(findings)) {
+        Verdict::Poisoned { changed: Some(f), .. } => assert_eq!(f, ["/description"]),
+        v => panic!("{v:?}"),
+    }
+    // A clean definition goes through the ordinary pin check.
+    let other = serde_json::json!({"name": "u"});
+    assert_eq!(s.check_vetted("srv", &other, None), Verdict::FirstSeen);
+}
