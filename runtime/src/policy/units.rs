@@ -19,6 +19,10 @@ pub const MAX_OUTPUT: u64 = 1 << 30;
 /// Parses a human duration, from more than zero (a limit of nothing is a mistake) to
 /// [`MAX_TIMEOUT`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    // humantime reads any whitespace between parts (`1\ns` is 1s): only spaces are written.
+    if text.trim().contains(|c: char| c.is_control()) {
+        return Err("contains a control character (e.g. 30s, 1m30s, 500ms)".into());
+    }
     let d = humantime::parse_duration(text.trim()).map_err(|e| format!("{e} (e.g. 30s, 1m30s, 500ms)"))?;
     if d.is_zero() {
         return Err("must be greater than zero".into());
