@@ -97,7 +97,7 @@ fn a_poisoned_definition_is_pending_with_its_findings_until_approved_over_them()
     let bad = serde_json::json!({"name": "t", "description": "poisoned"});
     let findings = serde_json::json!({"verdict": "poisoned", "findings": [{"rule": "MCPS-X"}]});
     assert!(matches!(s.check_vetted("srv", &bad, Some(findings.clone())), Verdict::Poisoned { changed: None, .. }));
-    assert!(s.servers()["srv"].tools.get("t").is_none(), "not pinned");
+    assert!(!s.servers()["srv"].tools.contains_key("t"), "not pinned");
     assert_eq!(s.servers()["srv"].pending["t"].vet, Some(findings.clone()));
     // Still withheld when listed again; approved, it is pinned with what it was approved over.
     assert!(matches!(s.check_vetted("srv", &bad, Some(findings.clone())), Verdict::Poisoned { .. }));
