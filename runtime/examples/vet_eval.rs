@@ -1,34 +1,39 @@
 //! Measures the vetting engine on the labelled corpus (`vet-corpus/`): detection rate per
-//! category and false-positive rate (all benign, and hard negatives), per split.
+//! category and false-positive rate (all benign, and hard negatives), per split, and the time
+//! per definition (p50, p99).
 //!
 //! ```sh
-//! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --holdout   # the tables (dev and holdout)
-//! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --show dev   # also list dev misses and false positives
+//! cargo run --release -p mcp-sandbox-runtime --example vet_eval                    # dev split of the first corpus
+//! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --show dev      # also list dev misses and false positives
+//! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --set dev2      # the second, independent set (dev2-*.jsonl)
+//! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --set dev3      # extra benign definitions (dev3-benign.jsonl)
+//! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --holdout       # the tables for dev and holdout
 //! ```
 //!
-//! A tool counts as detected (or as a false positive) when its verdict is not `clean`;
-//! the `poisoned` column counts only the `poisoned` verdict.
+//! `--set NAME` other than `dev` reads `NAME-poisoned.jsonl` and `NAME-benign.jsonl` (either
+//! may be missing). A tool counts as detected (or as a false positive) when its verdict is not
+//! `clean`; the `poisoned` column counts only the `poisoned` verdict.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mcp_sandbox_runtime::vet::{Capabilities, Context, Verdict, vet_tool};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 fn load(path: &str) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    match std::fs::read_to_string(path) {
+        Ok(s) => s.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => panic!("{path}: {e}"),
+    }
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array).map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
-/// Vets one corpus entry with its siblings and policy.
-pub fn judge(e: &Value) -> (Verdict, Vec<String>) {
+/// Vets one corpus entry with its siblings and policy; also returns the time it took.
+pub fn judge(e: &Value) -> (Verdict, Vec<String>, Duration) {
     let siblings: Vec<Value> = e.get("siblings").and_then(Value::as_array).cloned().unwrap_or_default();
     let caps = e.get("policy").map(|p| Capabilities {
         network: strings(p.get("net")),
@@ -36,8 +41,10 @@ pub fn judge(e: &Value) -> (Verdict, Vec<String>) {
         writes: strings(p.get("write")),
         env: Vec::new(),
     });
+    let started = Instant::now();
     let r = vet_tool(&e["tool"], &Context { siblings: &siblings, capabilities: caps.as_ref() });
-    (r.verdict, r.findings.iter().map(|f| format!("{} {} @{}: {}", f.rule, f.severity.as_str(), f.location, f.evidence)).collect())
+    let took = started.elapsed();
+    (r.verdict, r.findings.iter().map(|f| format!("{} {} @{}: {}", f.rule, f.severity.as_str(), f.location, f.evidence)).collect(), took)
 }
 
 #[derive(Default, Clone, Copy)]
@@ -58,17 +65,28 @@ impl Count {
     }
 }
 
+fn arg(name: &str) -> Option<String> {
+    std::env::args().skip_while(|a| a != name).nth(1)
+}
+
 fn main() {
-    let show = std::env::args().skip_while(|a| a != "--show").nth(1);
+    let show = arg("--show");
+    let set = arg("--set").unwrap_or_else(|| "dev".into());
     let root = std::env::var("VET_CORPUS").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../vet-corpus").into());
-    let poisoned = load(&format!("{root}/poisoned.jsonl"));
-    let benign = load(&format!("{root}/benign.jsonl"));
+    let (poisoned, benign) = if set == "dev" {
+        (load(&format!("{root}/poisoned.jsonl")), load(&format!("{root}/benign.jsonl")))
+    } else {
+        (load(&format!("{root}/{set}-poisoned.jsonl")), load(&format!("{root}/{set}-benign.jsonl")))
+    };
+    // Compile the lazily built tables before timing anything.
+    let _ = vet_tool(&serde_json::json!({"name": "warm_up", "description": "Warms the tables up."}), &Context::default());
     let mut det: BTreeMap<(String, String), Count> = BTreeMap::new();
     let mut fp: BTreeMap<(String, String), Count> = BTreeMap::new();
-    let started = std::time::Instant::now();
+    let mut times: Vec<Duration> = Vec::new();
     for e in &poisoned {
         let split = e["split"].as_str().unwrap_or("?").to_string();
-        let (v, _) = judge(e);
+        let (v, _, took) = judge(e);
+        times.push(took);
         for c in strings(e.get("category")).into_iter().chain(["ALL".to_string()]) {
             det.entry((split.clone(), c)).or_default().add(v);
         }
@@ -78,7 +96,8 @@ fn main() {
     }
     for e in &benign {
         let split = e["split"].as_str().unwrap_or("?").to_string();
-        let (v, why) = judge(e);
+        let (v, why, took) = judge(e);
+        times.push(took);
         fp.entry((split.clone(), "all benign".into())).or_default().add(v);
         if e["hard_negative"] == true {
             fp.entry((split.clone(), "hard negatives".into())).or_default().add(v);
@@ -87,13 +106,17 @@ fn main() {
             println!("FP {} ({:?})\n  {}\n", e["id"], v, why.join("\n  "));
         }
     }
-    let per = started.elapsed() / (poisoned.len() + benign.len()).max(1) as u32;
     let holdout = std::env::args().any(|a| a == "--holdout");
-    let splits: &[&str] = if holdout { &["dev", "holdout"] } else { &["dev"] };
-    for split in splits.iter().copied() {
+    let splits: Vec<String> = if set != "dev" {
+        vec![set.clone()]
+    } else if holdout {
+        vec!["dev".into(), "holdout".into()]
+    } else {
+        vec!["dev".into()]
+    };
+    for split in &splits {
         println!("\n{split}: detection (verdict not clean / poisoned)");
-        for ((s, c), n) in det.iter().filter(|((s, _), _)| s == split) {
-            let _ = s;
+        for ((_, c), n) in det.iter().filter(|((s, _), _)| s == split) {
             println!("  {c:20} {:4}  {}  {}", n.n, Count::pct(n.flagged, n.n), Count::pct(n.poisoned, n.n));
         }
         println!("{split}: false positives (verdict not clean / poisoned)");
@@ -101,5 +124,13 @@ fn main() {
             println!("  {c:20} {:4}  {}  {}", n.n, Count::pct(n.flagged, n.n), Count::pct(n.poisoned, n.n));
         }
     }
-    println!("\n{} definitions, {per:?} each on average (whole loop, debug or release as built)", poisoned.len() + benign.len());
+    times.sort();
+    let q = |p: f64| times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or_default();
+    println!(
+        "\n{} definitions vetted (all splits of the files read): p50 {:?}, p99 {:?}, max {:?} per definition",
+        times.len(),
+        q(0.50),
+        q(0.99),
+        times.last().copied().unwrap_or_default()
+    );
 }
