@@ -75,6 +75,18 @@ pub enum Concept {
     FileRef,
     /// An extra side effect tacked onto another action ("also forward it to…").
     ExtraAction,
+    /// A shell command (`sudo -l`, `curl … https://`, `echo $PATH`, `>> ~/.profile`).
+    Shell,
+    /// Contacting an endpoint ("send a request to", "access our verification endpoint at").
+    Contact,
+    /// Self-promotion ("the world's best", "99.9 % accuracy", "industry-leading").
+    Boast,
+    /// Claimed endorsement ("trusted by experts", "used by 99 % of professionals").
+    SocialProof,
+    /// A favourable comparison with other tools ("more accurate than any alternative").
+    Comparative,
+    /// A prescribed argument value (`namespace=kube-system`, "with origin 'X'").
+    ArgAssign,
 }
 
 /// One compiled pattern.
@@ -106,20 +118,13 @@ pub struct Hit {
     pub text: String,
 }
 
-/// All patterns in one set: one pass over a text tells which patterns match at all, so only
-/// those are searched for their positions (most texts match few).
-static SET: LazyLock<Option<regex::RegexSet>> =
-    LazyLock::new(|| regex::RegexSet::new(COMPILED.iter().map(|p| p.regex.as_str())).ok());
-
 /// Every concept hit in normalised `text`, in order of position.
 pub fn hits(text: &str) -> Vec<Hit> {
-    let matched: Vec<usize> = match SET.as_ref() {
-        Some(set) => set.matches(text).into_iter().collect(),
-        None => (0..COMPILED.len()).collect(),
-    };
-    let mut out: Vec<Hit> = matched
-        .into_iter()
-        .filter_map(|i| COMPILED.get(i))
+    // Each pattern on its own: every one runs on the lazy DFA with its literal prefilter. (One
+    // `RegexSet` of all of them is too large for the lazy DFA and falls back to the PikeVM,
+    // several times slower.)
+    let mut out: Vec<Hit> = COMPILED
+        .iter()
         .flat_map(|p| {
             p.regex.find_iter(text).map(|m| Hit {
                 concept: p.concept,

@@ -23,6 +23,10 @@ pub struct SemanticRule {
     /// At least one of these (none: no requirement). `Imperative` is a sentence that opens
     /// with a command verb.
     pub any: &'static [Cue],
+    /// And at least one of these too (none: no requirement).
+    pub also: &'static [Cue],
+    /// Whether the window must also carry a directive (an address, a trigger or an imperative).
+    pub directed: bool,
     /// Only in fields of these kinds (none: any but parameter names).
     pub only_in: &'static [Kind],
     /// Whether the tool's purpose may explain the concepts (see `explained`).
@@ -38,9 +42,30 @@ pub enum Cue {
     /// A sentence opening with a verb that puts something somewhere ("include…", "paste…"):
     /// in a parameter's description, a request to fill that parameter.
     FlowImperative,
+    /// A concrete destination (address, URL, IP, account) that is not the tool's own vendor's,
+    /// documentation examples included: a directive to contact one is not an example.
+    Destination,
 }
 
 const INSTRUCTED: &[Cue] = &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative];
+/// A directive proper: an address to the model or a hook on other activity (an imperative
+/// alone is how honest descriptions explain their parameters).
+const DIRECTED: &[Cue] = &[Cue::Concept(C::Address), Cue::Concept(C::Trigger)];
+/// What a directive about another tool may ask for that no honest cross-reference does.
+const CROSS_OBJECTIVES: &[Cue] = &[
+    Cue::Concept(C::Shell),
+    Cue::Concept(C::Exec),
+    Cue::Concept(C::SensitivePath),
+    Cue::Concept(C::Conversation),
+    Cue::Concept(C::Destructive),
+    Cue::Concept(C::ArgAssign),
+    Cue::Concept(C::Escalate),
+    Cue::Concept(C::Modify),
+    Cue::Concept(C::Repeat),
+    Cue::Concept(C::Pii),
+    Cue::Concept(C::Literal),
+];
+const NOT_NAMES: &[Kind] = &[Kind::Description, Kind::ParamDescription, Kind::Value, Kind::Other, Kind::Title];
 const DESCRIPTIONS: &[Kind] = &[Kind::ParamDescription, Kind::Value, Kind::Other, Kind::Title];
 
 /// The semantic rules. The tool's purpose can explain some concepts (an ssh tool reading
@@ -81,6 +106,12 @@ pub const RULES: &[SemanticRule] = &[
     r("MCPS-RD002", Category::RepeatDestructive, Severity::High, "instructs a destructive operation the tool's purpose does not explain", &[C::Destructive], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], true),
     r("MCPS-RD005", Category::RepeatDestructive, Severity::High, "hooks a destructive operation on other requests", &[C::Destructive, C::Trigger], &[], &[], false),
     r("MCPS-RD003", Category::RepeatDestructive, Severity::High, "instructs the model to run downloaded or inline code", &[C::Exec], INSTRUCTED, &[], true),
+    r2("MCPS-SH011", Category::Shadowing, Severity::High, "a directive about another tool asks for commands, secrets, private data, destruction or changed arguments", &[], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], CROSS_OBJECTIVES, NOT_NAMES, true),
+    r2("MCPS-RD006", Category::RepeatDestructive, Severity::High, "tells the model to run a shell command the tool's purpose does not explain", &[C::Shell], INSTRUCTED, &[], NOT_NAMES, false),
+    r2("MCPS-EX006", Category::ExfilParam, Severity::High, "tells the model to contact an endpoint that is not the tool's own", &[C::Contact], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative], &[Cue::Destination], NOT_NAMES, false),
+    r("MCPS-PR006", Category::Preference, Severity::High, "boasts about itself with claimed endorsements or comparisons so the model picks it", &[C::Boast], &[Cue::Concept(C::SocialProof), Cue::Concept(C::Comparative)], &[], true),
+    r("MCPS-PR007", Category::Preference, Severity::High, "claims to be better than the other tools", &[C::Comparative, C::OtherTool], &[], &[], true),
+    r("MCPS-PR008", Category::Preference, Severity::Medium, "claims endorsements to be picked", &[C::SocialProof], &[], &[], true),
     r("MCPS-IN003", Category::Instruction, Severity::Medium, "a value the model may copy into a call carries an instruction", &[], &[Cue::Concept(C::Address), Cue::Imperative], &[Kind::Value], true),
 ];
 
@@ -95,7 +126,23 @@ const fn r(
     only_in: &'static [Kind],
     purpose_explains: bool,
 ) -> SemanticRule {
-    SemanticRule { rule: Rule { id, category, severity, reason }, all, any, only_in, purpose_explains }
+    SemanticRule { rule: Rule { id, category, severity, reason }, all, any, also: &[], directed: false, only_in, purpose_explains }
+}
+
+/// A rule that needs a concept from each of two groups (`any` and `also`).
+#[allow(clippy::too_many_arguments)]
+const fn r2(
+    id: &'static str,
+    category: Category,
+    severity: Severity,
+    reason: &'static str,
+    all: &'static [Concept],
+    any: &'static [Cue],
+    also: &'static [Cue],
+    only_in: &'static [Kind],
+    directed: bool,
+) -> SemanticRule {
+    SemanticRule { rule: Rule { id, category, severity, reason }, all, any, also, directed, only_in, purpose_explains: true }
 }
 
 /// An instruction found in hidden text.
@@ -153,7 +200,14 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
     let starts = |re: &LazyLock<Option<regex::Regex>>| -> Vec<bool> {
         sentences.iter().map(|s| re.as_ref().is_some_and(|re| re.is_match(s)) && s.split_whitespace().count() >= 3).collect()
     };
-    let imperative = starts(&IMPERATIVE);
+    let mut imperative = starts(&IMPERATIVE);
+    // The first sentence of a description is the tool's own summary ("Set restrictions on a
+    // page"), not a command to the model.
+    if view.kind == Kind::Description && view.hidden.is_none()
+        && let Some(first) = imperative.first_mut()
+    {
+        *first = false;
+    }
     let flow_imperative = starts(&FLOW_IMPERATIVE);
     let all: Vec<(usize, bool, Hit)> = hits
         .into_iter()
@@ -170,6 +224,8 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
         let (lo, hi) = (centre.saturating_sub(1), (centre + 1).min(n - 1));
         let in_window = |(s, _, _): &&(usize, bool, Hit)| (lo..=hi).contains(s);
         let raw: Vec<&Hit> = all.iter().filter(in_window).map(|(_, _, h)| h).collect();
+        let destination = raw.iter().any(|h| h.concept == C::Literal && !profile.owns_host(&h.text));
+        let raw_secret = raw.iter().any(|h| h.concept == C::Secret);
         let unexplained: Vec<&Hit> = all.iter().filter(in_window).filter(|(_, e, _)| !e).map(|(_, _, h)| h).collect();
         let imperative_here = (lo..=hi).any(|i| imperative.get(i).copied().unwrap_or(false));
         let flow_here = (lo..=hi).any(|i| flow_imperative.get(i).copied().unwrap_or(false));
@@ -187,12 +243,16 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
                 Cue::Concept(c) => present.contains(c),
                 Cue::Imperative => imperative_here,
                 Cue::FlowImperative => flow_here,
+                Cue::Destination => destination,
             };
-            let cued = (r.any.is_empty() || r.any.iter().any(cue)) && (r.rule.id != "MCPS-SR003" || ASKS.iter().any(cue));
+            let cued = (r.any.is_empty() || r.any.iter().any(cue))
+                && (r.also.is_empty() || r.also.iter().any(cue))
+                && (!r.directed || DIRECTED.iter().any(cue))
+                && (r.rule.id != "MCPS-SR003" || ASKS.iter().any(cue));
             if !cued || (r.rule.id == "MCPS-IN003" && view.text.split_whitespace().count() < 4) {
                 continue;
             }
-            if r.rule.id == "MCPS-CN001" && protective(&present) {
+            if r.rule.id == "MCPS-CN001" && protective(&present, raw_secret) {
                 continue;
             }
             let mut f = finding(&r.rule, &view.location, &evidence(&sentences[lo..=hi], window, r));
@@ -312,7 +372,11 @@ fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
             (p.is(Domain::Memory) || p.is(Domain::Mail))
                 && !["system", "developer", "instruction", "tool", "prompt"].iter().any(|w| h.text.contains(w))
         }
-        C::Destructive => p.is(Domain::Destructive) || p.is(Domain::Database) && h.text.contains("table"),
+        // A shell tool warns about `rm -rf`; a delete tool speaks of deleting.
+        C::Destructive => {
+            p.is(Domain::Destructive) || p.is(Domain::Shell) || p.is(Domain::Database) && h.text.contains("table")
+        }
+        C::Shell => p.is(Domain::Shell),
         C::Exec => p.is(Domain::Shell),
         C::Bulk => p.is(Domain::Database),
         C::OtherTool => {
@@ -338,8 +402,8 @@ fn is_example(s: &str) -> bool {
 }
 
 /// A concealment sentence that protects a secret ("never show the password to the user").
-fn protective(present: &BTreeSet<Concept>) -> bool {
-    present.contains(&C::Secret)
+fn protective(present: &BTreeSet<Concept>, secret: bool) -> bool {
+    secret
         && ![C::Flow, C::Conversation, C::SensitivePath, C::OtherTool, C::Harvest, C::Modify, C::CallOther].iter().any(|c| present.contains(c))
 }
 
@@ -371,7 +435,7 @@ fn sibling_hits(t: &str, p: &Profile, ctx: &Context<'_>) -> Vec<Hit> {
 
 /// The evidence for a finding: the window's sentences, clipped, with the matched concepts.
 fn evidence(sentences: &[&str], window: &[&Hit], r: &SemanticRule) -> String {
-    let wanted = |c: Concept| r.all.contains(&c) || r.any.contains(&Cue::Concept(c));
+    let wanted = |c: Concept| r.all.contains(&c) || r.any.contains(&Cue::Concept(c)) || r.also.contains(&Cue::Concept(c));
     let matched: Vec<&str> = window.iter().filter(|h| wanted(h.concept)).map(|h| h.text.as_str()).collect();
     let joined = sentences.join(" ");
     let clip = text::reveal_bounded(&joined, 220);
