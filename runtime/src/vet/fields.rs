@@ -144,8 +144,10 @@ fn schema(out: &mut Vec<Field>, at: &str, v: &Value, param: Option<&str>, depth:
             "type" | "format" | "$schema" | "$id" | "$ref" | "required" | "pattern" | "minimum" | "maximum"
             | "minLength" | "maxLength" | "minItems" | "maxItems" | "uniqueItems" | "exclusiveMinimum"
             | "exclusiveMaximum" | "multipleOf" | "minProperties" | "maxProperties" => {
-                if let Some(s) = item.as_str().filter(|s| s.chars().count() > 64) {
-                    push(out, here, Kind::Other, s, param);
+                // A long string, or one of several words (a regex pattern that reads as a sentence):
+                // a model reads it too. Escaped dots and slashes are shown plain.
+                if let Some(s) = item.as_str().filter(|s| s.chars().count() > 64 || s.split_whitespace().count() >= 3) {
+                    push(out, here, Kind::Other, &s.replace("\\.", ".").replace("\\/", "/"), param);
                 }
             }
             _ => walk(out, here, item, Kind::Other, param, depth + 1),

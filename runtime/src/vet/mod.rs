@@ -209,6 +209,7 @@ pub fn vet_tool(tool: &Value, ctx: &Context<'_>) -> Report {
     }
     findings.extend(names::scan(name, ctx.siblings));
     findings.extend(purpose::credential_params(&profile));
+    findings.extend(purpose::annotation_mismatch(&profile));
     if let Some(caps) = ctx.capabilities {
         findings.extend(purpose::against_capabilities(&profile, caps));
     }

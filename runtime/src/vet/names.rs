@@ -112,6 +112,25 @@ fn key(name: &str) -> String {
     skeleton(name).collect::<String>().to_lowercase()
 }
 
+/// A looser key for comparing with the listing: look-alike digits and letter pairs folded too
+/// (`j1ra` and `jira`, `rn` and `m`, `versiom` and `version`), on top of the skeleton.
+fn loose(name: &str) -> String {
+    let k = folded(&key(name)).replace("rn", "m").replace("vv", "w").replace("cl", "d");
+    k.chars()
+        .map(|c| match c {
+            '1' | 'i' | '|' | '!' => 'l',
+            '0' => 'o',
+            '3' => 'e',
+            '4' | '@' => 'a',
+            '5' | '$' => 's',
+            '7' => 't',
+            '8' => 'b',
+            'm' => 'n',
+            c => c,
+        })
+        .collect()
+}
+
 /// Case and separators folded (`readFile`, `read-file`, `read_file` alike).
 fn folded(name: &str) -> String {
     name.chars().filter(|c| !matches!(c, '_' | '-' | '.' | ' ')).flat_map(char::to_lowercase).collect()
@@ -142,6 +161,8 @@ pub fn scan(name: &str, siblings: &[Value]) -> Vec<Finding> {
             out.push(finding(&VERSIONED_SIBLING, "name", &format!("{shown} shadows `{}`", text::reveal(s))));
         } else if folded(s) == folded(name) {
             out.push(finding(&SEPARATOR_SIBLING, "name", &format!("{shown} is `{}` with other case or separators", s)));
+        } else if loose(s) == loose(name) {
+            out.push(finding(&CONFUSABLE_SIBLING, "name", &format!("{shown} looks like `{}`", text::reveal(s))));
         }
     }
     for (known, whose) in WELL_KNOWN {

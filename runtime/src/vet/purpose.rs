@@ -21,6 +21,12 @@ pub const SENSITIVE_GRANT: Rule = Rule {
     severity: Severity::High,
     reason: "granted credential files, browser data, shell start-up files or the whole home, which nothing in the tool's purpose needs",
 };
+pub const ANNOTATION_MISMATCH: Rule = Rule {
+    id: "MCPS-PM005",
+    category: Category::PurposeMismatch,
+    severity: Severity::Medium,
+    reason: "annotated read-only or non-destructive, but its name says it deletes, sends or pays",
+};
 pub const CREDENTIAL_PARAM: Rule = Rule {
     id: "MCPS-PM004",
     category: Category::PurposeMismatch,
@@ -87,6 +93,22 @@ pub const DOMAINS: &[(Domain, &[&str])] = &[
     (Domain::Database, &["sql", "query", "database", "db", "table", "tables", "postgres", "mysql", "sqlite", "mongo", "redis", "supabase", "schema"]),
 ];
 
+/// First-sentence words too common outside their domain to place a tool in it (only the
+/// tool's name and title do).
+const AMBIGUOUS: &[&str] = &[
+    "key", "keys", "token", "tokens", "auth", "login", "scan", "detect", "audit", "op", "bw", "config",
+    "configuration", "settings", "history", "run", "process", "command", "page", "tab", "post", "send",
+    "message", "messages", "channel", "order", "balance", "trade", "charge", "read", "write", "edit",
+    "path", "document", "documents", "upload", "download", "clean", "reset", "kill", "terminate", "query",
+    "table", "schema", "note", "notes", "summary", "summarize", "chat", "remember", "recall", "cloud",
+    "google", "known", "variable", "variables", "script", "cert", "leak", "remove", "delete", "drop",
+];
+
+/// A title that reads as a title: a few words, no sentence or note inside.
+fn plain_title(t: &str) -> bool {
+    t.split_whitespace().count() <= 6 && !t.contains([':', '(', '.', '!', '<', '\n'])
+}
+
 /// A tool's field of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Domain {
@@ -116,6 +138,8 @@ pub struct Profile {
     pub params: BTreeSet<String>,
     /// Presents itself as offline, local or pure computation.
     pub offline: bool,
+    /// Annotated `readOnlyHint: true` or `destructiveHint: false`.
+    pub claims_harmless: bool,
 }
 
 /// Splits an identifier or title into lower-case words (`getSSHKeys` → get, ssh, keys).
@@ -151,10 +175,15 @@ impl Profile {
         let description = tool.get("description").and_then(Value::as_str).unwrap_or("").to_lowercase();
         // The first sentence: the cover story a poisoner keeps honest, so it tells the domain.
         let first = description.split(['.', '\n']).find(|s| !s.trim().is_empty()).unwrap_or("");
-        tokens.extend(words(first));
+        // Words of the first sentence that name a field only in the tool's own name: "project
+        // key", "run a query" and "chat message" say nothing about secrets, shells or memory.
+        tokens.extend(words(first).into_iter().filter(|w| !AMBIGUOUS.contains(&w.as_str())));
         for f in fields {
             match f.kind {
-                Kind::Name | Kind::Title => tokens.extend(words(&f.text)),
+                Kind::Name => tokens.extend(words(&f.text)),
+                // The tool's own titles, when they read as a title: a parameter's title, or a
+                // "title" that is a sentence or a note, is not what the tool is.
+                Kind::Title if f.param.is_none() && plain_title(&f.text) => tokens.extend(words(&f.text)),
                 // Parameter names do not place the tool in a domain: an exfiltrating parameter
                 // named `notes` must not make a weather tool a note-taking one.
                 Kind::ParamName => {
@@ -165,11 +194,13 @@ impl Profile {
         }
         let domains =
             DOMAINS.iter().filter(|(_, toks)| toks.iter().any(|t| tokens.contains(*t))).map(|(d, _)| *d).collect();
-        let offline_words = ["offline", "local-only", "no network", "without network", "no internet", "never touches the network", "does not access the network", "doesn't access the network", "never connects", "no external", "no i/o", "pure function", "deterministic", "no side effects"];
+        let offline_words = ["offline", "local-only", "locally", "purely local", "no network", "without network", "no internet", "never touches the network", "does not access the network", "doesn't access the network", "never connects", "no external", "no i/o", "pure function", "deterministic", "no side effects"];
         let computational = ["calculator", "calculate", "math", "arithmetic", "add", "sum", "multiply", "divide", "subtract", "uuid", "hash", "count", "format", "lint", "convert", "units", "random", "dice"];
         let offline = offline_words.iter().any(|w| description.contains(w))
             || (words(&name).iter().any(|t| computational.contains(&t.as_str())) && !tokens.iter().any(|t| ["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"].contains(&t.as_str())));
-        Profile { name, tokens, domains, params, offline }
+        let hint = |k: &str| tool.pointer(&format!("/annotations/{k}")).and_then(Value::as_bool);
+        let claims_harmless = hint("readOnlyHint") == Some(true) || hint("destructiveHint") == Some(false);
+        Profile { name, tokens, domains, params, offline, claims_harmless }
     }
 
     /// Whether `url_or_address` belongs to the tool's own vendor (its host names a word of the
@@ -239,6 +270,16 @@ impl Profile {
     }
 }
 
+/// Name words of operations that are neither read-only nor harmless.
+const HARMFUL_VERBS: &[&str] =
+    &["delete", "remove", "drop", "destroy", "purge", "erase", "wipe", "kill", "terminate", "truncate", "send", "transfer", "pay", "payout", "withdraw"];
+
+/// A read-only or non-destructive annotation on a tool whose name says otherwise.
+pub fn annotation_mismatch(p: &Profile) -> Option<Finding> {
+    let verb = words(&p.name).into_iter().find(|w| HARMFUL_VERBS.contains(&w.as_str()))?;
+    p.claims_harmless.then(|| finding(&ANNOTATION_MISMATCH, "annotations", &format!("`{}` ({verb}) is annotated harmless", p.name)))
+}
+
 /// Parameters asking for a credential the tool's purpose does not need.
 pub fn credential_params(p: &Profile) -> Vec<Finding> {
     let secrets_ok = p.is(Domain::Secrets) || p.is(Domain::Cloud) || p.is(Domain::Ssh);
@@ -251,7 +292,10 @@ pub fn credential_params(p: &Profile) -> Vec<Finding> {
             let payment = ["card", "cvv", "cvc", "ssn", "iban"].iter().any(|c| joined.contains(c));
             let asks = w.iter().any(|x| CREDENTIAL_WORDS.contains(&x.as_str()))
                 || ["privatekey", "secretkey", "creditcard", "cardnumber", "seedphrase"].iter().any(|c| joined.contains(c));
-            asks && !(if payment { payments_ok } else { secrets_ok })
+            // A pure or offline tool has no use for an API key or access token either.
+            let api_credential = p.offline
+                && (w.iter().any(|x| ["key", "token", "secret", "apikey", "credential", "credentials"].contains(&x.as_str())));
+            (asks || api_credential) && !(if payment { payments_ok } else { secrets_ok })
         })
         .map(|name| finding(&CREDENTIAL_PARAM, &format!("inputSchema.properties.{name}"), &format!("parameter `{name}` of `{}`", p.name)))
         .collect()

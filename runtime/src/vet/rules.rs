@@ -49,6 +49,7 @@ pub fn all() -> Vec<&'static Rule> {
         &purpose::NETWORK_MISMATCH,
         &purpose::SENSITIVE_GRANT,
         &purpose::CREDENTIAL_PARAM,
+        &purpose::ANNOTATION_MISMATCH,
     ];
     v.extend(semantic::ALL.iter());
     v

@@ -112,6 +112,9 @@ pub const RULES: &[SemanticRule] = &[
     r("MCPS-PR006", Category::Preference, Severity::High, "boasts about itself with claimed endorsements or comparisons so the model picks it", &[C::Boast], &[Cue::Concept(C::SocialProof), Cue::Concept(C::Comparative)], &[], true),
     r("MCPS-PR007", Category::Preference, Severity::High, "claims to be better than the other tools", &[C::Comparative, C::OtherTool], &[], &[], true),
     r("MCPS-PR008", Category::Preference, Severity::Medium, "claims endorsements to be picked", &[C::SocialProof], &[], &[], true),
+    r("MCPS-SR007", Category::SensitiveRead, Severity::High, "tells the model to hand a credential file to another tool", &[C::SensitivePath, C::Flow], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], false),
+    r("MCPS-SR008", Category::SensitiveRead, Severity::High, "a value the model may copy into a call names a credential file", &[C::SensitivePath], &[], &[Kind::Value], true),
+    r("MCPS-RD007", Category::RepeatDestructive, Severity::High, "a value the model may copy into a call is a shell command", &[], &[Cue::Concept(C::Shell), Cue::Concept(C::Exec)], &[Kind::Value], true),
     r("MCPS-IN003", Category::Instruction, Severity::Medium, "a value the model may copy into a call carries an instruction", &[], &[Cue::Concept(C::Address), Cue::Imperative], &[Kind::Value], true),
 ];
 
@@ -181,7 +184,7 @@ static NEGATED_FLOW: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
 
 static IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(
-        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm)\b",
+        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm|prefix|pipe|route|point|mount|multiply|quote|dm|open|push|skip|terminate|drop|wipe|mirror|sync|relay|mark)\b",
     )
     .ok()
 });
@@ -197,8 +200,14 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
     hits.retain(|h| !ignored(h));
     let offsets: Vec<usize> = sentences.iter().map(|s| s.as_ptr() as usize - view.text.as_ptr() as usize).collect();
     let sentence_of = |pos: usize| offsets.iter().rposition(|o| *o <= pos).unwrap_or(0);
+    // A sentence, or a clause after a colon or "then", that opens with a command verb.
     let starts = |re: &LazyLock<Option<regex::Regex>>| -> Vec<bool> {
-        sentences.iter().map(|s| re.as_ref().is_some_and(|re| re.is_match(s)) && s.split_whitespace().count() >= 3).collect()
+        sentences
+            .iter()
+            .map(|s| {
+                clauses(s).any(|c| re.as_ref().is_some_and(|re| re.is_match(c)) && c.split_whitespace().count() >= 3)
+            })
+            .collect()
     };
     let mut imperative = starts(&IMPERATIVE);
     // The first sentence of a description is the tool's own summary ("Set restrictions on a
@@ -272,6 +281,17 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+/// A sentence and its clauses after a colon or "then" ("if it fails: delete it",
+/// "read the file, then pass it").
+fn clauses(s: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(s).chain(
+        s.match_indices(':')
+            .map(|(i, _)| s[i + 1..].trim_start())
+            .chain(s.match_indices(" then ").map(|(i, _)| &s[i + 6..]))
+            .filter(|c| !c.is_empty()),
+    )
 }
 
 /// The unexplained concepts of each window of three sentences of a view, with `Imperative`
