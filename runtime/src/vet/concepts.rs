@@ -101,6 +101,8 @@ pub struct Pattern {
 /// lower case and its spaces normalised), which keeps the lazy DFA's states small; patterns
 /// with other scripts keep the Unicode classes.
 fn compiled(p: &str) -> String {
+    // ASCII word boundaries (a Unicode one keeps the lazy DFA off non-ASCII text); patterns
+    // for other scripts do without (an ASCII boundary never holds next to a Cyrillic letter).
     let p = p.replace(r"\b", r"(?-u:\b)");
     // "Within the sentence" as an unbounded run: a bounded one (`[^.]{0,100}`) multiplies the
     // lazy DFA's states by its bound.
