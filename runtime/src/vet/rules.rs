@@ -39,6 +39,8 @@ pub fn all() -> Vec<&'static Rule> {
         &hidden::ENCODED,
         &hidden::CONFUSABLE,
         &hidden::CONTROL,
+        &hidden::HIDDEN_HTML,
+        &hidden::SCRAMBLED,
         &names::CONFUSABLE_SIBLING,
         &names::CONFUSABLE_WELL_KNOWN,
         &names::MIXED_SCRIPT_NAME,
