@@ -62,6 +62,12 @@ pub fn extract(tool: &Value) -> Vec<Field> {
         };
         walk(&mut out, key.clone(), value, kind, None, 0);
     }
+    // The names of an output schema's properties describe the result; the model fills none.
+    for f in &mut out {
+        if f.kind == Kind::ParamName && (f.location.starts_with("outputSchema") || f.location.starts_with("output_schema")) {
+            f.kind = Kind::Other;
+        }
+    }
     out
 }
 

@@ -258,7 +258,10 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
                 && (r.also.is_empty() || r.also.iter().any(cue))
                 && (!r.directed || DIRECTED.iter().any(cue))
                 && (r.rule.id != "MCPS-SR003" || ASKS.iter().any(cue));
-            if !cued || (r.rule.id == "MCPS-IN003" && view.text.split_whitespace().count() < 4) {
+            // A value that is an operation's label ("delete workflow run logs") opens with a
+            // verb too: only an address, or a long imperative, is an instruction.
+            let words = view.text.split_whitespace().count();
+            if !cued || (r.rule.id == "MCPS-IN003" && (words < 4 || !present.contains(&C::Address) && words < 8)) {
                 continue;
             }
             if r.rule.id == "MCPS-CN001" && protective(&present, raw_secret) {
@@ -371,6 +374,8 @@ fn example_context(before: &str) -> bool {
 fn ignored(h: &Hit) -> bool {
     match h.concept {
         C::OtherTool => h.text.ends_with(" call") || h.text.ends_with(" calls") || h.text.starts_with("this "),
+        // "Use this tool to …" speaks of this tool.
+        C::CallOther => ["this tool", "this function", "the tool", "this one"].iter().any(|w| h.text.contains(w)),
         C::Belittle => ["this ", "it ", "which ", "that ", "there "].iter().any(|w| h.text.starts_with(w)),
         _ => false,
     }
