@@ -133,8 +133,9 @@ fn main() {
     }
     times.sort();
     let q = |p: f64| times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or_default();
+    let mean = times.iter().sum::<Duration>() / u32::try_from(times.len().max(1)).unwrap_or(1);
     println!(
-        "\n{} definitions vetted (all splits of the files read): p50 {:?}, p99 {:?}, max {:?} per definition",
+        "\n{} definitions vetted (all splits of the files read): mean {mean:?}, p50 {:?}, p99 {:?}, max {:?} per definition",
         times.len(),
         q(0.50),
         q(0.99),

@@ -200,7 +200,7 @@ pub fn vet_tool(tool: &Value, ctx: &Context<'_>) -> Report {
     let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
     let fields = fields::extract(tool);
     let mut findings = Vec::new();
-    let profile = purpose::Profile::of(tool, &fields);
+    let profile = purpose::Profile::of(tool, &fields).with_siblings(ctx.siblings);
     for field in &fields {
         findings.extend(hidden::scan(field));
         for view in hidden::views(field) {

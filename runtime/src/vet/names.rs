@@ -96,6 +96,10 @@ pub const WELL_KNOWN: &[(&str, &str)] = &[
     ("get_weather", "weather examples"),
 ];
 
+/// The skeleton keys of [`WELL_KNOWN`], computed once.
+static WELL_KNOWN_KEYS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| WELL_KNOWN.iter().map(|(n, _)| key(n)).collect());
+
 /// Suffixes that present a tool as the better version of another.
 const SQUAT_SUFFIXES: &[&str] = &["v2", "v3", "new", "official", "pro", "plus", "fixed", "secure", "safe", "latest", "improved", "enhanced", "fast", "better", "real", "verified", "trusted", "updated", "2"];
 
@@ -115,7 +119,9 @@ fn key(name: &str) -> String {
 /// A looser key for comparing with the listing: look-alike digits and letter pairs folded too
 /// (`j1ra` and `jira`, `rn` and `m`, `versiom` and `version`), on top of the skeleton.
 fn loose(name: &str) -> String {
-    let k = folded(&key(name)).replace("rn", "m").replace("vv", "w").replace("cl", "d");
+    // An ASCII name's skeleton folds only what the mapping below folds too.
+    let skeleton = if name.is_ascii() { name.to_lowercase() } else { key(name) };
+    let k = folded(&skeleton).replace("rn", "m").replace("vv", "w").replace("cl", "d");
     k.chars()
         .map(|c| match c {
             '1' | 'i' | '|' | '!' => 'l',
@@ -152,9 +158,15 @@ pub fn scan(name: &str, siblings: &[Value]) -> Vec<Finding> {
         out.push(finding(&MIXED_SCRIPT_NAME, "name", &shown));
     }
     let k = key(name);
+    let (folded_name, loose_name) = (folded(name), loose(name));
     for s in siblings.iter().filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str())) {
+        // Two ASCII names are confusable only if their loose keys are equal (which covers their
+        // skeletons); skip the skeleton when they are not.
+        let ascii_distinct = name.is_ascii() && s.is_ascii() && loose(s) != loose_name && folded(s) != folded_name;
         if s == name {
             out.push(finding(&DUPLICATE, "name", &shown));
+        } else if ascii_distinct && !squats(name, s) {
+            continue;
         } else if key(s) == k {
             out.push(finding(&CONFUSABLE_SIBLING, "name", &format!("{shown} looks like `{}`", text::reveal(s))));
         } else if squats(name, s) {
@@ -165,8 +177,8 @@ pub fn scan(name: &str, siblings: &[Value]) -> Vec<Finding> {
             out.push(finding(&CONFUSABLE_SIBLING, "name", &format!("{shown} looks like `{}`", text::reveal(s))));
         }
     }
-    for (known, whose) in WELL_KNOWN {
-        if *known != name && key(known) == k {
+    for ((known, whose), known_key) in WELL_KNOWN.iter().zip(WELL_KNOWN_KEYS.iter()) {
+        if *known != name && *known_key == k {
             out.push(finding(
                 &CONFUSABLE_WELL_KNOWN,
                 "name",

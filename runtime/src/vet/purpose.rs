@@ -140,6 +140,8 @@ pub struct Profile {
     pub offline: bool,
     /// Annotated `readOnlyHint: true` or `destructiveHint: false`.
     pub claims_harmless: bool,
+    /// The other tools' names in the listing, lower case (see [`Profile::with_siblings`]).
+    pub siblings: Vec<String>,
 }
 
 /// Splits an identifier or title into lower-case words (`getSSHKeys` → get, ssh, keys).
@@ -200,7 +202,20 @@ impl Profile {
             || (words(&name).iter().any(|t| computational.contains(&t.as_str())) && !tokens.iter().any(|t| ["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"].contains(&t.as_str())));
         let hint = |k: &str| tool.pointer(&format!("/annotations/{k}")).and_then(Value::as_bool);
         let claims_harmless = hint("readOnlyHint") == Some(true) || hint("destructiveHint") == Some(false);
-        Profile { name, tokens, domains, params, offline, claims_harmless }
+        Profile { name, tokens, domains, params, offline, claims_harmless, siblings: Vec::new() }
+    }
+
+    /// The profile with the listing's other tool names (lower case, once per tool rather than
+    /// once per text).
+    pub fn with_siblings(mut self, siblings: &[Value]) -> Profile {
+        let own = self.name.to_lowercase();
+        self.siblings = siblings
+            .iter()
+            .filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str()))
+            .map(str::to_lowercase)
+            .filter(|n| *n != own)
+            .collect();
+        self
     }
 
     /// Whether `url_or_address` belongs to the tool's own vendor (its host names a word of the

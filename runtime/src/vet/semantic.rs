@@ -8,11 +8,13 @@ use super::hidden::View;
 use super::purpose::{Domain, Profile};
 use super::rules::{Rule, finding};
 use super::{Category, Context, Finding, Severity, text};
-use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use Concept as C;
+
+// Concept sets are `u64` bit sets.
+const _: () = assert!((Concept::ArgAssign as u32) < 64, "more concepts than bits in a u64");
 
 /// A rule over the concepts of a window.
 #[derive(Debug, Clone, Copy)]
@@ -229,27 +231,42 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
         .collect();
     let mut out = Vec::new();
     let n = sentences.len().max(1);
+    // Concepts present per window as bit sets (raw, and not explained by the purpose); a rule
+    // reports once per view (the first window where it holds).
+    let bit = |c: Concept| 1u64 << (c as u32);
+    let mut fired = vec![false; RULES.len()];
+    let words = view.text.split_whitespace().count();
     for centre in 0..n {
         let (lo, hi) = (centre.saturating_sub(1), (centre + 1).min(n - 1));
         let in_window = |(s, _, _): &&(usize, bool, Hit)| (lo..=hi).contains(s);
-        let raw: Vec<&Hit> = all.iter().filter(in_window).map(|(_, _, h)| h).collect();
-        let destination = raw.iter().any(|h| h.concept == C::Literal && !profile.owns_host(&h.text));
-        let raw_secret = raw.iter().any(|h| h.concept == C::Secret);
-        let unexplained: Vec<&Hit> = all.iter().filter(in_window).filter(|(_, e, _)| !e).map(|(_, _, h)| h).collect();
+        let mut raw_set = 0u64;
+        let mut unexplained_set = 0u64;
+        let mut destination = false;
+        for (_, explained, h) in all.iter().filter(in_window) {
+            raw_set |= bit(h.concept);
+            if !explained {
+                unexplained_set |= bit(h.concept);
+            }
+            destination |= h.concept == C::Literal && !profile.owns_host(&h.text);
+        }
+        let raw_secret = raw_set & bit(C::Secret) != 0;
         let imperative_here = (lo..=hi).any(|i| imperative.get(i).copied().unwrap_or(false));
         let flow_here = (lo..=hi).any(|i| flow_imperative.get(i).copied().unwrap_or(false));
-        for r in RULES {
+        for (ri, r) in RULES.iter().enumerate() {
+            if fired[ri] {
+                continue;
+            }
             let kind_ok = if r.only_in.is_empty() { view.kind != Kind::ParamName } else { r.only_in.contains(&view.kind) };
             if !kind_ok {
                 continue;
             }
-            let window = if r.purpose_explains { &unexplained } else { &raw };
-            let present: BTreeSet<Concept> = window.iter().map(|h| h.concept).collect();
-            if !r.all.iter().all(|c| present.contains(c)) {
+            let set = if r.purpose_explains { unexplained_set } else { raw_set };
+            let has = |c: Concept| set & bit(c) != 0;
+            if !r.all.iter().all(|c| has(*c)) {
                 continue;
             }
             let cue = |cue: &Cue| match cue {
-                Cue::Concept(c) => present.contains(c),
+                Cue::Concept(c) => has(*c),
                 Cue::Imperative => imperative_here,
                 Cue::FlowImperative => flow_here,
                 Cue::Destination => destination,
@@ -260,14 +277,20 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
                 && (r.rule.id != "MCPS-SR003" || ASKS.iter().any(cue));
             // A value that is an operation's label ("delete workflow run logs") opens with a
             // verb too: only an address, or a long imperative, is an instruction.
-            let words = view.text.split_whitespace().count();
-            if !cued || (r.rule.id == "MCPS-IN003" && (words < 4 || !present.contains(&C::Address) && words < 8)) {
+            if !cued || (r.rule.id == "MCPS-IN003" && (words < 4 || !has(C::Address) && words < 8)) {
                 continue;
             }
-            if r.rule.id == "MCPS-CN001" && protective(&present, raw_secret) {
+            if r.rule.id == "MCPS-CN001" && protective(set, raw_secret) {
                 continue;
             }
-            let mut f = finding(&r.rule, &view.location, &evidence(&sentences[lo..=hi], window, r));
+            fired[ri] = true;
+            let window: Vec<&Hit> = all
+                .iter()
+                .filter(in_window)
+                .filter(|(_, e, _)| !r.purpose_explains || !e)
+                .map(|(_, _, h)| h)
+                .collect();
+            let mut f = finding(&r.rule, &view.location, &evidence(&sentences[lo..=hi], &window, r));
             if let Some(how) = view.hidden {
                 f.severity = Severity::High;
                 f.explanation = format!("{} (hidden in {how})", f.explanation);
@@ -427,29 +450,37 @@ fn is_example(s: &str) -> bool {
 }
 
 /// A concealment sentence that protects a secret ("never show the password to the user").
-fn protective(present: &BTreeSet<Concept>, secret: bool) -> bool {
+fn protective(present: u64, secret: bool) -> bool {
     secret
-        && ![C::Flow, C::Conversation, C::SensitivePath, C::OtherTool, C::Harvest, C::Modify, C::CallOther].iter().any(|c| present.contains(c))
+        && ![C::Flow, C::Conversation, C::SensitivePath, C::OtherTool, C::Harvest, C::Modify, C::CallOther]
+            .iter()
+            .any(|c| present & (1u64 << (*c as u32)) != 0)
 }
 
 /// Other tools of the listing named in `text` (not this one).
 fn sibling_hits(t: &str, p: &Profile, ctx: &Context<'_>) -> Vec<Hit> {
     let mut out = Vec::new();
-    for s in ctx.siblings.iter().filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str())) {
-        let name = s.to_lowercase();
-        if name.len() < 4 || name == p.name.to_lowercase() || !name.contains(['_', '-']) && name.len() < 8 {
+    let computed;
+    let names: &[String] = if p.siblings.is_empty() && !ctx.siblings.is_empty() {
+        computed = p.clone().with_siblings(ctx.siblings).siblings;
+        &computed
+    } else {
+        &p.siblings
+    };
+    for name in names {
+        if name.len() < 4 || !name.contains(['_', '-']) && name.len() < 8 {
             continue;
         }
         let mut from = 0;
-        while let Some(i) = t[from..].find(&name) {
+        while let Some(i) = t[from..].find(name.as_str()) {
             let start = from + i;
             let end = start + name.len();
             let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '_');
             if bounded(t[..start].chars().next_back()) && bounded(t[end..].chars().next()) {
-                out.push(Hit { concept: C::OtherTool, start, end, text: name.clone() });
+                out.push(Hit { concept: C::OtherTool, start, end, text: name.to_string() });
                 let before = t[..start].trim_end().trim_end_matches(['\'', '"', '(']).trim_end();
                 if ["call", "invoke", "use", "run", "execute", "calling", "using", "with", "then"].iter().any(|v| before.ends_with(v)) {
-                    out.push(Hit { concept: C::CallOther, start, end, text: name.clone() });
+                    out.push(Hit { concept: C::CallOther, start, end, text: name.to_string() });
                 }
             }
             from = end;
