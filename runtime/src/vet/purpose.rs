@@ -46,6 +46,7 @@ pub const SENSITIVE_GRANTS: &[(&str, &str)] = &[
     (r"/\.config/(google-chrome|chromium|bravesoftware|microsoft-edge)(/|$)|/\.mozilla(/|$)|/library/(application support/google/chrome|keychains)", "browser profiles and keychains"),
     (r"/\.(netrc|npmrc|pypirc|git-credentials)$|/\.env(\.|$)|/\.cursor/|/mcp\.json$|claude_desktop_config", "credentials and other clients' configuration"),
     (r"/\.(bash_history|zsh_history|python_history)$", "shell history"),
+    (r"/\.(ethereum|bitcoin|electrum|monero|litecoin)(/|$)|/\.config/(solana|exodus)(/|$)|/keystore(/|$)|wallet\.dat$", "cryptocurrency wallets"),
 ];
 
 /// Parameter-name words that ask for a credential.
@@ -102,6 +103,7 @@ const AMBIGUOUS: &[&str] = &[
     "path", "document", "documents", "upload", "download", "clean", "reset", "kill", "terminate", "query",
     "table", "schema", "note", "notes", "summary", "summarize", "chat", "remember", "recall", "cloud",
     "google", "known", "variable", "variables", "script", "cert", "leak", "remove", "delete", "drop",
+    "execute", "exec", "terminal", "console",
 ];
 
 /// A title that reads as a title: a few words, no sentence or note inside.

@@ -86,7 +86,7 @@ pub const RULES: &[SemanticRule] = &[
     r("MCPS-EX004", Category::ExfilParam, Severity::High, "a parameter's name asks for the conversation, secrets, or data read elsewhere", &[], &[Cue::Concept(C::Conversation), Cue::Concept(C::SensitivePath), Cue::Concept(C::Harvest)], &[Kind::ParamName], true),
     r("MCPS-EX005", Category::ExfilParam, Severity::High, "speaks to the model about the conversation or its instructions", &[C::Conversation], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger)], &[], true),
     r("MCPS-SH001", Category::Shadowing, Severity::High, "instructs the model to change what another tool or action does", &[C::OtherTool, C::Modify], &[], &[], true),
-    r("MCPS-SH002", Category::Shadowing, Severity::High, "redirects an action to a concrete address, account or URL", &[C::Literal, C::Modify], INSTRUCTED, &[], true),
+    r2("MCPS-SH002", Category::Shadowing, Severity::High, "redirects an action to a concrete address, account or URL", &[C::Modify], INSTRUCTED, &[Cue::Destination], &[], false, true),
     r("MCPS-SH003", Category::Shadowing, Severity::High, "instructs the model to skip the user's confirmation", &[C::SkipConfirm], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool), Cue::Concept(C::Destructive), Cue::Concept(C::CallOther)], &[], true),
     r("MCPS-SH004", Category::Shadowing, Severity::Medium, "says the user's confirmation is not needed", &[C::SkipConfirm], &[], &[], true),
     r("MCPS-SH005", Category::Shadowing, Severity::High, "tells the model to call another tool for secrets, private data or destruction", &[C::CallOther], &[Cue::Concept(C::SensitivePath), Cue::Concept(C::Conversation), Cue::Concept(C::Destructive), Cue::Concept(C::Bulk), Cue::Concept(C::Exec), Cue::Concept(C::Pii)], &[], true),
@@ -108,13 +108,15 @@ pub const RULES: &[SemanticRule] = &[
     r("MCPS-RD002", Category::RepeatDestructive, Severity::High, "instructs a destructive operation the tool's purpose does not explain", &[C::Destructive], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], true),
     r("MCPS-RD005", Category::RepeatDestructive, Severity::High, "hooks a destructive operation on other requests", &[C::Destructive, C::Trigger], &[], &[], false),
     r("MCPS-RD003", Category::RepeatDestructive, Severity::High, "instructs the model to run downloaded or inline code", &[C::Exec], INSTRUCTED, &[], true),
-    r2("MCPS-SH011", Category::Shadowing, Severity::High, "a directive about another tool asks for commands, secrets, private data, destruction or changed arguments", &[], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], CROSS_OBJECTIVES, NOT_NAMES, true),
-    r2("MCPS-RD006", Category::RepeatDestructive, Severity::High, "tells the model to run a shell command the tool's purpose does not explain", &[C::Shell], INSTRUCTED, &[], NOT_NAMES, false),
-    r2("MCPS-EX006", Category::ExfilParam, Severity::High, "tells the model to contact an endpoint that is not the tool's own", &[C::Contact], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative], &[Cue::Destination], NOT_NAMES, false),
+    r2("MCPS-SH011", Category::Shadowing, Severity::High, "a directive about another tool asks for commands, secrets, private data, destruction or changed arguments", &[], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], CROSS_OBJECTIVES, NOT_NAMES, true, true),
+    r2("MCPS-RD006", Category::RepeatDestructive, Severity::High, "tells the model to run a shell command the tool's purpose does not explain", &[C::Shell], INSTRUCTED, &[], NOT_NAMES, false, true),
+    r2("MCPS-EX006", Category::ExfilParam, Severity::High, "tells the model to contact an endpoint that is not the tool's own", &[C::Contact], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative], &[Cue::Destination], NOT_NAMES, false, true),
     r("MCPS-PR006", Category::Preference, Severity::High, "boasts about itself with claimed endorsements or comparisons so the model picks it", &[C::Boast], &[Cue::Concept(C::SocialProof), Cue::Concept(C::Comparative)], &[], true),
     r("MCPS-PR007", Category::Preference, Severity::High, "claims to be better than the other tools", &[C::Comparative, C::OtherTool], &[], &[], true),
     r("MCPS-PR008", Category::Preference, Severity::Medium, "claims endorsements to be picked", &[C::SocialProof], &[], &[], true),
-    r("MCPS-SR007", Category::SensitiveRead, Severity::High, "tells the model to hand a credential file to another tool", &[C::SensitivePath, C::Flow], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], false),
+    r2("MCPS-SR007", Category::SensitiveRead, Severity::High, "tells the model to take credentials or secrets from one tool and hand them to another", &[C::Flow, C::SensitivePath], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], &[], false, false),
+    r2("MCPS-SR010", Category::SensitiveRead, Severity::High, "hooks on other activity to collect secrets with another tool and pass them on", &[C::Flow, C::Secret, C::Trigger], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], &[], false, false),
+    r("MCPS-SR009", Category::SensitiveRead, Severity::Medium, "names a credential file the tool's purpose does not explain", &[C::SensitivePath], &[], &[Kind::Description, Kind::ParamDescription, Kind::Title], true),
     r("MCPS-SR008", Category::SensitiveRead, Severity::High, "a value the model may copy into a call names a credential file", &[C::SensitivePath], &[], &[Kind::Value], true),
     r("MCPS-RD007", Category::RepeatDestructive, Severity::High, "a value the model may copy into a call is a shell command", &[], &[Cue::Concept(C::Shell), Cue::Concept(C::Exec)], &[Kind::Value], true),
     r("MCPS-IN003", Category::Instruction, Severity::Medium, "a value the model may copy into a call carries an instruction", &[], &[Cue::Concept(C::Address), Cue::Imperative], &[Kind::Value], true),
@@ -146,8 +148,9 @@ const fn r2(
     also: &'static [Cue],
     only_in: &'static [Kind],
     directed: bool,
+    purpose_explains: bool,
 ) -> SemanticRule {
-    SemanticRule { rule: Rule { id, category, severity, reason }, all, any, also, directed, only_in, purpose_explains: true }
+    SemanticRule { rule: Rule { id, category, severity, reason }, all, any, also, directed, only_in, purpose_explains }
 }
 
 /// An instruction found in hidden text.
@@ -247,7 +250,10 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
             if !explained {
                 unexplained_set |= bit(h.concept);
             }
-            destination |= h.concept == C::Literal && !profile.owns_host(&h.text);
+            destination |= h.concept == C::Literal
+                && !profile.owns_host(&h.text)
+                && !example_context(&view.text[..h.start])
+                && !h.text.contains("your");
         }
         let raw_secret = raw_set & bit(C::Secret) != 0;
         let imperative_here = (lo..=hi).any(|i| imperative.get(i).copied().unwrap_or(false));
@@ -396,7 +402,15 @@ fn example_context(before: &str) -> bool {
 /// deprecated" belittles nothing else.
 fn ignored(h: &Hit) -> bool {
     match h.concept {
-        C::OtherTool => h.text.ends_with(" call") || h.text.ends_with(" calls") || h.text.starts_with("this "),
+        C::OtherTool => {
+            h.text.ends_with(" call")
+                || h.text.ends_with(" calls")
+                || h.text.starts_with("this ")
+                || ["the ", "a ", "an "].iter().any(|a| h.text.starts_with(a))
+                    && ["same", "right", "correct", "appropriate", "best", "following", "previous", "next", "new", "current", "mcp", "relevant", "proper", "main", "primary", "above", "below"]
+                        .iter()
+                        .any(|w| h.text.split_whitespace().nth(1) == Some(w))
+        }
         // "Use this tool to …" speaks of this tool.
         C::CallOther => ["this tool", "this function", "the tool", "this one"].iter().any(|w| h.text.contains(w)),
         C::Belittle => ["this ", "it ", "which ", "that ", "there "].iter().any(|w| h.text.starts_with(w)),
