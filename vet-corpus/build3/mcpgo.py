@@ -44,6 +44,8 @@ def balanced(s, i):
         j += 1
     return j
 
+CONSTS = {}
+
 TYPES = {'WithString': 'string', 'WithNumber': 'number', 'WithBoolean': 'boolean', 'WithArray': 'array', 'WithObject': 'object', 'WithInteger': 'integer'}
 
 def tools(src):
@@ -53,6 +55,9 @@ def tools(src):
         end = balanced(src, start)
         body = src[start+1:end-1]
         name, k = go_string(body, 0)
+        if not name:
+            ident = re.match(r'\s*([A-Za-z_][A-Za-z0-9_.]*)', body)
+            name = CONSTS.get(ident.group(1).split('.')[-1]) if ident else None
         if not name:
             continue
         tool = {"name": name}
@@ -104,6 +109,9 @@ if __name__ == '__main__':
     repo, prefix, idp, label = sys.argv[1:5]
     commit = subprocess.check_output(['git', '-C', repo, 'rev-parse', 'HEAD']).decode().strip()
     files = subprocess.check_output(['git', '-C', repo, 'grep', '-l', 'mcp.NewTool(', 'HEAD', '--', '*.go']).decode().split()
+    allgo = subprocess.check_output(['git', '-C', repo, 'grep', '-h', '-E', '^\\s*[A-Za-z_][A-Za-z0-9_]*\\s*(string)?\\s*=\\s*"', 'HEAD', '--', '*.go']).decode('utf-8', 'replace')
+    for cm in re.finditer(r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:string)?\s*=\s*"([^"]*)"', allgo, re.M):
+        CONSTS.setdefault(cm.group(1), cm.group(2))
     res = []
     for f in files:
         path = f.split(':', 1)[1]
