@@ -65,7 +65,6 @@ const CROSS_OBJECTIVES: &[Cue] = &[
     Cue::Concept(C::Modify),
     Cue::Concept(C::Repeat),
     Cue::Concept(C::Pii),
-    Cue::Concept(C::Literal),
 ];
 const NOT_NAMES: &[Kind] = &[Kind::Description, Kind::ParamDescription, Kind::Value, Kind::Other, Kind::Title];
 const DESCRIPTIONS: &[Kind] = &[Kind::ParamDescription, Kind::Value, Kind::Other, Kind::Title];
