@@ -229,4 +229,5 @@ pub const PATTERNS: &[(C, &str, &str)] = &[
     (C::RepeatUnbounded, r"(снова и снова|без паузы|бесконечно|sin parar|sans arr[eê]t|immer wieder|不停|无限次|계속 반복)", "endless calls (other languages)"),
     (C::SkipConfirm, r"(не спрашивай\w*\s+пользовател|sin preguntar al usuario|sans demander [aà] l'utilisateur|ohne (den |die )?(benutzer|nutzer)\w* zu fragen|无需(用户)?确认|不要询问用户|사용자에게 묻지)", "skips the user's confirmation (other languages)"),
     (C::Expose, r"\b(in|to|into|on)\s+(a|the)\s+public\s+(repository|repo|channel|gist|issue|page|bucket|forum|post|space)\b", "makes private data public"),
+    (C::OtherTool, r"\b(start|run|call|invoke|create|send|open|make|do|perform)\w*\s+(through|via|with|using)\s+'?[a-z][a-z0-9]*(_[a-z0-9]+)+'?", "an action done through a named tool"),
 ];

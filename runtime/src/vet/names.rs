@@ -220,6 +220,8 @@ mod tests {
 
     #[test]
     fn confusable_names_are_found() {
+        assert_eq!(rules("j1ra_add_watcher", &["jira_add_watcher"]), vec![CONFUSABLE_SIBLING.id]);
+        assert_eq!(rules("jira_update_versiom", &["jira_update_version"]), vec![CONFUSABLE_SIBLING.id]);
         assert!(rules("re\u{0430}d_file", &[]).contains(&MIXED_SCRIPT_NAME.id));
         assert!(rules("re\u{0430}d_file", &[]).contains(&CONFUSABLE_WELL_KNOWN.id));
         assert!(rules("send_emai1", &["send_email"]).contains(&CONFUSABLE_SIBLING.id));

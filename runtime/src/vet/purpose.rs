@@ -363,6 +363,16 @@ mod tests {
     }
 
     #[test]
+    fn annotations_that_contradict_the_name() {
+        let lie = json!({"name": "batch_delete_emails", "annotations": {"readOnlyHint": true}});
+        let p = Profile::of(&lie, &super::super::fields::extract(&lie));
+        assert_eq!(annotation_mismatch(&p).map(|f| f.rule), Some(ANNOTATION_MISMATCH.id));
+        let honest = json!({"name": "list_emails", "annotations": {"readOnlyHint": true}});
+        let p = Profile::of(&honest, &super::super::fields::extract(&honest));
+        assert!(annotation_mismatch(&p).is_none());
+    }
+
+    #[test]
     fn purpose_explains_its_own_domain() {
         let tool = json!({"name": "ssh_list_hosts", "inputSchema": {"properties": {"api_key": {}}}});
         let p = Profile::of(&tool, &super::super::fields::extract(&tool));

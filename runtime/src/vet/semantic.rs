@@ -443,7 +443,9 @@ fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
         C::OtherTool => {
             let t = &h.text;
             // Named tools are never explained; actions in the tool's own domain are.
-            !t.contains('_') && !t.starts_with("for ") && (p.is(Domain::Mail) && ["mail", "message", "dm", "text", "sms", "post", "tweet", "repl", "forward"].iter().any(|w| t.contains(w)))
+            // One of the tool's own parameters is not another tool.
+            p.params.iter().any(|param| param.contains('_') && t.ends_with(param.as_str()) || t.ends_with(&format!("{param}'")))
+                || !t.contains('_') && !t.starts_with("for ") && (p.is(Domain::Mail) && ["mail", "message", "dm", "text", "sms", "post", "tweet", "repl", "forward"].iter().any(|w| t.contains(w)))
                 || (!t.contains('_') && p.is(Domain::Finance) && !t.contains("mail") && !t.contains("message"))
                 || (!p.name.is_empty() && t.contains(&p.name.to_lowercase()))
         }
