@@ -82,6 +82,7 @@ pub const RULES: &[SemanticRule] = &[
     r("MCPS-EX001", Category::ExfilParam, Severity::High, "a parameter asks for the conversation, the system prompt or other tools' results", &[C::Conversation], &[], DESCRIPTIONS, true),
     r("MCPS-EX002", Category::ExfilParam, Severity::High, "asks the model to pass the conversation or private context into the tool", &[C::Conversation, C::Flow], &[], &[], true),
     r("MCPS-EX003", Category::ExfilParam, Severity::High, "asks for data the model read or received elsewhere", &[C::Harvest], &[Cue::Concept(C::Flow), Cue::Concept(C::Address), Cue::Imperative], DESCRIPTIONS, true),
+    r("MCPS-EX007", Category::ExfilParam, Severity::High, "asks for data the model read elsewhere to be passed on", &[C::Harvest, C::Flow], &[], &[], true),
     r("MCPS-EX004", Category::ExfilParam, Severity::High, "a parameter's name asks for the conversation, secrets, or data read elsewhere", &[], &[Cue::Concept(C::Conversation), Cue::Concept(C::SensitivePath), Cue::Concept(C::Harvest)], &[Kind::ParamName], true),
     r("MCPS-EX005", Category::ExfilParam, Severity::High, "speaks to the model about the conversation or its instructions", &[C::Conversation], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger)], &[], true),
     r("MCPS-SH001", Category::Shadowing, Severity::High, "instructs the model to change what another tool or action does", &[C::OtherTool, C::Modify], &[], &[], true),
@@ -209,7 +210,8 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
         sentences
             .iter()
             .map(|s| {
-                clauses(s).any(|c| re.as_ref().is_some_and(|re| re.is_match(c)) && c.split_whitespace().count() >= 3)
+                s.split_whitespace().count() >= 3
+                    && clauses(s).any(|c| re.as_ref().is_some_and(|re| re.is_match(c)) && c.split_whitespace().count() >= 2)
             })
             .collect()
     };
@@ -317,10 +319,16 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
 /// A sentence and its clauses after a colon or "then" ("if it fails: delete it",
 /// "read the file, then pass it").
 fn clauses(s: &str) -> impl Iterator<Item = &str> {
+    // After an opening subordinate clause ("after you get a result, invoke …"), the main clause.
+    let opener = ["after ", "before ", "when ", "whenever ", "once ", "if ", "then ", "first, ", "next, ", "finally, "]
+        .iter()
+        .any(|o| s.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with(o));
+    let main = s.find(", ").filter(|_| opener).map(|i| &s[i + 2..]);
     std::iter::once(s).chain(
         s.match_indices(':')
             .map(|(i, _)| s[i + 1..].trim_start())
             .chain(s.match_indices(" then ").map(|(i, _)| &s[i + 6..]))
+            .chain(main)
             .filter(|c| !c.is_empty()),
     )
 }
