@@ -312,8 +312,44 @@ pub fn views(field: &Field) -> Vec<View> {
     out
 }
 
-/// An identifier as words: `read_ssh_key` and `readSshKey` → `read ssh key`.
+/// An identifier as words: `read_ssh_key` and `readSshKey` → `read ssh key`; spelled-out path
+/// punctuation joined back (`slash_etc_slash_passwd` → `/etc/passwd`, `tilde_slash_dot_ssh`).
 fn identifier_words(s: &str) -> String {
+    let words = split_identifier(s);
+    let mut out = String::with_capacity(words.len());
+    let (mut glue, mut in_path) = (false, false);
+    for w in words.split(' ').filter(|w| !w.is_empty()) {
+        let sym = match w.to_ascii_lowercase().as_str() {
+            "slash" => Some('/'),
+            "dot" => Some('.'),
+            "tilde" => Some('~'),
+            _ => None,
+        };
+        match sym {
+            Some(c) => {
+                if !in_path && !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push(c);
+                (glue, in_path) = (true, true);
+            }
+            None if glue => {
+                out.push_str(w);
+                glue = false;
+            }
+            None => {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(w);
+                in_path = false;
+            }
+        }
+    }
+    out
+}
+
+fn split_identifier(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let mut prev_lower = false;
     for c in s.chars() {
@@ -466,6 +502,13 @@ mod tests {
         ] {
             assert!(scan(&field(s)).iter().all(|f| f.severity == Severity::Low), "{s}: {:?}", scan(&field(s)));
         }
+    }
+
+    #[test]
+    fn spelled_out_paths_in_identifiers() {
+        assert_eq!(identifier_words("contents_of_slash_etc_slash_passwd_for_x"), "contents of /etc/passwd for x");
+        assert_eq!(identifier_words("tilde_slash_dot_ssh_slash_id_rsa"), "~/.ssh/id rsa");
+        assert_eq!(identifier_words("readSshKey"), "read Ssh Key");
     }
 
     #[test]

@@ -199,7 +199,7 @@ impl Profile {
         let domains =
             DOMAINS.iter().filter(|(_, toks)| toks.iter().any(|t| tokens.contains(*t))).map(|(d, _)| *d).collect();
         let offline_words = ["offline", "local-only", "locally", "purely local", "no network", "without network", "no internet", "never touches the network", "does not access the network", "doesn't access the network", "never connects", "no external", "no i/o", "pure function", "deterministic", "no side effects"];
-        let computational = ["calculator", "calculate", "math", "arithmetic", "add", "sum", "multiply", "divide", "subtract", "uuid", "hash", "count", "format", "lint", "convert", "units", "random", "dice"];
+        let computational = ["calculator", "calculate", "math", "arithmetic", "add", "sum", "multiply", "divide", "subtract", "uuid", "hash", "count", "format", "lint", "convert", "units", "random", "dice", "echo", "reverse", "uppercase", "lowercase", "slugify", "wrap", "joke", "clock", "timezone"];
         let offline = offline_words.iter().any(|w| description.contains(w))
             || (words(&name).iter().any(|t| computational.contains(&t.as_str())) && !tokens.iter().any(|t| ["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"].contains(&t.as_str())));
         let hint = |k: &str| tool.pointer(&format!("/annotations/{k}")).and_then(Value::as_bool);
@@ -307,8 +307,14 @@ pub fn credential_params(p: &Profile) -> Vec<Finding> {
             let w = words(name);
             let joined: String = w.concat();
             let payment = ["card", "cvv", "cvc", "ssn", "iban"].iter().any(|c| joined.contains(c));
-            let asks = w.iter().any(|x| CREDENTIAL_WORDS.contains(&x.as_str()))
-                || ["privatekey", "secretkey", "creditcard", "cardnumber", "seedphrase"].iter().any(|c| joined.contains(c));
+            // Keys, seed phrases and card data are never a service's login; a password, PIN or
+            // one-time code is one for an online service, so it counts only for offline tools.
+            let strong = ["privatekey", "secretkey", "creditcard", "cardnumber", "seedphrase", "mnemonic", "cvv", "cvc"]
+                .iter()
+                .any(|c| joined.contains(c))
+                || w.iter().any(|x| ["ssn", "mnemonic", "cvv", "cvc"].contains(&x.as_str()));
+            let weak = w.iter().any(|x| CREDENTIAL_WORDS.contains(&x.as_str()));
+            let asks = strong || weak && p.offline;
             // A pure or offline tool has no use for an API key or access token either.
             let api_credential = p.offline
                 && (w.iter().any(|x| ["key", "token", "secret", "apikey", "credential", "credentials"].contains(&x.as_str())));

@@ -458,6 +458,12 @@ fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
                 || (!p.name.is_empty() && t.contains(&p.name.to_lowercase()))
         }
         C::Literal => is_example(&h.text) || p.owns_host(&h.text),
+        // Changing what the tool's own name says it changes ("change the default branch" in
+        // `update_default_branch`).
+        C::Modify => {
+            let own = super::purpose::words(&p.name);
+            own.iter().filter(|w| w.len() > 3).any(|w| h.text.contains(w.as_str()))
+        }
         C::FileRef | C::Read => p.is(Domain::Files),
         _ => false,
     }
