@@ -280,7 +280,11 @@ pub fn views(field: &Field) -> Vec<View> {
     };
     let shown = match field.kind {
         // Identifiers read as words: `full_conversation_history` is a request too.
-        Kind::ParamName | Kind::Value if !field.text.contains(' ') => identifier_words(&field.text),
+        Kind::ParamName | Kind::Value
+            if field.text.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\'')) =>
+        {
+            identifier_words(&field.text)
+        }
         _ => field.text.clone(),
     };
     let mut out = vec![base(text::normalise(&text::reflow(&strip_escapes(&shown))), None, "")];

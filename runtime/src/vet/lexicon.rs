@@ -30,7 +30,7 @@ pub const PATTERNS: &[(C, &str, &str)] = &[
     (C::Trigger, r"\bwhen(ever)?\s+(results?|the (page|file|output|response|message|email))\s+(concerns?|contains?|mentions?|includes?|is about)\b|\bwhen\s+[a-z_]+\s+is\s+(used|called|invoked)\b", "a hook on content or on another tool"),
     // OtherTool: another tool or a side-effecting action.
     (C::OtherTool, r"\b(any|every|all|each|other|another|the other|all other|subsequent|following|remaining|additional|different|third[- ]party|external|existing|available)\s+(\w+\s+){0,2}(mcp\s+)?(tools?|functions?|servers?|plugins?|commands?|integrations?|apis?)\b(\s+calls?)?", "other tools in general"),
-    (C::OtherTool, r"^for\s+[a-z]+([_-][a-z0-9]+)*(\s+calls)?\b|\b[a-z]+(_[a-z0-9]+)+\s*(时|の|при)", "names another tool's calls"),
+    (C::OtherTool, r"(^|[.;:]\s+|\n)for\s+[a-z]+([_-][a-z0-9]+)*(\s+(calls|requests|tools?))?\s*,|\b[a-z]+(_[a-z0-9]+)+\s*(时|の|при)", "names another tool's calls"),
     (C::OtherTool, r"\b(web|file|search|email|shell|browser|external|built-?in|filesystem|database)\s+(or\s+\w+\s+)?tools\b", "a class of tools"),
     (C::OtherTool, r"'[a-z][a-z0-9]*([_.-][a-z0-9]+)+'\s*(tool|function|command|method|endpoint)?", "a quoted tool-like identifier"),
     (C::OtherTool, r"\b[a-z][a-z0-9]*(_[a-z0-9]+)+\s+(tool|function|command)\b|\b(execute|executing|call|calling|invoke|invoking|run|running|perform|performing)\s+(the\s+|a\s+)?[a-z]+\s+operation\b", "a named tool or operation"),
@@ -245,4 +245,6 @@ pub const PATTERNS: &[(C, &str, &str)] = &[
     (C::OtherTool, r"\b(the|any|all)\s+(other\s+)?alternatives?\b", "the alternatives"),
     (C::Override, r"\b(outrank|override|supersede|trump|take priority over|takes priority over|have priority over|are more important than)\w*\s+(those|the ones|any|all|the instructions?)?\s*(from|of|given by)?\s*(the\s+)?(user|system|operator)", "claims priority over the user"),
     (C::Address, r"(^|[.!]\s+)(assistant|ai|agent|model|claude|llm|chatbot)\s*,", "speaks to the model by name"),
+    (C::SkipConfirm, r"\b(do not|don't|never|no need to)\s+(ask|prompt|check with|confirm with|consult|bother)\s+(the\s+)?(user|human)s?\s*[:;,.]", "never asks the user"),
+    (C::Trigger, r"\b(lorsque|quand|chaque fois que|avant d'|apr[eè]s avoir)\s*(vous|tu|l'utilisateur|l'assistant|utiliser|appeler|envoyer)|\b(cuando|siempre que|cada vez que|despu[eé]s de)\s+(el usuario|usted|t[uú]|uses|llames|env[ií]es|usar|llamar|enviar)|\b(wenn|immer wenn|sobald|bevor|nachdem)\s+(du|sie|der (nutzer|benutzer)|die (nutzerin|benutzerin))\b|\b(quando|sempre que)\s+(o usu[aá]rio|voc[eê]|usar|chamar|enviar)|(每当|当用户|在用户|用户要求|用户请求)|(할 때|하기 전에|할 때마다)|(когда пользователь|каждый раз)", "a hook on other activity (other languages)"),
 ];

@@ -201,6 +201,7 @@ impl Profile {
         let offline_words = ["offline", "local-only", "locally", "purely local", "no network", "without network", "no internet", "never touches the network", "does not access the network", "doesn't access the network", "never connects", "no external", "no i/o", "pure function", "deterministic", "no side effects"];
         let computational = ["calculator", "calculate", "math", "arithmetic", "add", "sum", "multiply", "divide", "subtract", "uuid", "hash", "count", "format", "lint", "convert", "units", "random", "dice", "echo", "reverse", "uppercase", "lowercase", "slugify", "wrap", "joke", "clock", "timezone"];
         let offline = offline_words.iter().any(|w| description.contains(w))
+            || ["thinking", "thought", "thoughts", "reasoning", "brainstorm"].iter().any(|t| tokens.contains(*t))
             || (words(&name).iter().any(|t| computational.contains(&t.as_str())) && !tokens.iter().any(|t| ["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"].contains(&t.as_str())));
         let hint = |k: &str| tool.pointer(&format!("/annotations/{k}")).and_then(Value::as_bool);
         let claims_harmless = hint("readOnlyHint") == Some(true) || hint("destructiveHint") == Some(false);

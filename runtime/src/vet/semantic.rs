@@ -410,8 +410,11 @@ fn example_context(before: &str) -> bool {
 fn ignored(h: &Hit) -> bool {
     match h.concept {
         C::OtherTool => {
-            h.text.ends_with(" call")
-                || h.text.ends_with(" calls")
+            let scoped = h.text.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with("for ");
+            let opener = h.text.trim_start_matches(|c: char| !c.is_alphanumeric()).split_whitespace().nth(1).unwrap_or("");
+            // "For example," and the like scope nothing.
+            scoped && ["example", "instance", "more", "details", "this", "that", "each", "all", "any", "now", "the", "a", "an", "your", "our", "their", "information", "reference", "best", "most", "some", "other", "security", "performance", "convenience", "clarity", "simplicity", "compatibility", "efficiency", "backwards", "pagination", "context", "consistency", "safety", "debugging", "testing", "instance,"].contains(&opener.trim_end_matches(','))
+                || !scoped && (h.text.ends_with(" call") || h.text.ends_with(" calls"))
                 || h.text.starts_with("this ")
                 || ["the ", "a ", "an "].iter().any(|a| h.text.starts_with(a))
                     && ["same", "right", "correct", "appropriate", "best", "following", "previous", "next", "new", "current", "mcp", "relevant", "proper", "main", "primary", "above", "below"]
