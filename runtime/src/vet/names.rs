@@ -43,6 +43,12 @@ pub const INVISIBLE_IN_NAME: Rule = Rule {
     severity: Severity::High,
     reason: "the name contains invisible characters, so it looks like another name",
 };
+pub const FOREIGN_WELL_KNOWN: Rule = Rule {
+    id: "MCPS-NS008",
+    category: Category::NameSquatting,
+    severity: Severity::Low,
+    reason: "a well-known tool's exact name in a listing that has none of its usual companions: it may take that tool's calls (low: honest servers reuse generic names)",
+};
 pub const SEPARATOR_SIBLING: Rule = Rule {
     id: "MCPS-NS004",
     category: Category::NameSquatting,
@@ -177,6 +183,15 @@ pub fn scan(name: &str, siblings: &[Value]) -> Vec<Finding> {
             out.push(finding(&CONFUSABLE_SIBLING, "name", &format!("{shown} looks like `{}`", text::reveal(s))));
         }
     }
+    if let Some(family) = WELL_KNOWN.iter().find(|(k, _)| *k == name).map(|(_, whose)| *whose) {
+        let members = WELL_KNOWN.iter().filter(|(_, w)| *w == family).count();
+        let names: Vec<&str> =
+            siblings.iter().filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str())).collect();
+        let companion = names.iter().any(|s| WELL_KNOWN.iter().any(|(k, w)| k == s && *w == family));
+        if members >= 3 && names.len() >= 2 && !companion {
+            out.push(finding(&FOREIGN_WELL_KNOWN, "name", &format!("{shown} ({family}) among {}", names.join(", "))));
+        }
+    }
     for ((known, whose), known_key) in WELL_KNOWN.iter().zip(WELL_KNOWN_KEYS.iter()) {
         if *known != name && *known_key == k {
             out.push(finding(
@@ -221,6 +236,8 @@ mod tests {
     #[test]
     fn confusable_names_are_found() {
         assert_eq!(rules("j1ra_add_watcher", &["jira_add_watcher"]), vec![CONFUSABLE_SIBLING.id]);
+        assert_eq!(rules("read_file", &["get_forecast", "get_alerts"]), vec![FOREIGN_WELL_KNOWN.id]);
+        assert!(rules("read_file", &["write_file", "list_directory"]).is_empty());
         assert_eq!(rules("jira_update_versiom", &["jira_update_version"]), vec![CONFUSABLE_SIBLING.id]);
         assert!(rules("re\u{0430}d_file", &[]).contains(&MIXED_SCRIPT_NAME.id));
         assert!(rules("re\u{0430}d_file", &[]).contains(&CONFUSABLE_WELL_KNOWN.id));

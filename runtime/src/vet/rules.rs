@@ -48,6 +48,7 @@ pub fn all() -> Vec<&'static Rule> {
         &names::DUPLICATE,
         &names::VERSIONED_SIBLING,
         &names::INVISIBLE_IN_NAME,
+        &names::FOREIGN_WELL_KNOWN,
         &purpose::NETWORK_MISMATCH,
         &purpose::SENSITIVE_GRANT,
         &purpose::CREDENTIAL_PARAM,
