@@ -84,7 +84,7 @@ pub const DOMAINS: &[(Domain, &[&str])] = &[
         Domain::Memory,
         &[
             "memory", "memories", "remember", "recall", "note", "notes", "conversation", "conversations", "chat",
-            "summary", "summarize", "summarise", "transcript", "history", "journal", "diary",
+            "transcript", "history", "journal", "diary",
         ],
     ),
     (Domain::Files, &["file", "files", "fs", "filesystem", "directory", "directories", "folder", "path", "read", "write", "edit", "document", "documents", "disk", "upload", "download", "attachment"]),
