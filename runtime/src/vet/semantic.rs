@@ -456,7 +456,7 @@ fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
             // Named tools are never explained; actions in the tool's own domain are.
             // One of the tool's own parameters is not another tool.
             p.params.iter().any(|param| param.contains('_') && t.ends_with(param.as_str()) || t.ends_with(&format!("{param}'")))
-                || !t.contains('_') && !t.starts_with("for ") && (p.is(Domain::Mail) && ["mail", "message", "dm", "text", "sms", "post", "tweet", "repl", "forward"].iter().any(|w| t.contains(w)))
+                || !t.contains('_') && !t.starts_with("for ") && !t.contains("tool") && (p.is(Domain::Mail) && ["mail", "message", "dm", "text", "sms", "post", "tweet", "repl", "forward"].iter().any(|w| t.contains(w)))
                 || (!t.contains('_')
                     && p.is(Domain::Finance)
                     && !["mail", "message", "tool", "server", "integration", "function", "plugin"].iter().any(|w| t.contains(w)))
