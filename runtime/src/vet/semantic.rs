@@ -179,7 +179,7 @@ pub static ALL: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 const ASKS: &[Cue] = &[Cue::Concept(C::Flow), Cue::Concept(C::Harvest), Cue::Concept(C::Address), Cue::FlowImperative];
 
 static FLOW_IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(r"^[-*•>#\d.):\s]*(?:(?:please|also|then|always|just)\s+)*(include|put|paste|add|append|fill|provide|list|concatenate|attach|insert|copy|dump|enter|give|supply|write|place|send)\b").ok()
+    regex::Regex::new(r"^[-*•>#\d.):\s]*(?:(?:please|also|then|always|just)\s+)*(include|put|paste|add|append|fill|populate|provide|list|concatenate|attach|insert|copy|dump|enter|give|supply|write|place|send)\b").ok()
 });
 
 /// Objectives a negated flow protects ("do not include api keys").
@@ -189,7 +189,7 @@ static NEGATED_FLOW: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
 
 static IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(
-        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm|prefix|pipe|route|point|mount|multiply|quote|dm|open|push|skip|terminate|drop|wipe|mirror|sync|relay|mark)\b",
+        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm|prefix|pipe|route|point|mount|multiply|quote|dm|open|push|skip|terminate|drop|wipe|mirror|sync|relay|mark|populate|select|empty|respond|label|assign|reassign)\b",
     )
     .ok()
 });
@@ -421,6 +421,7 @@ fn ignored(h: &Hit) -> bool {
                         .iter()
                         .any(|w| h.text.split_whitespace().nth(1) == Some(w))
         }
+        C::Forbid => ["this tool", "this function", "this server", "this integration"].iter().any(|w| h.text.contains(w)),
         // "Use this tool to …" speaks of this tool.
         C::CallOther => ["this tool", "this function", "the tool", "this one"].iter().any(|w| h.text.contains(w)),
         C::Belittle => ["this ", "it ", "which ", "that ", "there "].iter().any(|w| h.text.starts_with(w)),
@@ -445,8 +446,10 @@ fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
                 && !["system", "developer", "instruction", "tool", "prompt"].iter().any(|w| h.text.contains(w))
         }
         // A shell tool warns about `rm -rf`; a delete tool speaks of deleting.
+        // No purpose explains destroying production, a whole database or everything.
         C::Destructive => {
-            p.is(Domain::Destructive) || p.is(Domain::Shell) || p.is(Domain::Database) && h.text.contains("table")
+            !["production", "prod ", "database", "everything", "all users", "home", "~/"].iter().any(|w| h.text.contains(w))
+                && (p.is(Domain::Destructive) || p.is(Domain::Shell) || p.is(Domain::Database) && h.text.contains("table"))
         }
         C::Shell => p.is(Domain::Shell),
         C::Exec => p.is(Domain::Shell),
