@@ -29,7 +29,9 @@ fn load(path: &str) -> Vec<Value> {
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
 }
 
 /// Vets one corpus entry with its siblings and policy; also returns the time it took.
@@ -44,7 +46,14 @@ pub fn judge(e: &Value) -> (Verdict, Vec<String>, Duration) {
     let started = Instant::now();
     let r = vet_tool(&e["tool"], &Context { siblings: &siblings, capabilities: caps.as_ref() });
     let took = started.elapsed();
-    (r.verdict, r.findings.iter().map(|f| format!("{} {} @{}: {}", f.rule, f.severity.as_str(), f.location, f.evidence)).collect(), took)
+    (
+        r.verdict,
+        r.findings
+            .iter()
+            .map(|f| format!("{} {} @{}: {}", f.rule, f.severity.as_str(), f.location, f.evidence))
+            .collect(),
+        took,
+    )
 }
 
 #[derive(Default, Clone, Copy)]
@@ -72,14 +81,16 @@ fn arg(name: &str) -> Option<String> {
 fn main() {
     let show = arg("--show");
     let set = arg("--set").unwrap_or_else(|| "dev".into());
-    let root = std::env::var("VET_CORPUS").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../vet-corpus").into());
+    let root =
+        std::env::var("VET_CORPUS").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../vet-corpus").into());
     let (poisoned, benign) = if set == "dev" {
         (load(&format!("{root}/poisoned.jsonl")), load(&format!("{root}/benign.jsonl")))
     } else {
         (load(&format!("{root}/{set}-poisoned.jsonl")), load(&format!("{root}/{set}-benign.jsonl")))
     };
     // Compile the lazily built tables before timing anything.
-    let _ = vet_tool(&serde_json::json!({"name": "warm_up", "description": "Warms the tables up."}), &Context::default());
+    let _ =
+        vet_tool(&serde_json::json!({"name": "warm_up", "description": "Warms the tables up."}), &Context::default());
     let mut det: BTreeMap<(String, String), Count> = BTreeMap::new();
     let mut fp: BTreeMap<(String, String), Count> = BTreeMap::new();
     let mut times: Vec<Duration> = Vec::new();
@@ -132,7 +143,9 @@ fn main() {
         }
     }
     times.sort();
-    let q = |p: f64| times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or_default();
+    let q = |p: f64| {
+        times.get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or_default()
+    };
     let mean = times.iter().sum::<Duration>() / u32::try_from(times.len().max(1)).unwrap_or(1);
     println!(
         "\n{} definitions vetted (all splits of the files read): mean {mean:?}, p50 {:?}, p99 {:?}, max {:?} per definition",

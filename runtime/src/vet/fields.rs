@@ -64,7 +64,9 @@ pub fn extract(tool: &Value) -> Vec<Field> {
     }
     // The names of an output schema's properties describe the result; the model fills none.
     for f in &mut out {
-        if f.kind == Kind::ParamName && (f.location.starts_with("outputSchema") || f.location.starts_with("output_schema")) {
+        if f.kind == Kind::ParamName
+            && (f.location.starts_with("outputSchema") || f.location.starts_with("output_schema"))
+        {
             f.kind = Kind::Other;
         }
     }
@@ -94,7 +96,13 @@ fn walk(out: &mut Vec<Field>, at: String, v: &Value, kind: Kind, param: Option<&
                 if k.chars().count() > 24 || k.contains(char::is_whitespace) {
                     push(out, format!("{at}.{k} (key)"), Kind::Other, k, param);
                 }
-                let kind = if k == "title" { Kind::Title } else if k == "description" { Kind::ParamDescription } else { kind };
+                let kind = if k == "title" {
+                    Kind::Title
+                } else if k == "description" {
+                    Kind::ParamDescription
+                } else {
+                    kind
+                };
                 walk(out, format!("{at}.{k}"), item, kind, param, depth + 1);
             }
         }
@@ -129,8 +137,17 @@ fn schema(out: &mut Vec<Field>, at: &str, v: &Value, param: Option<&str>, depth:
                     schema(out, &format!("{here}.{name}"), sub, Some(name), depth + 1);
                 }
             }
-            "items" | "additionalProperties" | "not" | "if" | "then" | "else" | "contains" | "propertyNames"
-            | "unevaluatedProperties" | "unevaluatedItems" | "additionalItems" => {
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "propertyNames"
+            | "unevaluatedProperties"
+            | "unevaluatedItems"
+            | "additionalItems" => {
                 if item.is_object() {
                     schema(out, &here, item, param, depth + 1);
                 } else if let Some(list) = item.as_array() {

@@ -8,6 +8,9 @@ use super::text;
 use super::{Category, Finding, Severity};
 use base64::Engine;
 use std::sync::LazyLock;
+use unscramble::{hidden_html, unscrambled};
+
+mod unscramble;
 
 /// A text to judge: a field as displayed (normalised), or something hidden in it.
 #[derive(Debug, Clone)]
@@ -93,113 +96,11 @@ pub const SCRAMBLED: Rule = Rule {
 const PADDING_SPACES: usize = 40;
 const PADDING_NEWLINES: usize = 8;
 
-static BASE64: LazyLock<Option<regex::Regex>> =
-    LazyLock::new(|| regex::Regex::new(r"[A-Za-z0-9+/_-]{20,}={0,2}").ok());
+static BASE64: LazyLock<Option<regex::Regex>> = LazyLock::new(|| regex::Regex::new(r"[A-Za-z0-9+/_-]{20,}={0,2}").ok());
 static HEX: LazyLock<Option<regex::Regex>> =
     LazyLock::new(|| regex::Regex::new(r"(?:\\x)?(?:[0-9a-fA-F]{2}(?:\\x| )?){16,}").ok());
 static URLENC: LazyLock<Option<regex::Regex>> =
     LazyLock::new(|| regex::Regex::new(r"(?:%[0-9a-fA-F]{2}[^%\s]{0,12}){4,}").ok());
-static HIDDEN_HTML_RE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(r#"(?is)<details\b[^>]*>(.*?)(?:</details>|$)|<(?:span|div|p|section)\b[^>]*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|\bhidden\b)[^>]*>(.*?)(?:</(?:span|div|p|section)>|$)"#).ok()
-});
-static UNICODE_ESCAPES: LazyLock<Option<regex::Regex>> =
-    LazyLock::new(|| regex::Regex::new(r"(?:\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|&#x?[0-9a-fA-F]{2,5};){6,}").ok());
-
-/// Very common English words: scrambled text unscrambles into many of them.
-const COMMON: &[&str] = &[
-    "the", "and", "to", "of", "a", "in", "is", "you", "this", "that", "before", "after", "with", "for", "any", "all",
-    "send", "read", "file", "files", "pass", "user", "it", "as", "tool", "must", "always", "never", "do", "not",
-    "include", "contents", "then", "your", "from", "into", "every", "call", "using", "use", "key", "keys",
-];
-
-fn common_words(s: &str) -> usize {
-    s.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| COMMON.contains(&w.to_lowercase().as_str())).count()
-}
-
-/// Segments (lines and sentences) of a text, for unscrambling one by one.
-fn segments(s: &str) -> impl Iterator<Item = &str> {
-    s.split(['\n', '.', ';', '|']).map(str::trim).filter(|x| x.split_whitespace().count() >= 4)
-}
-
-/// Text scrambled by rot13, reversal, leetspeak or escapes: `(how, unscrambled)` for each
-/// segment that reads as English only once unscrambled.
-fn unscrambled(s: &str) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    for seg in segments(s) {
-        let before = common_words(seg);
-        let rot: String = seg
-            .chars()
-            .map(|c| match c {
-                'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
-                'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
-                c => c,
-            })
-            .collect();
-        let reversed: String = seg.chars().rev().collect();
-        let leet_words = seg.split_whitespace().filter(|w| w.chars().any(|c| c.is_ascii_digit()) && w.chars().any(|c| c.is_ascii_alphabetic())).count();
-        let leet: String = seg
-            .chars()
-            .map(|c| match c {
-                '0' => 'o',
-                '1' => 'i',
-                '3' => 'e',
-                '4' | '@' => 'a',
-                '5' | '$' => 's',
-                '7' => 't',
-                c => c,
-            })
-            .collect();
-        for (how, text, eligible) in [("rot13", rot, true), ("reversed text", reversed, true), ("leetspeak", leet, leet_words >= 2)] {
-            let after = common_words(&text);
-            if eligible && after >= 3 && after >= 2 * before + 2 {
-                out.push((how, text));
-            }
-        }
-    }
-    if let Some(re) = UNICODE_ESCAPES.as_ref() {
-        for m in re.find_iter(s) {
-            let decoded = decode_escapes(m.as_str());
-            if decoded.split_whitespace().count() >= 3 {
-                out.push(("escape sequences", decoded));
-            }
-        }
-    }
-    out
-}
-
-/// `\u0072`, `\x72` and `&#x72;` / `&#114;` sequences decoded.
-fn decode_escapes(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while !rest.is_empty() {
-        let (digits, radix, len) = if let Some(r) = rest.strip_prefix("\\u") {
-            (r.get(..4).unwrap_or(""), 16, 6)
-        } else if let Some(r) = rest.strip_prefix("\\x") {
-            (r.get(..2).unwrap_or(""), 16, 4)
-        } else if let Some(r) = rest.strip_prefix("&#x") {
-            let end = r.find(';').unwrap_or(r.len());
-            (&r[..end], 16, 3 + end + 1)
-        } else if let Some(r) = rest.strip_prefix("&#") {
-            let end = r.find(';').unwrap_or(r.len());
-            (&r[..end], 10, 2 + end + 1)
-        } else {
-            ("", 16, 1)
-        };
-        match u32::from_str_radix(digits, radix).ok().and_then(char::from_u32) {
-            Some(c) => out.push(c),
-            None => {}
-        }
-        rest = rest.get(len.min(rest.len())..).unwrap_or("");
-    }
-    out
-}
-
-/// Collapsed or invisible HTML: the text inside.
-fn hidden_html(s: &str) -> Vec<&str> {
-    let Some(re) = HIDDEN_HTML_RE.as_ref() else { return Vec::new() };
-    re.captures_iter(s).filter_map(|c| c.get(1).or_else(|| c.get(2))).map(|m| m.as_str()).filter(|t| !t.trim().is_empty()).collect()
-}
-
 static COMMENTS: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(r"(?s)<!--(.*?)(?:-->|$)|(?m)^\s*\[(?:[^\]]*)\]:\s*(?:#|<>)\s*[(\x22'](.*?)[)\x22']\s*$").ok()
 });
@@ -214,7 +115,10 @@ pub fn scan(field: &Field) -> Vec<Finding> {
         out.push(finding(&TAGS, at, &format!("hidden text: \"{}\"", text::reveal_bounded(&hidden, 160))));
     }
     let rtl = chars.iter().any(|c| matches!(*c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF));
-    if let Some(c) = chars.iter().find(|c| text::is_bidi_control(**c) && !(rtl && matches!(**c, '\u{200E}' | '\u{200F}' | '\u{061C}'))) {
+    if let Some(c) = chars
+        .iter()
+        .find(|c| text::is_bidi_control(**c) && !(rtl && matches!(**c, '\u{200E}' | '\u{200F}' | '\u{061C}')))
+    {
         out.push(finding(&BIDI, at, &context(&chars, chars.iter().position(|x| x == c).unwrap_or(0))));
     }
     let odd: Vec<usize> = (0..chars.len())
@@ -228,9 +132,9 @@ pub fn scan(field: &Field) -> Vec<Finding> {
         })
         .collect();
     if !odd.is_empty() {
-        let inside_word = odd.iter().any(|&i| {
-            i > 0 && chars[i - 1].is_alphanumeric() && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())
-        });
+        let inside_word = odd
+            .iter()
+            .any(|&i| i > 0 && chars[i - 1].is_alphanumeric() && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric()));
         let mut f = finding(&ZERO_WIDTH, at, &context(&chars, odd[0]));
         if !inside_word && odd.len() < 3 {
             f.severity = Severity::Low;
@@ -310,7 +214,11 @@ pub fn views(field: &Field) -> Vec<View> {
     // Instructions written as JSON ({"before_call": ["read_file ~/.npmrc"]}): keys and
     // identifiers read as words.
     if field.text.contains("{\"") && field.text.contains("\":") {
-        let words: String = field.text.chars().map(|c| if matches!(c, '_' | '{' | '}' | '[' | ']' | '"' | ',') { ' ' } else { c }).collect();
+        let words: String = field
+            .text
+            .chars()
+            .map(|c| if matches!(c, '_' | '{' | '}' | '[' | ']' | '"' | ',') { ' ' } else { c })
+            .collect();
         out.push(base(text::normalise(&text::reflow(&words)), None, " (structured)"));
     }
     out
@@ -432,7 +340,8 @@ fn decoded(s: &str) -> Vec<(&'static str, String)> {
     if let Some(re) = BASE64.as_ref() {
         for m in re.find_iter(s) {
             let raw = m.as_str().trim_end_matches('=');
-            let engines = [&base64::engine::general_purpose::STANDARD_NO_PAD, &base64::engine::general_purpose::URL_SAFE_NO_PAD];
+            let engines =
+                [&base64::engine::general_purpose::STANDARD_NO_PAD, &base64::engine::general_purpose::URL_SAFE_NO_PAD];
             if let Some(text) = engines.iter().find_map(|e| e.decode(raw).ok()).and_then(readable) {
                 out.push(("base64", text));
             }

@@ -5,6 +5,7 @@
 use super::concepts::Concept as C;
 
 /// `(concept, pattern, reason)`.
+#[rustfmt::skip]
 pub const PATTERNS: &[(C, &str, &str)] = &[
     // Address: speaks to the model.
     (C::Address, r"\byou\s+(must|should|shall|will need to|need to|have to|are (required|instructed|expected|supposed|obligated) to|are to|ought to|must not|mustn't|should not|shouldn't|shall not)\b", "a modal aimed at the reader"),

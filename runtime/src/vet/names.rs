@@ -107,14 +107,15 @@ static WELL_KNOWN_KEYS: std::sync::LazyLock<Vec<String>> =
     std::sync::LazyLock::new(|| WELL_KNOWN.iter().map(|(n, _)| key(n)).collect());
 
 /// Suffixes that present a tool as the better version of another.
-const SQUAT_SUFFIXES: &[&str] = &["v2", "v3", "new", "official", "pro", "plus", "fixed", "secure", "safe", "latest", "improved", "enhanced", "fast", "better", "real", "verified", "trusted", "updated", "2"];
+const SQUAT_SUFFIXES: &[&str] = &[
+    "v2", "v3", "new", "official", "pro", "plus", "fixed", "secure", "safe", "latest", "improved", "enhanced", "fast",
+    "better", "real", "verified", "trusted", "updated", "2",
+];
 
 /// `name` is `other` plus a suffix (or prefix) that claims to supersede it.
 fn squats(name: &str, other: &str) -> bool {
     let (n, o) = (folded(name), folded(other));
-    o.len() >= 4
-        && n != o
-        && SQUAT_SUFFIXES.iter().any(|s| n == format!("{o}{s}") || n == format!("{s}{o}"))
+    o.len() >= 4 && n != o && SQUAT_SUFFIXES.iter().any(|s| n == format!("{o}{s}") || n == format!("{s}{o}"))
 }
 
 /// The comparison key of a name: its UTS #39 skeleton, lower-cased.
@@ -194,11 +195,7 @@ pub fn scan(name: &str, siblings: &[Value]) -> Vec<Finding> {
     }
     for ((known, whose), known_key) in WELL_KNOWN.iter().zip(WELL_KNOWN_KEYS.iter()) {
         if *known != name && *known_key == k {
-            out.push(finding(
-                &CONFUSABLE_WELL_KNOWN,
-                "name",
-                &format!("{shown} looks like `{known}` ({whose})"),
-            ));
+            out.push(finding(&CONFUSABLE_WELL_KNOWN, "name", &format!("{shown} looks like `{known}` ({whose})")));
         }
     }
     out

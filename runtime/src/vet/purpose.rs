@@ -36,6 +36,7 @@ pub const CREDENTIAL_PARAM: Rule = Rule {
 
 /// Granted paths no ordinary tool needs: `(pattern, what)`. Matched against the path as written
 /// (`~` for the home directory) and with the home expanded.
+#[rustfmt::skip]
 pub const SENSITIVE_GRANTS: &[(&str, &str)] = &[
     (r"^(~|/home/[^/]+|/root)/?$", "the whole home directory"),
     (r"^/$|^/etc/?$|^/etc/(shadow|sudoers|passwd)", "the system's root or its accounts"),
@@ -50,12 +51,14 @@ pub const SENSITIVE_GRANTS: &[(&str, &str)] = &[
 ];
 
 /// Parameter-name words that ask for a credential.
+#[rustfmt::skip]
 pub const CREDENTIAL_WORDS: &[&str] = &[
     "password", "passwd", "passphrase", "privatekey", "seed", "mnemonic", "ssn", "cvv", "cvc", "creditcard",
     "cardnumber", "pin", "otp", "totp", "secretkey",
 ];
 
 /// A domain a tool can belong to, and the name tokens that place it there: `(domain, tokens)`.
+#[rustfmt::skip]
 pub const DOMAINS: &[(Domain, &[&str])] = &[
     (Domain::Ssh, &["ssh", "sftp", "scp", "keygen", "keypair", "authorized", "known"]),
     (Domain::Cloud, &["aws", "s3", "iam", "azure", "gcp", "gcloud", "google", "cloud", "sts", "credential", "credentials"]),
@@ -96,6 +99,7 @@ pub const DOMAINS: &[(Domain, &[&str])] = &[
 
 /// First-sentence words too common outside their domain to place a tool in it (only the
 /// tool's name and title do).
+#[rustfmt::skip]
 const AMBIGUOUS: &[&str] = &[
     "key", "keys", "token", "tokens", "auth", "login", "scan", "detect", "audit", "op", "bw", "config",
     "configuration", "settings", "history", "run", "process", "command", "page", "tab", "post", "send",
@@ -110,6 +114,16 @@ const AMBIGUOUS: &[&str] = &[
 fn plain_title(t: &str) -> bool {
     t.split_whitespace().count() <= 6 && !t.contains([':', '(', '.', '!', '<', '\n'])
 }
+
+/// Phrases by which a description presents its tool as offline or purely computational.
+#[rustfmt::skip]
+const OFFLINE_WORDS: &[&str] = &["offline", "local-only", "locally", "purely local", "no network", "without network", "no internet", "never touches the network", "does not access the network", "doesn't access the network", "never connects", "no external", "no i/o", "pure function", "deterministic", "no side effects"];
+/// Name words of tools that compute locally (calculators, formatters, converters, generators).
+#[rustfmt::skip]
+const COMPUTATIONAL: &[&str] = &["calculator", "calculate", "math", "arithmetic", "add", "sum", "multiply", "divide", "subtract", "uuid", "hash", "count", "format", "lint", "convert", "units", "random", "dice", "echo", "reverse", "uppercase", "lowercase", "slugify", "wrap", "joke", "clock", "timezone"];
+/// Name, title or first-sentence words that make a computational-sounding tool an online one.
+#[rustfmt::skip]
+const ONLINE_WORDS: &[&str] = &["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"];
 
 /// A tool's field of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -198,11 +212,10 @@ impl Profile {
         }
         let domains =
             DOMAINS.iter().filter(|(_, toks)| toks.iter().any(|t| tokens.contains(*t))).map(|(d, _)| *d).collect();
-        let offline_words = ["offline", "local-only", "locally", "purely local", "no network", "without network", "no internet", "never touches the network", "does not access the network", "doesn't access the network", "never connects", "no external", "no i/o", "pure function", "deterministic", "no side effects"];
-        let computational = ["calculator", "calculate", "math", "arithmetic", "add", "sum", "multiply", "divide", "subtract", "uuid", "hash", "count", "format", "lint", "convert", "units", "random", "dice", "echo", "reverse", "uppercase", "lowercase", "slugify", "wrap", "joke", "clock", "timezone"];
-        let offline = offline_words.iter().any(|w| description.contains(w))
+        let offline = OFFLINE_WORDS.iter().any(|w| description.contains(w))
             || ["thinking", "thought", "thoughts", "reasoning", "brainstorm"].iter().any(|t| tokens.contains(*t))
-            || (words(&name).iter().any(|t| computational.contains(&t.as_str())) && !tokens.iter().any(|t| ["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"].contains(&t.as_str())));
+            || (words(&name).iter().any(|t| COMPUTATIONAL.contains(&t.as_str()))
+                && !tokens.iter().any(|t| ONLINE_WORDS.contains(&t.as_str())));
         let hint = |k: &str| tool.pointer(&format!("/annotations/{k}")).and_then(Value::as_bool);
         let claims_harmless = hint("readOnlyHint") == Some(true) || hint("destructiveHint") == Some(false);
         Profile { name, tokens, domains, params, offline, claims_harmless, siblings: Vec::new() }
@@ -227,7 +240,9 @@ impl Profile {
         let rest = url_or_address.rsplit('@').next().unwrap_or(url_or_address);
         let rest = rest.trim_start_matches("https://").trim_start_matches("http://");
         let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
-        host.split('.').filter(|l| l.len() >= 4 && !["www", "docs", "api", "help", "developer", "developers"].contains(l)).any(|l| self.tokens.contains(l))
+        host.split('.')
+            .filter(|l| l.len() >= 4 && !["www", "docs", "api", "help", "developer", "developers"].contains(l))
+            .any(|l| self.tokens.contains(l))
     }
 
     pub fn is(&self, d: Domain) -> bool {
@@ -241,7 +256,12 @@ impl Profile {
         if t.contains("ssh") || t.contains("id_") || t.contains("authorized_keys") || t.contains("known_hosts") {
             return has(Domain::Ssh);
         }
-        if t.contains("aws") || t.contains("azure") || t.contains("gcloud") || t.contains("service") || t.contains("application_default") {
+        if t.contains("aws")
+            || t.contains("azure")
+            || t.contains("gcloud")
+            || t.contains("service")
+            || t.contains("application_default")
+        {
             return has(Domain::Cloud);
         }
         if t.contains("kube") || t.contains("docker") {
@@ -257,7 +277,26 @@ impl Profile {
             return has(Domain::Env) || has(Domain::Secrets);
         }
         // The user's own saved logins, keys and wallets: no tool's purpose explains reading them.
-        if ["login data", "web data", "local state", "key4", "logins.json", "keychain", "keyring", "wallet", "gnupg", "password-store", "metamask", "electrum", "keystore", "shadow", "sudoers"].iter().any(|w| t.contains(w)) {
+        if [
+            "login data",
+            "web data",
+            "local state",
+            "key4",
+            "logins.json",
+            "keychain",
+            "keyring",
+            "wallet",
+            "gnupg",
+            "password-store",
+            "metamask",
+            "electrum",
+            "keystore",
+            "shadow",
+            "sudoers",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+        {
             return false;
         }
         if ["cookie", "localstorage", "local storage"].iter().any(|w| t.contains(w)) {
@@ -274,11 +313,25 @@ impl Profile {
         }
         let t = words(text);
         let p = param.map(words).unwrap_or_default();
-        let credentialish = ["key", "token", "password", "secret", "credential", "credentials", "auth", "cookie", "pat", "apikey", "passphrase", "pin"];
+        let credentialish = [
+            "key",
+            "token",
+            "password",
+            "secret",
+            "credential",
+            "credentials",
+            "auth",
+            "cookie",
+            "pat",
+            "apikey",
+            "passphrase",
+            "pin",
+        ];
         if p.iter().any(|w| credentialish.contains(&w.as_str())) {
             return true;
         }
-        if t.iter().any(|w| ["environment", "env", "variables", "variable", "getenv", "environ"].contains(&w.as_str())) {
+        if t.iter().any(|w| ["environment", "env", "variables", "variable", "getenv", "environ"].contains(&w.as_str()))
+        {
             return self.is(Domain::Env) || self.is(Domain::Shell);
         }
         if t.iter().any(|w| ["cookie", "cookies", "browser", "session"].contains(&w.as_str())) {
@@ -289,13 +342,15 @@ impl Profile {
 }
 
 /// Name words of operations that are neither read-only nor harmless.
+#[rustfmt::skip]
 const HARMFUL_VERBS: &[&str] =
     &["delete", "remove", "drop", "destroy", "purge", "erase", "wipe", "kill", "terminate", "truncate", "send", "transfer", "pay", "payout", "withdraw"];
 
 /// A read-only or non-destructive annotation on a tool whose name says otherwise.
 pub fn annotation_mismatch(p: &Profile) -> Option<Finding> {
     let verb = words(&p.name).into_iter().find(|w| HARMFUL_VERBS.contains(&w.as_str()))?;
-    p.claims_harmless.then(|| finding(&ANNOTATION_MISMATCH, "annotations", &format!("`{}` ({verb}) is annotated harmless", p.name)))
+    p.claims_harmless
+        .then(|| finding(&ANNOTATION_MISMATCH, "annotations", &format!("`{}` ({verb}) is annotated harmless", p.name)))
 }
 
 /// Parameters asking for a credential the tool's purpose does not need.
@@ -310,23 +365,35 @@ pub fn credential_params(p: &Profile) -> Vec<Finding> {
             let payment = ["card", "cvv", "cvc", "ssn", "iban"].iter().any(|c| joined.contains(c));
             // Keys, seed phrases and card data are never a service's login; a password, PIN or
             // one-time code is one for an online service, so it counts only for offline tools.
-            let strong = ["privatekey", "secretkey", "creditcard", "cardnumber", "seedphrase", "mnemonic", "cvv", "cvc"]
-                .iter()
-                .any(|c| joined.contains(c))
-                || w.iter().any(|x| ["ssn", "mnemonic", "cvv", "cvc"].contains(&x.as_str()));
+            let strong =
+                ["privatekey", "secretkey", "creditcard", "cardnumber", "seedphrase", "mnemonic", "cvv", "cvc"]
+                    .iter()
+                    .any(|c| joined.contains(c))
+                    || w.iter().any(|x| ["ssn", "mnemonic", "cvv", "cvc"].contains(&x.as_str()));
             let weak = w.iter().any(|x| CREDENTIAL_WORDS.contains(&x.as_str()));
             let asks = strong || weak && p.offline;
             // A pure or offline tool has no use for an API key or access token either.
             let api_credential = p.offline
-                && (w.iter().any(|x| ["key", "token", "secret", "apikey", "credential", "credentials"].contains(&x.as_str())));
+                && (w
+                    .iter()
+                    .any(|x| ["key", "token", "secret", "apikey", "credential", "credentials"].contains(&x.as_str())));
             (asks || api_credential) && !(if payment { payments_ok } else { secrets_ok })
         })
-        .map(|name| finding(&CREDENTIAL_PARAM, &format!("inputSchema.properties.{name}"), &format!("parameter `{name}` of `{}`", p.name)))
+        .map(|name| {
+            finding(
+                &CREDENTIAL_PARAM,
+                &format!("inputSchema.properties.{name}"),
+                &format!("parameter `{name}` of `{}`", p.name),
+            )
+        })
         .collect()
 }
 
 static SENSITIVE_RES: std::sync::LazyLock<Vec<(regex::Regex, &'static str)>> = std::sync::LazyLock::new(|| {
-    SENSITIVE_GRANTS.iter().filter_map(|(p, why)| regex::Regex::new(&format!("(?i){p}")).ok().map(|r| (r, *why))).collect()
+    SENSITIVE_GRANTS
+        .iter()
+        .filter_map(|(p, why)| regex::Regex::new(&format!("(?i){p}")).ok().map(|r| (r, *why)))
+        .collect()
 });
 
 /// Why granting `path` needs a reason, if it does.

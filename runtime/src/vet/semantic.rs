@@ -5,9 +5,10 @@
 use super::concepts::{self, Concept, Hit};
 use super::fields::Kind;
 use super::hidden::View;
-use super::purpose::{Domain, Profile};
+use super::purpose::Profile;
 use super::rules::{Rule, finding};
 use super::{Category, Context, Finding, Severity, text};
+use judge::{evidence, example_context, explained, ignored, is_objective, negated, protective, sibling_hits};
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
@@ -71,6 +72,7 @@ const DESCRIPTIONS: &[Kind] = &[Kind::ParamDescription, Kind::Value, Kind::Other
 
 /// The semantic rules. The tool's purpose can explain some concepts (an ssh tool reading
 /// `~/.ssh`): see `explained`; a rule with `purpose_explains: false` ignores that.
+#[rustfmt::skip]
 pub const RULES: &[SemanticRule] = &[
     r("MCPS-IN001", Category::Instruction, Severity::High, "tells the model to ignore or replace its instructions, or claims priority over the user", &[C::Override], &[], &[], true),
     r("MCPS-IN005", Category::Instruction, Severity::High, "claims or grants privileges the model should not assume", &[C::Escalate], &[Cue::Concept(C::Address), Cue::Imperative, Cue::Concept(C::Trigger)], &[], true),
@@ -133,7 +135,15 @@ const fn r(
     only_in: &'static [Kind],
     purpose_explains: bool,
 ) -> SemanticRule {
-    SemanticRule { rule: Rule { id, category, severity, reason }, all, any, also: &[], directed: false, only_in, purpose_explains }
+    SemanticRule {
+        rule: Rule { id, category, severity, reason },
+        all,
+        any,
+        also: &[],
+        directed: false,
+        only_in,
+        purpose_explains,
+    }
 }
 
 /// A rule that needs a concept from each of two groups (`any` and `also`).
@@ -182,11 +192,6 @@ static FLOW_IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(r"^[-*•>#\d.):\s]*(?:(?:please|also|then|always|just)\s+)*(include|put|paste|add|append|fill|populate|provide|list|concatenate|attach|insert|copy|dump|enter|give|supply|write|place|send)\b").ok()
 });
 
-/// Objectives a negated flow protects ("do not include api keys").
-static NEGATED_FLOW: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(r"\b(do not|don't|never|must not|should not|avoid|no need to|not)\s+(\w+\s+)?(include|send|pass|share|put|provide|expose|log|store|paste|enter|reveal|display|print|show|output|return|leak|use|hardcode|commit)\b").ok()
-});
-
 static IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(
         r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm|prefix|pipe|route|point|mount|multiply|quote|dm|open|push|skip|terminate|drop|wipe|mirror|sync|relay|mark|populate|select|empty|respond|label|assign|reassign)\b",
@@ -211,14 +216,16 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
             .iter()
             .map(|s| {
                 s.split_whitespace().count() >= 3
-                    && clauses(s).any(|c| re.as_ref().is_some_and(|re| re.is_match(c)) && c.split_whitespace().count() >= 2)
+                    && clauses(s)
+                        .any(|c| re.as_ref().is_some_and(|re| re.is_match(c)) && c.split_whitespace().count() >= 2)
             })
             .collect()
     };
     let mut imperative = starts(&IMPERATIVE);
     // The first sentence of a description is the tool's own summary ("Set restrictions on a
     // page"), not a command to the model.
-    if view.kind == Kind::Description && view.hidden.is_none()
+    if view.kind == Kind::Description
+        && view.hidden.is_none()
         && let Some(first) = imperative.first_mut()
     {
         *first = false;
@@ -263,7 +270,8 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
             if fired[ri] {
                 continue;
             }
-            let kind_ok = if r.only_in.is_empty() { view.kind != Kind::ParamName } else { r.only_in.contains(&view.kind) };
+            let kind_ok =
+                if r.only_in.is_empty() { view.kind != Kind::ParamName } else { r.only_in.contains(&view.kind) };
             if !kind_ok {
                 continue;
             }
@@ -291,12 +299,8 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
                 continue;
             }
             fired[ri] = true;
-            let window: Vec<&Hit> = all
-                .iter()
-                .filter(in_window)
-                .filter(|(_, e, _)| !r.purpose_explains || !e)
-                .map(|(_, _, h)| h)
-                .collect();
+            let window: Vec<&Hit> =
+                all.iter().filter(in_window).filter(|(_, e, _)| !r.purpose_explains || !e).map(|(_, _, h)| h).collect();
             let mut f = finding(&r.rule, &view.location, &evidence(&sentences[lo..=hi], &window, r));
             if let Some(how) = view.hidden {
                 f.severity = Severity::High;
@@ -360,7 +364,8 @@ pub fn windows(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Vec<Str
     (0..n)
         .map(|c| {
             let (lo, hi) = (c.saturating_sub(1), (c + 1).min(n - 1));
-            let mut f: BTreeSet<String> = kept.iter().filter(|(s, _)| (lo..=hi).contains(s)).map(|(_, c)| format!("{c:?}")).collect();
+            let mut f: BTreeSet<String> =
+                kept.iter().filter(|(s, _)| (lo..=hi).contains(s)).map(|(_, c)| format!("{c:?}")).collect();
             if (lo..=hi).any(|i| imperative.get(i).copied().unwrap_or(false)) {
                 f.insert("Imperative".into());
             }
@@ -382,158 +387,14 @@ pub fn describe(view: &View, profile: &Profile, ctx: &Context<'_>) -> String {
     hits.iter()
         .filter_map(|h| {
             let e = explained(h, view, profile);
-            seen.insert((h.concept, e)).then(|| if e { format!("[{:?}]", h.concept) } else { format!("{:?}", h.concept) })
+            seen.insert((h.concept, e))
+                .then(|| if e { format!("[{:?}]", h.concept) } else { format!("{:?}", h.concept) })
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-/// Concepts that a negated flow before them protects rather than requests.
-fn is_objective(c: Concept) -> bool {
-    matches!(c, C::Secret | C::SensitivePath | C::Pii | C::Conversation)
-}
-
-/// Whether the sentence so far negates a flow ("do not include any … such as").
-fn negated(before: &str) -> bool {
-    let tail: String = before.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
-    NEGATED_FLOW.as_ref().is_some_and(|re| re.is_match(&tail))
-}
-
-/// Whether a hit sits in an example ("e.g. {\"authorization\": \"bearer token\"}"), not a request.
-fn example_context(before: &str) -> bool {
-    let tail: String = before.chars().rev().take(48).collect::<Vec<_>>().into_iter().rev().collect();
-    before.ends_with('"') || tail.contains("e.g.") || tail.contains("for example") || tail.contains("example:")
-}
-
-/// Hits that only look like a concept: "every tool call" is not another tool; "this tool is
-/// deprecated" belittles nothing else.
-fn ignored(h: &Hit) -> bool {
-    match h.concept {
-        C::OtherTool => {
-            let scoped = h.text.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with("for ");
-            let opener = h.text.trim_start_matches(|c: char| !c.is_alphanumeric()).split_whitespace().nth(1).unwrap_or("");
-            // "For example," and the like scope nothing.
-            scoped && ["example", "instance", "more", "details", "this", "that", "each", "all", "any", "now", "the", "a", "an", "your", "our", "their", "information", "reference", "best", "most", "some", "other", "security", "performance", "convenience", "clarity", "simplicity", "compatibility", "efficiency", "backwards", "pagination", "context", "consistency", "safety", "debugging", "testing", "instance,"].contains(&opener.trim_end_matches(','))
-                || !scoped && (h.text.ends_with(" call") || h.text.ends_with(" calls"))
-                || h.text.starts_with("this ")
-                || ["the ", "a ", "an "].iter().any(|a| h.text.starts_with(a))
-                    && ["same", "right", "correct", "appropriate", "best", "following", "previous", "next", "new", "current", "mcp", "relevant", "proper", "main", "primary", "above", "below"]
-                        .iter()
-                        .any(|w| h.text.split_whitespace().nth(1) == Some(w))
-        }
-        C::Forbid => ["this tool", "this function", "this server", "this integration"].iter().any(|w| h.text.contains(w)),
-        // "Use this tool to …" speaks of this tool.
-        C::CallOther => ["this tool", "this function", "the tool", "this one"].iter().any(|w| h.text.contains(w)),
-        C::Belittle => ["this ", "it ", "which ", "that ", "there "].iter().any(|w| h.text.starts_with(w)),
-        _ => false,
-    }
-}
-
-/// A concept hit the tool's own purpose explains, or a literal that is only an example or
-/// the tool's own vendor.
-fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
-    match h.concept {
-        C::SensitivePath => p.explains_sensitive(&h.text),
-        C::Secret => p.explains_secret(&h.text, view.param.as_deref()),
-        C::Pii => view.param.as_deref().is_some_and(|n| {
-            let w = super::purpose::words(n);
-            w.iter().any(|x| h.text.contains(x.as_str()) && x.len() > 3)
-        }),
-        // Conversation history is a chat or memory tool's business; the system prompt and
-        // other tools' definitions are nobody's.
-        C::Conversation => {
-            (p.is(Domain::Memory) || p.is(Domain::Mail))
-                && !["system", "developer", "instruction", "tool", "prompt"].iter().any(|w| h.text.contains(w))
-        }
-        // A shell tool warns about `rm -rf`; a delete tool speaks of deleting.
-        // No purpose explains destroying production, a whole database or everything.
-        C::Destructive => {
-            !["production", "prod ", "database", "everything", "all users", "home", "~/"].iter().any(|w| h.text.contains(w))
-                && (p.is(Domain::Destructive) || p.is(Domain::Shell) || p.is(Domain::Database) && h.text.contains("table"))
-        }
-        C::Shell => p.is(Domain::Shell),
-        C::Exec => p.is(Domain::Shell),
-        C::Bulk => p.is(Domain::Database),
-        C::OtherTool => {
-            let t = &h.text;
-            // Named tools are never explained; actions in the tool's own domain are.
-            // One of the tool's own parameters is not another tool.
-            p.params.iter().any(|param| param.contains('_') && t.ends_with(param.as_str()) || t.ends_with(&format!("{param}'")))
-                || !t.contains('_') && !t.starts_with("for ") && !t.contains("tool") && (p.is(Domain::Mail) && ["mail", "message", "dm", "text", "sms", "post", "tweet", "repl", "forward"].iter().any(|w| t.contains(w)))
-                || (!t.contains('_')
-                    && p.is(Domain::Finance)
-                    && !["mail", "message", "tool", "server", "integration", "function", "plugin"].iter().any(|w| t.contains(w)))
-                || (!p.name.is_empty() && t.contains(&p.name.to_lowercase()))
-        }
-        C::Literal => is_example(&h.text) || p.owns_host(&h.text),
-        // Changing what the tool's own name says it changes ("change the default branch" in
-        // `update_default_branch`).
-        C::Modify => {
-            let own = super::purpose::words(&p.name);
-            own.iter().filter(|w| w.len() > 3).any(|w| h.text.contains(w.as_str()))
-        }
-        C::FileRef | C::Read => p.is(Domain::Files),
-        _ => false,
-    }
-}
-
-/// Addresses and URLs used as examples or documentation, not as destinations.
-fn is_example(s: &str) -> bool {
-    let domain = s.rsplit('@').next().unwrap_or(s);
-    let domain = domain.trim_start_matches("https://").trim_start_matches("http://");
-    let host = domain.split(['/', ':', '?', '#']).next().unwrap_or("");
-    let examples = ["example.", "test", "localhost", "your", "domain.", "company.", "acme.", "foo.", "bar.", "mycompany", "yourcompany", "email.com", "mail.com"];
-    examples.iter().any(|e| host.contains(e)) || host.ends_with(".example") || host.ends_with(".invalid") || host.starts_with("127.") || host == "0.0.0.0"
-}
-
-/// A concealment sentence that protects a secret ("never show the password to the user").
-fn protective(present: u64, secret: bool) -> bool {
-    secret
-        && ![C::Flow, C::Conversation, C::SensitivePath, C::OtherTool, C::Harvest, C::Modify, C::CallOther]
-            .iter()
-            .any(|c| present & (1u64 << (*c as u32)) != 0)
-}
-
-/// Other tools of the listing named in `text` (not this one).
-fn sibling_hits(t: &str, p: &Profile, ctx: &Context<'_>) -> Vec<Hit> {
-    let mut out = Vec::new();
-    let computed;
-    let names: &[String] = if p.siblings.is_empty() && !ctx.siblings.is_empty() {
-        computed = p.clone().with_siblings(ctx.siblings).siblings;
-        &computed
-    } else {
-        &p.siblings
-    };
-    for name in names {
-        if name.len() < 4 || !name.contains(['_', '-']) && name.len() < 8 {
-            continue;
-        }
-        let mut from = 0;
-        while let Some(i) = t[from..].find(name.as_str()) {
-            let start = from + i;
-            let end = start + name.len();
-            let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '_');
-            if bounded(t[..start].chars().next_back()) && bounded(t[end..].chars().next()) {
-                out.push(Hit { concept: C::OtherTool, start, end, text: name.to_string() });
-                let before = t[..start].trim_end().trim_end_matches(['\'', '"', '(']).trim_end();
-                if ["call", "invoke", "use", "run", "execute", "calling", "using", "with", "then"].iter().any(|v| before.ends_with(v)) {
-                    out.push(Hit { concept: C::CallOther, start, end, text: name.to_string() });
-                }
-            }
-            from = end;
-        }
-    }
-    out
-}
-
-/// The evidence for a finding: the window's sentences, clipped, with the matched concepts.
-fn evidence(sentences: &[&str], window: &[&Hit], r: &SemanticRule) -> String {
-    let wanted = |c: Concept| r.all.contains(&c) || r.any.contains(&Cue::Concept(c)) || r.also.contains(&Cue::Concept(c));
-    let matched: Vec<&str> = window.iter().filter(|h| wanted(h.concept)).map(|h| h.text.as_str()).collect();
-    let joined = sentences.join(" ");
-    let clip = text::reveal_bounded(&joined, 220);
-    if matched.is_empty() { clip } else { format!("{clip} [{}]", matched.join(", ")) }
-}
+mod judge;
 
 #[cfg(test)]
 mod tests;
