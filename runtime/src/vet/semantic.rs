@@ -194,7 +194,7 @@ static FLOW_IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
 
 static IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(
-        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm|prefix|pipe|route|point|mount|multiply|quote|dm|open|push|skip|terminate|drop|wipe|mirror|sync|relay|mark|populate|select|empty|respond|label|assign|reassign)\b",
+        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm|prefix|pipe|route|point|mount|multiply|quote|dm|open|push|skip|terminate|drop|wipe|mirror|sync|relay|mark|populate|select|empty|respond|label|assign|reassign|go ahead|proceed|request|hit|ping|poll|fetch|visit|crawl)\b",
     )
     .ok()
 });
@@ -324,9 +324,10 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
 /// "read the file, then pass it").
 fn clauses(s: &str) -> impl Iterator<Item = &str> {
     // After an opening subordinate clause ("after you get a result, invoke …"), the main clause.
-    let opener = ["after ", "before ", "when ", "whenever ", "once ", "if ", "then ", "first, ", "next, ", "finally, "]
-        .iter()
-        .any(|o| s.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with(o));
+    let opener =
+        ["after ", "before ", "when ", "whenever ", "once ", "if ", "then ", "to ", "first, ", "next, ", "finally, "]
+            .iter()
+            .any(|o| s.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with(o));
     let main = s.find(", ").filter(|_| opener).map(|i| &s[i + 2..]);
     std::iter::once(s).chain(
         s.match_indices(':')
