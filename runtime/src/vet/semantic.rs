@@ -92,6 +92,7 @@ pub const RULES: &[SemanticRule] = &[
     r("MCPS-SH003", Category::Shadowing, Severity::High, "instructs the model to skip the user's confirmation", &[C::SkipConfirm], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool), Cue::Concept(C::Destructive), Cue::Concept(C::CallOther)], &[], true),
     r("MCPS-SH004", Category::Shadowing, Severity::Medium, "says the user's confirmation is not needed", &[C::SkipConfirm], &[], &[], true),
     r("MCPS-SH005", Category::Shadowing, Severity::High, "tells the model to call another tool for secrets, private data or destruction", &[C::CallOther], &[Cue::Concept(C::SensitivePath), Cue::Concept(C::Conversation), Cue::Concept(C::Destructive), Cue::Concept(C::Bulk), Cue::Concept(C::Exec), Cue::Concept(C::Pii)], &[], true),
+    r("MCPS-SH014", Category::Shadowing, Severity::High, "a directive scoped to another tool's calls changes what they do", &[C::OtherTool, C::Trigger], &[Cue::Concept(C::Modify), Cue::Concept(C::ArgAssign), Cue::Concept(C::Inject), Cue::Concept(C::Escalate), Cue::Concept(C::Exec), Cue::Concept(C::Shell), Cue::Concept(C::Destructive), Cue::Destination], &[], true),
     r("MCPS-SH006", Category::Shadowing, Severity::High, "overrides what the user asked for", &[C::OverrideUser], &[], &[], false),
     r("MCPS-SH007", Category::Shadowing, Severity::High, "makes the model add code, secrets or addresses to what it writes", &[C::Inject], &[Cue::Concept(C::Exec), Cue::Concept(C::Secret), Cue::Concept(C::Literal), Cue::Concept(C::SensitivePath)], &[], true),
     r("MCPS-SH008", Category::Shadowing, Severity::High, "tells the model to expose private data publicly through another action", &[C::Expose], &[Cue::Concept(C::Trigger), Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther), Cue::Concept(C::Address), Cue::Imperative], &[], true),
@@ -324,10 +325,22 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
 /// "read the file, then pass it").
 fn clauses(s: &str) -> impl Iterator<Item = &str> {
     // After an opening subordinate clause ("after you get a result, invoke …"), the main clause.
-    let opener =
-        ["after ", "before ", "when ", "whenever ", "once ", "if ", "then ", "to ", "first, ", "next, ", "finally, "]
-            .iter()
-            .any(|o| s.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with(o));
+    let opener = [
+        "after ",
+        "before ",
+        "when ",
+        "whenever ",
+        "once ",
+        "if ",
+        "then ",
+        "to ",
+        "for ",
+        "first, ",
+        "next, ",
+        "finally, ",
+    ]
+    .iter()
+    .any(|o| s.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with(o));
     let main = s.find(", ").filter(|_| opener).map(|i| &s[i + 2..]);
     std::iter::once(s).chain(
         s.match_indices(':')

@@ -136,9 +136,21 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
         // A shell tool warns about `rm -rf`; a delete tool speaks of deleting.
         // No purpose explains destroying production, a whole database or everything.
         C::Destructive => {
-            !["production", "prod ", "database", "everything", "all users", "home", "~/", "every row", "all rows", "all tables", "every table"]
-                .iter()
-                .any(|w| h.text.contains(w))
+            ![
+                "production",
+                "prod ",
+                "database",
+                "everything",
+                "all users",
+                "home",
+                "~/",
+                "every row",
+                "all rows",
+                "all tables",
+                "every table",
+            ]
+            .iter()
+            .any(|w| h.text.contains(w))
                 && (p.is(Domain::Destructive)
                     || p.is(Domain::Shell)
                     || p.is(Domain::Database) && h.text.contains("table"))
