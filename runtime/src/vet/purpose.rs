@@ -158,6 +158,9 @@ pub struct Profile {
     pub claims_harmless: bool,
     /// The other tools' names in the listing, lower case (see [`Profile::with_siblings`]).
     pub siblings: Vec<String>,
+    /// Those of them distinctive enough to look for in text (a separator, or 8 characters),
+    /// as a set for word lookups.
+    pub sibling_words: std::collections::HashSet<String>,
 }
 
 /// Splits an identifier or title into lower-case words (`getSSHKeys` → get, ssh, keys).
@@ -218,7 +221,16 @@ impl Profile {
                 && !tokens.iter().any(|t| ONLINE_WORDS.contains(&t.as_str())));
         let hint = |k: &str| tool.pointer(&format!("/annotations/{k}")).and_then(Value::as_bool);
         let claims_harmless = hint("readOnlyHint") == Some(true) || hint("destructiveHint") == Some(false);
-        Profile { name, tokens, domains, params, offline, claims_harmless, siblings: Vec::new() }
+        Profile {
+            name,
+            tokens,
+            domains,
+            params,
+            offline,
+            claims_harmless,
+            siblings: Vec::new(),
+            sibling_words: Default::default(),
+        }
     }
 
     /// The profile with the listing's other tool names (lower case, once per tool rather than
@@ -230,6 +242,12 @@ impl Profile {
             .filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str()))
             .map(str::to_lowercase)
             .filter(|n| *n != own)
+            .collect();
+        self.sibling_words = self
+            .siblings
+            .iter()
+            .filter(|n| n.len() >= 4 && (n.contains(['_', '-']) || n.len() >= 8))
+            .cloned()
             .collect();
         self
     }

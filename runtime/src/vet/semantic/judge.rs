@@ -228,34 +228,51 @@ pub(super) fn protective(present: u64, secret: bool) -> bool {
 
 /// Other tools of the listing named in `text` (not this one).
 pub(super) fn sibling_hits(t: &str, p: &Profile, ctx: &Context<'_>) -> Vec<Hit> {
-    let mut out = Vec::new();
     let computed;
-    let names: &[String] = if p.siblings.is_empty() && !ctx.siblings.is_empty() {
-        computed = p.clone().with_siblings(ctx.siblings).siblings;
+    let profile = if p.siblings.is_empty() && !ctx.siblings.is_empty() {
+        computed = p.clone().with_siblings(ctx.siblings);
         &computed
     } else {
-        &p.siblings
+        p
     };
-    for name in names {
-        if name.len() < 4 || !name.contains(['_', '-']) && name.len() < 8 {
-            continue;
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let mut out = Vec::new();
+    // Names of letters, digits, `_` and `-` are looked up word by word (one pass over the text
+    // however long the listing); any other name is searched for as a substring.
+    let mut push = |start: usize, end: usize, name: &str| {
+        out.push(Hit { concept: C::OtherTool, start, end, text: name.to_string() });
+        let before = t[..start].trim_end().trim_end_matches(['\'', '"', '(']).trim_end();
+        if ["call", "invoke", "use", "run", "execute", "calling", "using", "with", "then"]
+            .iter()
+            .any(|v| before.ends_with(v))
+        {
+            out.push(Hit { concept: C::CallOther, start, end, text: name.to_string() });
         }
+    };
+    let mut start = None;
+    for (i, c) in t.char_indices().chain(std::iter::once((t.len(), ' '))) {
+        match (word(c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let token = t[s..i].trim_matches('-');
+                let offset = s + (t[s..i].len() - t[s..i].trim_start_matches('-').len());
+                if profile.sibling_words.contains(token) {
+                    push(offset, offset + token.len(), token);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    for name in profile.sibling_words.iter().filter(|n| !n.chars().all(word)) {
         let mut from = 0;
         while let Some(i) = t[from..].find(name.as_str()) {
-            let start = from + i;
-            let end = start + name.len();
+            let (s, e) = (from + i, from + i + name.len());
             let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '_');
-            if bounded(t[..start].chars().next_back()) && bounded(t[end..].chars().next()) {
-                out.push(Hit { concept: C::OtherTool, start, end, text: name.to_string() });
-                let before = t[..start].trim_end().trim_end_matches(['\'', '"', '(']).trim_end();
-                if ["call", "invoke", "use", "run", "execute", "calling", "using", "with", "then"]
-                    .iter()
-                    .any(|v| before.ends_with(v))
-                {
-                    out.push(Hit { concept: C::CallOther, start, end, text: name.to_string() });
-                }
+            if bounded(t[..s].chars().next_back()) && bounded(t[e..].chars().next()) {
+                push(s, e, name);
             }
-            from = end;
+            from = e;
         }
     }
     out
