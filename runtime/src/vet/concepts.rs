@@ -75,6 +75,18 @@ pub enum Concept {
     FileRef,
     /// An extra side effect tacked onto another action ("also forward it to…").
     ExtraAction,
+    /// A shell command (`sudo -l`, `curl … https://`, `echo $PATH`, `>> ~/.profile`).
+    Shell,
+    /// Contacting an endpoint ("send a request to", "access our verification endpoint at").
+    Contact,
+    /// Self-promotion ("the world's best", "99.9 % accuracy", "industry-leading").
+    Boast,
+    /// Claimed endorsement ("trusted by experts", "used by 99 % of professionals").
+    SocialProof,
+    /// A favourable comparison with other tools ("more accurate than any alternative").
+    Comparative,
+    /// A prescribed argument value (`namespace=kube-system`, "with origin 'X'").
+    ArgAssign,
 }
 
 /// One compiled pattern.
@@ -85,17 +97,71 @@ pub struct Pattern {
 
 /// A pattern as compiled: `\\b` is the ASCII word boundary (the patterns' words are ASCII; a
 /// Unicode boundary would keep the regex engine off its fast automata).
+/// In a pattern that is all ASCII, `\w`, `\s` and `\d` are ASCII classes too (the text is
+/// lower case and its spaces normalised), which keeps the lazy DFA's states small; patterns
+/// with other scripts keep the Unicode classes.
 fn compiled(p: &str) -> String {
-    p.replace(r"\b", r"(?-u:\b)")
+    // ASCII word boundaries (a Unicode one keeps the lazy DFA off non-ASCII text); patterns
+    // for other scripts do without (an ASCII boundary never holds next to a Cyrillic letter).
+    let p = p.replace(r"\b", r"(?-u:\b)");
+    // "Within the sentence" as an unbounded run: a bounded one (`[^.]{0,100}`) multiplies the
+    // lazy DFA's states by its bound.
+    let p = match SPAN.as_ref() {
+        Some(re) => re.replace_all(&p, r"[^.\n;!?]*?").into_owned(),
+        None => p,
+    };
+    if !p.is_ascii() {
+        return p;
+    }
+    p.replace(r"\w", "[0-9a-z_]").replace(r"\s", r"[\t\n\x0B\x0C\r ]").replace(r"\d", "[0-9]")
 }
 
-/// The compiled table (a pattern that fails to compile is dropped; a unit test keeps them all).
-pub static COMPILED: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
-    PATTERNS
-        .iter()
-        .filter_map(|(concept, p, _)| regex::Regex::new(&compiled(p)).ok().map(|regex| Pattern { concept: *concept, regex }))
+/// A bounded run within a sentence in a pattern (`[^.]{0,60}`).
+static SPAN: LazyLock<Option<regex::Regex>> = LazyLock::new(|| regex::Regex::new(r"\[\^\.\]\{0,\d+\}\??").ok());
+
+/// The patterns of each concept as one alternation: one search per concept instead of one per
+/// pattern (each still small enough for the lazy DFA; one set of all of them is not, and falls
+/// back to the PikeVM).
+static GROUPED: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
+    let mut concepts: Vec<Concept> = PATTERNS.iter().map(|(c, _, _)| *c).collect();
+    concepts.sort();
+    concepts.dedup();
+    concepts
+        .into_iter()
+        .filter_map(|c| {
+            let alternation: Vec<String> =
+                PATTERNS.iter().filter(|(k, _, _)| *k == c).map(|(_, p, _)| format!("(?:{})", compiled(p))).collect();
+            regex::RegexBuilder::new(&alternation.join("|"))
+                .size_limit(GROUP_SIZE_LIMIT)
+                .dfa_size_limit(GROUP_DFA_LIMIT)
+                .build()
+                .ok()
+                .map(|regex| Pattern { concept: c, regex })
+        })
         .collect()
 });
+
+/// Texts of at most this many words are searched only for the concepts in [`ALONE`].
+pub const SHORT_WORDS: usize = 3;
+/// The concepts some rule judges on their own (no second concept, no cue).
+const ALONE: &[Concept] = &[
+    Concept::Conversation,
+    Concept::SensitivePath,
+    Concept::Harvest,
+    Concept::Override,
+    Concept::OverrideUser,
+    Concept::Hide,
+    Concept::Deceive,
+    Concept::Disparage,
+    Concept::SocialProof,
+    Concept::SkipConfirm,
+    Concept::Address,
+];
+
+/// Compiled size bound per concept's alternation (bytes).
+const GROUP_SIZE_LIMIT: usize = 32 << 20;
+/// Lazy DFA cache per concept's alternation (bytes).
+const GROUP_DFA_LIMIT: usize = 8 << 20;
 
 /// A concept found in text: which, where (byte offsets in the text), and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,20 +172,17 @@ pub struct Hit {
     pub text: String,
 }
 
-/// All patterns in one set: one pass over a text tells which patterns match at all, so only
-/// those are searched for their positions (most texts match few).
-static SET: LazyLock<Option<regex::RegexSet>> =
-    LazyLock::new(|| regex::RegexSet::new(COMPILED.iter().map(|p| p.regex.as_str())).ok());
-
 /// Every concept hit in normalised `text`, in order of position.
 pub fn hits(text: &str) -> Vec<Hit> {
-    let matched: Vec<usize> = match SET.as_ref() {
-        Some(set) => set.matches(text).into_iter().collect(),
-        None => (0..COMPILED.len()).collect(),
-    };
-    let mut out: Vec<Hit> = matched
-        .into_iter()
-        .filter_map(|i| COMPILED.get(i))
+    // Each pattern on its own: every one runs on the lazy DFA with its literal prefilter. (One
+    // `RegexSet` of all of them is too large for the lazy DFA and falls back to the PikeVM,
+    // several times slower.)
+    // A text of a few words (a parameter's name, an enum value, a short title) can only carry
+    // a concept that is a finding on its own; the others need a sentence to combine with.
+    let short = text.split_whitespace().nth(SHORT_WORDS).is_none();
+    let mut out: Vec<Hit> = GROUPED
+        .iter()
+        .filter(|p| !short || ALONE.contains(&p.concept))
         .flat_map(|p| {
             p.regex.find_iter(text).map(|m| Hit {
                 concept: p.concept,
@@ -143,7 +206,8 @@ mod tests {
             assert!(regex::Regex::new(&compiled(p)).is_ok(), "{c:?}: {p}");
             assert!(!why.is_empty());
         }
-        assert_eq!(COMPILED.len(), PATTERNS.len());
+        let concepts: std::collections::BTreeSet<Concept> = PATTERNS.iter().map(|(c, _, _)| *c).collect();
+        assert_eq!(GROUPED.len(), concepts.len(), "every concept's alternation compiles");
     }
 
     fn has(text: &str, c: Concept) -> bool {

@@ -62,6 +62,14 @@ pub fn extract(tool: &Value) -> Vec<Field> {
         };
         walk(&mut out, key.clone(), value, kind, None, 0);
     }
+    // The names of an output schema's properties describe the result; the model fills none.
+    for f in &mut out {
+        if f.kind == Kind::ParamName
+            && (f.location.starts_with("outputSchema") || f.location.starts_with("output_schema"))
+        {
+            f.kind = Kind::Other;
+        }
+    }
     out
 }
 
@@ -88,7 +96,13 @@ fn walk(out: &mut Vec<Field>, at: String, v: &Value, kind: Kind, param: Option<&
                 if k.chars().count() > 24 || k.contains(char::is_whitespace) {
                     push(out, format!("{at}.{k} (key)"), Kind::Other, k, param);
                 }
-                let kind = if k == "title" { Kind::Title } else if k == "description" { Kind::ParamDescription } else { kind };
+                let kind = if k == "title" {
+                    Kind::Title
+                } else if k == "description" {
+                    Kind::ParamDescription
+                } else {
+                    kind
+                };
                 walk(out, format!("{at}.{k}"), item, kind, param, depth + 1);
             }
         }
@@ -123,8 +137,17 @@ fn schema(out: &mut Vec<Field>, at: &str, v: &Value, param: Option<&str>, depth:
                     schema(out, &format!("{here}.{name}"), sub, Some(name), depth + 1);
                 }
             }
-            "items" | "additionalProperties" | "not" | "if" | "then" | "else" | "contains" | "propertyNames"
-            | "unevaluatedProperties" | "unevaluatedItems" | "additionalItems" => {
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "propertyNames"
+            | "unevaluatedProperties"
+            | "unevaluatedItems"
+            | "additionalItems" => {
                 if item.is_object() {
                     schema(out, &here, item, param, depth + 1);
                 } else if let Some(list) = item.as_array() {
@@ -144,8 +167,10 @@ fn schema(out: &mut Vec<Field>, at: &str, v: &Value, param: Option<&str>, depth:
             "type" | "format" | "$schema" | "$id" | "$ref" | "required" | "pattern" | "minimum" | "maximum"
             | "minLength" | "maxLength" | "minItems" | "maxItems" | "uniqueItems" | "exclusiveMinimum"
             | "exclusiveMaximum" | "multipleOf" | "minProperties" | "maxProperties" => {
-                if let Some(s) = item.as_str().filter(|s| s.chars().count() > 64) {
-                    push(out, here, Kind::Other, s, param);
+                // A long string, or one of several words (a regex pattern that reads as a sentence):
+                // a model reads it too. Escaped dots and slashes are shown plain.
+                if let Some(s) = item.as_str().filter(|s| s.chars().count() > 64 || s.split_whitespace().count() >= 3) {
+                    push(out, here, Kind::Other, &s.replace("\\.", ".").replace("\\/", "/"), param);
                 }
             }
             _ => walk(out, here, item, Kind::Other, param, depth + 1),

@@ -201,7 +201,7 @@ pub fn vet_tool(tool: &Value, ctx: &Context<'_>) -> Report {
     let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
     let fields = fields::extract(tool);
     let mut findings = Vec::new();
-    let profile = purpose::Profile::of(tool, &fields);
+    let profile = purpose::Profile::of(tool, &fields).with_siblings(ctx.siblings);
     for field in &fields {
         findings.extend(hidden::scan(field));
         for view in hidden::views(field) {
@@ -210,6 +210,7 @@ pub fn vet_tool(tool: &Value, ctx: &Context<'_>) -> Report {
     }
     findings.extend(names::scan(name, ctx.siblings));
     findings.extend(purpose::credential_params(&profile));
+    findings.extend(purpose::annotation_mismatch(&profile));
     if let Some(caps) = ctx.capabilities {
         findings.extend(purpose::against_capabilities(&profile, caps));
     }

@@ -43,6 +43,12 @@ pub const INVISIBLE_IN_NAME: Rule = Rule {
     severity: Severity::High,
     reason: "the name contains invisible characters, so it looks like another name",
 };
+pub const FOREIGN_WELL_KNOWN: Rule = Rule {
+    id: "MCPS-NS008",
+    category: Category::NameSquatting,
+    severity: Severity::Low,
+    reason: "a well-known tool's exact name in a listing that has none of its usual companions: it may take that tool's calls (low: honest servers reuse generic names)",
+};
 pub const SEPARATOR_SIBLING: Rule = Rule {
     id: "MCPS-NS004",
     category: Category::NameSquatting,
@@ -96,20 +102,46 @@ pub const WELL_KNOWN: &[(&str, &str)] = &[
     ("get_weather", "weather examples"),
 ];
 
+/// The skeleton keys of [`WELL_KNOWN`], computed once.
+static WELL_KNOWN_KEYS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| WELL_KNOWN.iter().map(|(n, _)| key(n)).collect());
+
 /// Suffixes that present a tool as the better version of another.
-const SQUAT_SUFFIXES: &[&str] = &["v2", "v3", "new", "official", "pro", "plus", "fixed", "secure", "safe", "latest", "improved", "enhanced", "fast", "better", "real", "verified", "trusted", "updated", "2"];
+const SQUAT_SUFFIXES: &[&str] = &[
+    "v2", "v3", "new", "official", "pro", "plus", "fixed", "secure", "safe", "latest", "improved", "enhanced", "fast",
+    "better", "real", "verified", "trusted", "updated", "2",
+];
 
 /// `name` is `other` plus a suffix (or prefix) that claims to supersede it.
 fn squats(name: &str, other: &str) -> bool {
     let (n, o) = (folded(name), folded(other));
-    o.len() >= 4
-        && n != o
-        && SQUAT_SUFFIXES.iter().any(|s| n == format!("{o}{s}") || n == format!("{s}{o}"))
+    o.len() >= 4 && n != o && SQUAT_SUFFIXES.iter().any(|s| n == format!("{o}{s}") || n == format!("{s}{o}"))
 }
 
 /// The comparison key of a name: its UTS #39 skeleton, lower-cased.
 fn key(name: &str) -> String {
     skeleton(name).collect::<String>().to_lowercase()
+}
+
+/// A looser key for comparing with the listing: look-alike digits and letter pairs folded too
+/// (`j1ra` and `jira`, `rn` and `m`, `versiom` and `version`), on top of the skeleton.
+fn loose(name: &str) -> String {
+    // An ASCII name's skeleton folds only what the mapping below folds too.
+    let skeleton = if name.is_ascii() { name.to_lowercase() } else { key(name) };
+    let k = folded(&skeleton).replace("rn", "m").replace("vv", "w").replace("cl", "d");
+    k.chars()
+        .map(|c| match c {
+            '1' | 'i' | '|' | '!' => 'l',
+            '0' => 'o',
+            '3' => 'e',
+            '4' | '@' => 'a',
+            '5' | '$' => 's',
+            '7' => 't',
+            '8' => 'b',
+            'm' => 'n',
+            c => c,
+        })
+        .collect()
 }
 
 /// Case and separators folded (`readFile`, `read-file`, `read_file` alike).
@@ -133,24 +165,37 @@ pub fn scan(name: &str, siblings: &[Value]) -> Vec<Finding> {
         out.push(finding(&MIXED_SCRIPT_NAME, "name", &shown));
     }
     let k = key(name);
+    let (folded_name, loose_name) = (folded(name), loose(name));
     for s in siblings.iter().filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str())) {
+        // Two ASCII names are confusable only if their loose keys are equal (which covers their
+        // skeletons); skip the skeleton when they are not.
+        let ascii_distinct = name.is_ascii() && s.is_ascii() && loose(s) != loose_name && folded(s) != folded_name;
         if s == name {
             out.push(finding(&DUPLICATE, "name", &shown));
+        } else if ascii_distinct && !squats(name, s) {
+            continue;
         } else if key(s) == k {
             out.push(finding(&CONFUSABLE_SIBLING, "name", &format!("{shown} looks like `{}`", text::reveal(s))));
         } else if squats(name, s) {
             out.push(finding(&VERSIONED_SIBLING, "name", &format!("{shown} shadows `{}`", text::reveal(s))));
         } else if folded(s) == folded(name) {
             out.push(finding(&SEPARATOR_SIBLING, "name", &format!("{shown} is `{}` with other case or separators", s)));
+        } else if loose(s) == loose(name) {
+            out.push(finding(&CONFUSABLE_SIBLING, "name", &format!("{shown} looks like `{}`", text::reveal(s))));
         }
     }
-    for (known, whose) in WELL_KNOWN {
-        if *known != name && key(known) == k {
-            out.push(finding(
-                &CONFUSABLE_WELL_KNOWN,
-                "name",
-                &format!("{shown} looks like `{known}` ({whose})"),
-            ));
+    if let Some(family) = WELL_KNOWN.iter().find(|(k, _)| *k == name).map(|(_, whose)| *whose) {
+        let members = WELL_KNOWN.iter().filter(|(_, w)| *w == family).count();
+        let names: Vec<&str> =
+            siblings.iter().filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str())).collect();
+        let companion = names.iter().any(|s| WELL_KNOWN.iter().any(|(k, w)| k == s && *w == family));
+        if members >= 3 && names.len() >= 2 && !companion {
+            out.push(finding(&FOREIGN_WELL_KNOWN, "name", &format!("{shown} ({family}) among {}", names.join(", "))));
+        }
+    }
+    for ((known, whose), known_key) in WELL_KNOWN.iter().zip(WELL_KNOWN_KEYS.iter()) {
+        if *known != name && *known_key == k {
+            out.push(finding(&CONFUSABLE_WELL_KNOWN, "name", &format!("{shown} looks like `{known}` ({whose})")));
         }
     }
     out
@@ -187,6 +232,10 @@ mod tests {
 
     #[test]
     fn confusable_names_are_found() {
+        assert_eq!(rules("j1ra_add_watcher", &["jira_add_watcher"]), vec![CONFUSABLE_SIBLING.id]);
+        assert_eq!(rules("read_file", &["get_forecast", "get_alerts"]), vec![FOREIGN_WELL_KNOWN.id]);
+        assert!(rules("read_file", &["write_file", "list_directory"]).is_empty());
+        assert_eq!(rules("jira_update_versiom", &["jira_update_version"]), vec![CONFUSABLE_SIBLING.id]);
         assert!(rules("re\u{0430}d_file", &[]).contains(&MIXED_SCRIPT_NAME.id));
         assert!(rules("re\u{0430}d_file", &[]).contains(&CONFUSABLE_WELL_KNOWN.id));
         assert!(rules("send_emai1", &["send_email"]).contains(&CONFUSABLE_SIBLING.id));

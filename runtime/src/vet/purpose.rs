@@ -21,6 +21,12 @@ pub const SENSITIVE_GRANT: Rule = Rule {
     severity: Severity::High,
     reason: "granted credential files, browser data, shell start-up files or the whole home, which nothing in the tool's purpose needs",
 };
+pub const ANNOTATION_MISMATCH: Rule = Rule {
+    id: "MCPS-PM005",
+    category: Category::PurposeMismatch,
+    severity: Severity::Medium,
+    reason: "annotated read-only or non-destructive, but its name says it deletes, sends or pays",
+};
 pub const CREDENTIAL_PARAM: Rule = Rule {
     id: "MCPS-PM004",
     category: Category::PurposeMismatch,
@@ -30,6 +36,7 @@ pub const CREDENTIAL_PARAM: Rule = Rule {
 
 /// Granted paths no ordinary tool needs: `(pattern, what)`. Matched against the path as written
 /// (`~` for the home directory) and with the home expanded.
+#[rustfmt::skip]
 pub const SENSITIVE_GRANTS: &[(&str, &str)] = &[
     (r"^(~|/home/[^/]+|/root)/?$", "the whole home directory"),
     (r"^/$|^/etc/?$|^/etc/(shadow|sudoers|passwd)", "the system's root or its accounts"),
@@ -40,15 +47,18 @@ pub const SENSITIVE_GRANTS: &[(&str, &str)] = &[
     (r"/\.config/(google-chrome|chromium|bravesoftware|microsoft-edge)(/|$)|/\.mozilla(/|$)|/library/(application support/google/chrome|keychains)", "browser profiles and keychains"),
     (r"/\.(netrc|npmrc|pypirc|git-credentials)$|/\.env(\.|$)|/\.cursor/|/mcp\.json$|claude_desktop_config", "credentials and other clients' configuration"),
     (r"/\.(bash_history|zsh_history|python_history)$", "shell history"),
+    (r"/\.(ethereum|bitcoin|electrum|monero|litecoin)(/|$)|/\.config/(solana|exodus)(/|$)|/keystore(/|$)|wallet\.dat$", "cryptocurrency wallets"),
 ];
 
 /// Parameter-name words that ask for a credential.
+#[rustfmt::skip]
 pub const CREDENTIAL_WORDS: &[&str] = &[
     "password", "passwd", "passphrase", "privatekey", "seed", "mnemonic", "ssn", "cvv", "cvc", "creditcard",
     "cardnumber", "pin", "otp", "totp", "secretkey",
 ];
 
 /// A domain a tool can belong to, and the name tokens that place it there: `(domain, tokens)`.
+#[rustfmt::skip]
 pub const DOMAINS: &[(Domain, &[&str])] = &[
     (Domain::Ssh, &["ssh", "sftp", "scp", "keygen", "keypair", "authorized", "known"]),
     (Domain::Cloud, &["aws", "s3", "iam", "azure", "gcp", "gcloud", "google", "cloud", "sts", "credential", "credentials"]),
@@ -77,7 +87,7 @@ pub const DOMAINS: &[(Domain, &[&str])] = &[
         Domain::Memory,
         &[
             "memory", "memories", "remember", "recall", "note", "notes", "conversation", "conversations", "chat",
-            "summary", "summarize", "summarise", "transcript", "history", "journal", "diary",
+            "transcript", "history", "journal", "diary",
         ],
     ),
     (Domain::Files, &["file", "files", "fs", "filesystem", "directory", "directories", "folder", "path", "read", "write", "edit", "document", "documents", "disk", "upload", "download", "attachment"]),
@@ -86,6 +96,34 @@ pub const DOMAINS: &[(Domain, &[&str])] = &[
     (Domain::Destructive, &["delete", "remove", "drop", "destroy", "purge", "clean", "cleanup", "reset", "wipe", "erase", "truncate", "kill", "terminate", "uninstall", "rm", "prune"]),
     (Domain::Database, &["sql", "query", "database", "db", "table", "tables", "postgres", "mysql", "sqlite", "mongo", "redis", "supabase", "schema"]),
 ];
+
+/// First-sentence words too common outside their domain to place a tool in it (only the
+/// tool's name and title do).
+#[rustfmt::skip]
+const AMBIGUOUS: &[&str] = &[
+    "key", "keys", "token", "tokens", "auth", "login", "scan", "detect", "audit", "op", "bw", "config",
+    "configuration", "settings", "history", "run", "process", "command", "page", "tab", "post", "send",
+    "message", "messages", "channel", "order", "balance", "trade", "charge", "read", "write", "edit",
+    "path", "document", "documents", "upload", "download", "clean", "reset", "kill", "terminate", "query",
+    "table", "schema", "note", "notes", "summary", "summarize", "chat", "remember", "recall", "cloud",
+    "google", "known", "variable", "variables", "script", "cert", "leak", "remove", "delete", "drop",
+    "execute", "exec", "terminal", "console",
+];
+
+/// A title that reads as a title: a few words, no sentence or note inside.
+fn plain_title(t: &str) -> bool {
+    t.split_whitespace().count() <= 6 && !t.contains([':', '(', '.', '!', '<', '\n'])
+}
+
+/// Phrases by which a description presents its tool as offline or purely computational.
+#[rustfmt::skip]
+const OFFLINE_WORDS: &[&str] = &["offline", "local-only", "locally", "purely local", "no network", "without network", "no internet", "never touches the network", "does not access the network", "doesn't access the network", "never connects", "no external", "no i/o", "pure function", "deterministic", "no side effects"];
+/// Name words of tools that compute locally (calculators, formatters, converters, generators).
+#[rustfmt::skip]
+const COMPUTATIONAL: &[&str] = &["calculator", "calculate", "math", "arithmetic", "add", "sum", "multiply", "divide", "subtract", "uuid", "hash", "count", "format", "lint", "convert", "units", "random", "dice", "echo", "reverse", "uppercase", "lowercase", "slugify", "wrap", "joke", "clock", "timezone"];
+/// Name, title or first-sentence words that make a computational-sounding tool an online one.
+#[rustfmt::skip]
+const ONLINE_WORDS: &[&str] = &["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"];
 
 /// A tool's field of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -116,6 +154,13 @@ pub struct Profile {
     pub params: BTreeSet<String>,
     /// Presents itself as offline, local or pure computation.
     pub offline: bool,
+    /// Annotated `readOnlyHint: true` or `destructiveHint: false`.
+    pub claims_harmless: bool,
+    /// The other tools' names in the listing, lower case (see [`Profile::with_siblings`]).
+    pub siblings: Vec<String>,
+    /// Those of them distinctive enough to look for in text (a separator, or 8 characters),
+    /// as a set for word lookups.
+    pub sibling_words: std::collections::HashSet<String>,
 }
 
 /// Splits an identifier or title into lower-case words (`getSSHKeys` → get, ssh, keys).
@@ -151,10 +196,15 @@ impl Profile {
         let description = tool.get("description").and_then(Value::as_str).unwrap_or("").to_lowercase();
         // The first sentence: the cover story a poisoner keeps honest, so it tells the domain.
         let first = description.split(['.', '\n']).find(|s| !s.trim().is_empty()).unwrap_or("");
-        tokens.extend(words(first));
+        // Words of the first sentence that name a field only in the tool's own name: "project
+        // key", "run a query" and "chat message" say nothing about secrets, shells or memory.
+        tokens.extend(words(first).into_iter().filter(|w| !AMBIGUOUS.contains(&w.as_str())));
         for f in fields {
             match f.kind {
-                Kind::Name | Kind::Title => tokens.extend(words(&f.text)),
+                Kind::Name => tokens.extend(words(&f.text)),
+                // The tool's own titles, when they read as a title: a parameter's title, or a
+                // "title" that is a sentence or a note, is not what the tool is.
+                Kind::Title if f.param.is_none() && plain_title(&f.text) => tokens.extend(words(&f.text)),
                 // Parameter names do not place the tool in a domain: an exfiltrating parameter
                 // named `notes` must not make a weather tool a note-taking one.
                 Kind::ParamName => {
@@ -165,11 +215,41 @@ impl Profile {
         }
         let domains =
             DOMAINS.iter().filter(|(_, toks)| toks.iter().any(|t| tokens.contains(*t))).map(|(d, _)| *d).collect();
-        let offline_words = ["offline", "local-only", "no network", "without network", "no internet", "never touches the network", "does not access the network", "doesn't access the network", "never connects", "no external", "no i/o", "pure function", "deterministic", "no side effects"];
-        let computational = ["calculator", "calculate", "math", "arithmetic", "add", "sum", "multiply", "divide", "subtract", "uuid", "hash", "count", "format", "lint", "convert", "units", "random", "dice"];
-        let offline = offline_words.iter().any(|w| description.contains(w))
-            || (words(&name).iter().any(|t| computational.contains(&t.as_str())) && !tokens.iter().any(|t| ["fetch", "http", "url", "web", "api", "remote", "online", "currency", "rate", "rates", "exchange", "weather", "search"].contains(&t.as_str())));
-        Profile { name, tokens, domains, params, offline }
+        let offline = OFFLINE_WORDS.iter().any(|w| description.contains(w))
+            || ["thinking", "thought", "thoughts", "reasoning", "brainstorm"].iter().any(|t| tokens.contains(*t))
+            || (words(&name).iter().any(|t| COMPUTATIONAL.contains(&t.as_str()))
+                && !tokens.iter().any(|t| ONLINE_WORDS.contains(&t.as_str())));
+        let hint = |k: &str| tool.pointer(&format!("/annotations/{k}")).and_then(Value::as_bool);
+        let claims_harmless = hint("readOnlyHint") == Some(true) || hint("destructiveHint") == Some(false);
+        Profile {
+            name,
+            tokens,
+            domains,
+            params,
+            offline,
+            claims_harmless,
+            siblings: Vec::new(),
+            sibling_words: Default::default(),
+        }
+    }
+
+    /// The profile with the listing's other tool names (lower case, once per tool rather than
+    /// once per text).
+    pub fn with_siblings(mut self, siblings: &[Value]) -> Profile {
+        let own = self.name.to_lowercase();
+        self.siblings = siblings
+            .iter()
+            .filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str()))
+            .map(str::to_lowercase)
+            .filter(|n| *n != own)
+            .collect();
+        self.sibling_words = self
+            .siblings
+            .iter()
+            .filter(|n| n.len() >= 4 && (n.contains(['_', '-']) || n.len() >= 8))
+            .cloned()
+            .collect();
+        self
     }
 
     /// Whether `url_or_address` belongs to the tool's own vendor (its host names a word of the
@@ -178,7 +258,9 @@ impl Profile {
         let rest = url_or_address.rsplit('@').next().unwrap_or(url_or_address);
         let rest = rest.trim_start_matches("https://").trim_start_matches("http://");
         let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
-        host.split('.').filter(|l| l.len() >= 4 && !["www", "docs", "api", "help", "developer", "developers"].contains(l)).any(|l| self.tokens.contains(l))
+        host.split('.')
+            .filter(|l| l.len() >= 4 && !["www", "docs", "api", "help", "developer", "developers"].contains(l))
+            .any(|l| self.tokens.contains(l))
     }
 
     pub fn is(&self, d: Domain) -> bool {
@@ -192,7 +274,12 @@ impl Profile {
         if t.contains("ssh") || t.contains("id_") || t.contains("authorized_keys") || t.contains("known_hosts") {
             return has(Domain::Ssh);
         }
-        if t.contains("aws") || t.contains("azure") || t.contains("gcloud") || t.contains("service") || t.contains("application_default") {
+        if t.contains("aws")
+            || t.contains("azure")
+            || t.contains("gcloud")
+            || t.contains("service")
+            || t.contains("application_default")
+        {
             return has(Domain::Cloud);
         }
         if t.contains("kube") || t.contains("docker") {
@@ -208,7 +295,26 @@ impl Profile {
             return has(Domain::Env) || has(Domain::Secrets);
         }
         // The user's own saved logins, keys and wallets: no tool's purpose explains reading them.
-        if ["login data", "web data", "local state", "key4", "logins.json", "keychain", "keyring", "wallet", "gnupg", "password-store", "metamask", "electrum", "keystore", "shadow", "sudoers"].iter().any(|w| t.contains(w)) {
+        if [
+            "login data",
+            "web data",
+            "local state",
+            "key4",
+            "logins.json",
+            "keychain",
+            "keyring",
+            "wallet",
+            "gnupg",
+            "password-store",
+            "metamask",
+            "electrum",
+            "keystore",
+            "shadow",
+            "sudoers",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+        {
             return false;
         }
         if ["cookie", "localstorage", "local storage"].iter().any(|w| t.contains(w)) {
@@ -225,11 +331,25 @@ impl Profile {
         }
         let t = words(text);
         let p = param.map(words).unwrap_or_default();
-        let credentialish = ["key", "token", "password", "secret", "credential", "credentials", "auth", "cookie", "pat", "apikey", "passphrase", "pin"];
+        let credentialish = [
+            "key",
+            "token",
+            "password",
+            "secret",
+            "credential",
+            "credentials",
+            "auth",
+            "cookie",
+            "pat",
+            "apikey",
+            "passphrase",
+            "pin",
+        ];
         if p.iter().any(|w| credentialish.contains(&w.as_str())) {
             return true;
         }
-        if t.iter().any(|w| ["environment", "env", "variables", "variable", "getenv", "environ"].contains(&w.as_str())) {
+        if t.iter().any(|w| ["environment", "env", "variables", "variable", "getenv", "environ"].contains(&w.as_str()))
+        {
             return self.is(Domain::Env) || self.is(Domain::Shell);
         }
         if t.iter().any(|w| ["cookie", "cookies", "browser", "session"].contains(&w.as_str())) {
@@ -237,6 +357,18 @@ impl Profile {
         }
         false
     }
+}
+
+/// Name words of operations that are neither read-only nor harmless.
+#[rustfmt::skip]
+const HARMFUL_VERBS: &[&str] =
+    &["delete", "remove", "drop", "destroy", "purge", "erase", "wipe", "kill", "terminate", "truncate", "send", "transfer", "pay", "payout", "withdraw"];
+
+/// A read-only or non-destructive annotation on a tool whose name says otherwise.
+pub fn annotation_mismatch(p: &Profile) -> Option<Finding> {
+    let verb = words(&p.name).into_iter().find(|w| HARMFUL_VERBS.contains(&w.as_str()))?;
+    p.claims_harmless
+        .then(|| finding(&ANNOTATION_MISMATCH, "annotations", &format!("`{}` ({verb}) is annotated harmless", p.name)))
 }
 
 /// Parameters asking for a credential the tool's purpose does not need.
@@ -249,16 +381,37 @@ pub fn credential_params(p: &Profile) -> Vec<Finding> {
             let w = words(name);
             let joined: String = w.concat();
             let payment = ["card", "cvv", "cvc", "ssn", "iban"].iter().any(|c| joined.contains(c));
-            let asks = w.iter().any(|x| CREDENTIAL_WORDS.contains(&x.as_str()))
-                || ["privatekey", "secretkey", "creditcard", "cardnumber", "seedphrase"].iter().any(|c| joined.contains(c));
-            asks && !(if payment { payments_ok } else { secrets_ok })
+            // Keys, seed phrases and card data are never a service's login; a password, PIN or
+            // one-time code is one for an online service, so it counts only for offline tools.
+            let strong =
+                ["privatekey", "secretkey", "creditcard", "cardnumber", "seedphrase", "mnemonic", "cvv", "cvc"]
+                    .iter()
+                    .any(|c| joined.contains(c))
+                    || w.iter().any(|x| ["ssn", "mnemonic", "cvv", "cvc"].contains(&x.as_str()));
+            let weak = w.iter().any(|x| CREDENTIAL_WORDS.contains(&x.as_str()));
+            let asks = strong || weak && p.offline;
+            // A pure or offline tool has no use for an API key or access token either.
+            let api_credential = p.offline
+                && (w
+                    .iter()
+                    .any(|x| ["key", "token", "secret", "apikey", "credential", "credentials"].contains(&x.as_str())));
+            (asks || api_credential) && !(if payment { payments_ok } else { secrets_ok })
         })
-        .map(|name| finding(&CREDENTIAL_PARAM, &format!("inputSchema.properties.{name}"), &format!("parameter `{name}` of `{}`", p.name)))
+        .map(|name| {
+            finding(
+                &CREDENTIAL_PARAM,
+                &format!("inputSchema.properties.{name}"),
+                &format!("parameter `{name}` of `{}`", p.name),
+            )
+        })
         .collect()
 }
 
 static SENSITIVE_RES: std::sync::LazyLock<Vec<(regex::Regex, &'static str)>> = std::sync::LazyLock::new(|| {
-    SENSITIVE_GRANTS.iter().filter_map(|(p, why)| regex::Regex::new(&format!("(?i){p}")).ok().map(|r| (r, *why))).collect()
+    SENSITIVE_GRANTS
+        .iter()
+        .filter_map(|(p, why)| regex::Regex::new(&format!("(?i){p}")).ok().map(|r| (r, *why)))
+        .collect()
 });
 
 /// Why granting `path` needs a reason, if it does.
@@ -299,6 +452,16 @@ mod tests {
         assert_eq!(words("getSSHKeys"), vec!["get", "sshkeys"]);
         assert_eq!(words("get_ssh_keys"), vec!["get", "ssh", "keys"]);
         assert_eq!(words("read-file v2"), vec!["read", "file", "v2"]);
+    }
+
+    #[test]
+    fn annotations_that_contradict_the_name() {
+        let lie = json!({"name": "batch_delete_emails", "annotations": {"readOnlyHint": true}});
+        let p = Profile::of(&lie, &super::super::fields::extract(&lie));
+        assert_eq!(annotation_mismatch(&p).map(|f| f.rule), Some(ANNOTATION_MISMATCH.id));
+        let honest = json!({"name": "list_emails", "annotations": {"readOnlyHint": true}});
+        let p = Profile::of(&honest, &super::super::fields::extract(&honest));
+        assert!(annotation_mismatch(&p).is_none());
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub fn all() -> Vec<&'static Rule> {
         &hidden::ENCODED,
         &hidden::CONFUSABLE,
         &hidden::CONTROL,
+        &hidden::HIDDEN_HTML,
+        &hidden::SCRAMBLED,
         &names::CONFUSABLE_SIBLING,
         &names::CONFUSABLE_WELL_KNOWN,
         &names::MIXED_SCRIPT_NAME,
@@ -46,9 +48,11 @@ pub fn all() -> Vec<&'static Rule> {
         &names::DUPLICATE,
         &names::VERSIONED_SIBLING,
         &names::INVISIBLE_IN_NAME,
+        &names::FOREIGN_WELL_KNOWN,
         &purpose::NETWORK_MISMATCH,
         &purpose::SENSITIVE_GRANT,
         &purpose::CREDENTIAL_PARAM,
+        &purpose::ANNOTATION_MISMATCH,
     ];
     v.extend(semantic::ALL.iter());
     v

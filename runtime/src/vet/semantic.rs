@@ -5,14 +5,17 @@
 use super::concepts::{self, Concept, Hit};
 use super::fields::Kind;
 use super::hidden::View;
-use super::purpose::{Domain, Profile};
+use super::purpose::Profile;
 use super::rules::{Rule, finding};
 use super::{Category, Context, Finding, Severity, text};
-use serde_json::Value;
+use judge::{evidence, example_context, explained, ignored, is_objective, negated, protective, sibling_hits};
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use Concept as C;
+
+// Concept sets are `u64` bit sets.
+const _: () = assert!((Concept::ArgAssign as u32) < 64, "more concepts than bits in a u64");
 
 /// A rule over the concepts of a window.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +26,10 @@ pub struct SemanticRule {
     /// At least one of these (none: no requirement). `Imperative` is a sentence that opens
     /// with a command verb.
     pub any: &'static [Cue],
+    /// And at least one of these too (none: no requirement).
+    pub also: &'static [Cue],
+    /// Whether the window must also carry a directive (an address, a trigger or an imperative).
+    pub directed: bool,
     /// Only in fields of these kinds (none: any but parameter names).
     pub only_in: &'static [Kind],
     /// Whether the tool's purpose may explain the concepts (see `explained`).
@@ -38,13 +45,34 @@ pub enum Cue {
     /// A sentence opening with a verb that puts something somewhere ("include…", "paste…"):
     /// in a parameter's description, a request to fill that parameter.
     FlowImperative,
+    /// A concrete destination (address, URL, IP, account) that is not the tool's own vendor's,
+    /// documentation examples included: a directive to contact one is not an example.
+    Destination,
 }
 
 const INSTRUCTED: &[Cue] = &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative];
+/// A directive proper: an address to the model or a hook on other activity (an imperative
+/// alone is how honest descriptions explain their parameters).
+const DIRECTED: &[Cue] = &[Cue::Concept(C::Address), Cue::Concept(C::Trigger)];
+/// What a directive about another tool may ask for that no honest cross-reference does.
+const CROSS_OBJECTIVES: &[Cue] = &[
+    Cue::Concept(C::Shell),
+    Cue::Concept(C::Exec),
+    Cue::Concept(C::SensitivePath),
+    Cue::Concept(C::Conversation),
+    Cue::Concept(C::Destructive),
+    Cue::Concept(C::ArgAssign),
+    Cue::Concept(C::Escalate),
+    Cue::Concept(C::Modify),
+    Cue::Concept(C::Repeat),
+    Cue::Concept(C::Pii),
+];
+const NOT_NAMES: &[Kind] = &[Kind::Description, Kind::ParamDescription, Kind::Value, Kind::Other, Kind::Title];
 const DESCRIPTIONS: &[Kind] = &[Kind::ParamDescription, Kind::Value, Kind::Other, Kind::Title];
 
 /// The semantic rules. The tool's purpose can explain some concepts (an ssh tool reading
 /// `~/.ssh`): see `explained`; a rule with `purpose_explains: false` ignores that.
+#[rustfmt::skip]
 pub const RULES: &[SemanticRule] = &[
     r("MCPS-IN001", Category::Instruction, Severity::High, "tells the model to ignore or replace its instructions, or claims priority over the user", &[C::Override], &[], &[], true),
     r("MCPS-IN005", Category::Instruction, Severity::High, "claims or grants privileges the model should not assume", &[C::Escalate], &[Cue::Concept(C::Address), Cue::Imperative, Cue::Concept(C::Trigger)], &[], true),
@@ -56,13 +84,15 @@ pub const RULES: &[SemanticRule] = &[
     r("MCPS-EX001", Category::ExfilParam, Severity::High, "a parameter asks for the conversation, the system prompt or other tools' results", &[C::Conversation], &[], DESCRIPTIONS, true),
     r("MCPS-EX002", Category::ExfilParam, Severity::High, "asks the model to pass the conversation or private context into the tool", &[C::Conversation, C::Flow], &[], &[], true),
     r("MCPS-EX003", Category::ExfilParam, Severity::High, "asks for data the model read or received elsewhere", &[C::Harvest], &[Cue::Concept(C::Flow), Cue::Concept(C::Address), Cue::Imperative], DESCRIPTIONS, true),
+    r("MCPS-EX007", Category::ExfilParam, Severity::High, "asks for data the model read elsewhere to be passed on", &[C::Harvest, C::Flow], &[], &[], true),
     r("MCPS-EX004", Category::ExfilParam, Severity::High, "a parameter's name asks for the conversation, secrets, or data read elsewhere", &[], &[Cue::Concept(C::Conversation), Cue::Concept(C::SensitivePath), Cue::Concept(C::Harvest)], &[Kind::ParamName], true),
     r("MCPS-EX005", Category::ExfilParam, Severity::High, "speaks to the model about the conversation or its instructions", &[C::Conversation], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger)], &[], true),
     r("MCPS-SH001", Category::Shadowing, Severity::High, "instructs the model to change what another tool or action does", &[C::OtherTool, C::Modify], &[], &[], true),
-    r("MCPS-SH002", Category::Shadowing, Severity::High, "redirects an action to a concrete address, account or URL", &[C::Literal, C::Modify], INSTRUCTED, &[], true),
+    r2("MCPS-SH002", Category::Shadowing, Severity::High, "redirects an action to a concrete address, account or URL", &[C::Modify], INSTRUCTED, &[Cue::Destination], &[], false, true),
     r("MCPS-SH003", Category::Shadowing, Severity::High, "instructs the model to skip the user's confirmation", &[C::SkipConfirm], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool), Cue::Concept(C::Destructive), Cue::Concept(C::CallOther)], &[], true),
     r("MCPS-SH004", Category::Shadowing, Severity::Medium, "says the user's confirmation is not needed", &[C::SkipConfirm], &[], &[], true),
     r("MCPS-SH005", Category::Shadowing, Severity::High, "tells the model to call another tool for secrets, private data or destruction", &[C::CallOther], &[Cue::Concept(C::SensitivePath), Cue::Concept(C::Conversation), Cue::Concept(C::Destructive), Cue::Concept(C::Bulk), Cue::Concept(C::Exec), Cue::Concept(C::Pii)], &[], true),
+    r("MCPS-SH014", Category::Shadowing, Severity::High, "a directive scoped to another tool's calls changes what they do", &[C::OtherTool, C::Trigger], &[Cue::Concept(C::Modify), Cue::Concept(C::ArgAssign), Cue::Concept(C::Inject), Cue::Concept(C::Escalate), Cue::Concept(C::Exec), Cue::Concept(C::Shell), Cue::Concept(C::Destructive), Cue::Destination], &[], true),
     r("MCPS-SH006", Category::Shadowing, Severity::High, "overrides what the user asked for", &[C::OverrideUser], &[], &[], false),
     r("MCPS-SH007", Category::Shadowing, Severity::High, "makes the model add code, secrets or addresses to what it writes", &[C::Inject], &[Cue::Concept(C::Exec), Cue::Concept(C::Secret), Cue::Concept(C::Literal), Cue::Concept(C::SensitivePath)], &[], true),
     r("MCPS-SH008", Category::Shadowing, Severity::High, "tells the model to expose private data publicly through another action", &[C::Expose], &[Cue::Concept(C::Trigger), Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther), Cue::Concept(C::Address), Cue::Imperative], &[], true),
@@ -81,6 +111,17 @@ pub const RULES: &[SemanticRule] = &[
     r("MCPS-RD002", Category::RepeatDestructive, Severity::High, "instructs a destructive operation the tool's purpose does not explain", &[C::Destructive], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative, Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], true),
     r("MCPS-RD005", Category::RepeatDestructive, Severity::High, "hooks a destructive operation on other requests", &[C::Destructive, C::Trigger], &[], &[], false),
     r("MCPS-RD003", Category::RepeatDestructive, Severity::High, "instructs the model to run downloaded or inline code", &[C::Exec], INSTRUCTED, &[], true),
+    r2("MCPS-SH011", Category::Shadowing, Severity::High, "a directive about another tool asks for commands, secrets, private data, destruction or changed arguments", &[], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], CROSS_OBJECTIVES, NOT_NAMES, true, true),
+    r2("MCPS-RD006", Category::RepeatDestructive, Severity::High, "tells the model to run a shell command the tool's purpose does not explain", &[C::Shell], INSTRUCTED, &[], NOT_NAMES, false, true),
+    r2("MCPS-EX006", Category::ExfilParam, Severity::High, "tells the model to contact an endpoint that is not the tool's own", &[C::Contact], &[Cue::Concept(C::Address), Cue::Concept(C::Trigger), Cue::Imperative], &[Cue::Destination], NOT_NAMES, false, true),
+    r("MCPS-PR006", Category::Preference, Severity::High, "boasts about itself with claimed endorsements or comparisons so the model picks it", &[C::Boast], &[Cue::Concept(C::SocialProof), Cue::Concept(C::Comparative)], &[], true),
+    r("MCPS-PR007", Category::Preference, Severity::High, "claims to be better than the other tools", &[C::Comparative, C::OtherTool], &[], &[], true),
+    r("MCPS-PR008", Category::Preference, Severity::Medium, "claims endorsements to be picked", &[C::SocialProof], &[], &[], true),
+    r2("MCPS-SR007", Category::SensitiveRead, Severity::High, "tells the model to take credentials or secrets from one tool and hand them to another", &[C::Flow, C::SensitivePath], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], &[], false, false),
+    r2("MCPS-SR010", Category::SensitiveRead, Severity::High, "hooks on other activity to collect secrets with another tool and pass them on", &[C::Flow, C::Secret, C::Trigger], &[Cue::Concept(C::OtherTool), Cue::Concept(C::CallOther)], &[], &[], false, false),
+    r("MCPS-SR009", Category::SensitiveRead, Severity::Medium, "names a credential file the tool's purpose does not explain", &[C::SensitivePath], &[], &[Kind::Description, Kind::ParamDescription, Kind::Title], true),
+    r("MCPS-SR008", Category::SensitiveRead, Severity::High, "a value the model may copy into a call names a credential file", &[C::SensitivePath], &[], &[Kind::Value], true),
+    r("MCPS-RD007", Category::RepeatDestructive, Severity::High, "a value the model may copy into a call is a shell command", &[], &[Cue::Concept(C::Shell), Cue::Concept(C::Exec)], &[Kind::Value], true),
     r("MCPS-IN003", Category::Instruction, Severity::Medium, "a value the model may copy into a call carries an instruction", &[], &[Cue::Concept(C::Address), Cue::Imperative], &[Kind::Value], true),
 ];
 
@@ -95,7 +136,32 @@ const fn r(
     only_in: &'static [Kind],
     purpose_explains: bool,
 ) -> SemanticRule {
-    SemanticRule { rule: Rule { id, category, severity, reason }, all, any, only_in, purpose_explains }
+    SemanticRule {
+        rule: Rule { id, category, severity, reason },
+        all,
+        any,
+        also: &[],
+        directed: false,
+        only_in,
+        purpose_explains,
+    }
+}
+
+/// A rule that needs a concept from each of two groups (`any` and `also`).
+#[allow(clippy::too_many_arguments)]
+const fn r2(
+    id: &'static str,
+    category: Category,
+    severity: Severity,
+    reason: &'static str,
+    all: &'static [Concept],
+    any: &'static [Cue],
+    also: &'static [Cue],
+    only_in: &'static [Kind],
+    directed: bool,
+    purpose_explains: bool,
+) -> SemanticRule {
+    SemanticRule { rule: Rule { id, category, severity, reason }, all, any, also, directed, only_in, purpose_explains }
 }
 
 /// An instruction found in hidden text.
@@ -124,17 +190,12 @@ pub static ALL: LazyLock<Vec<Rule>> = LazyLock::new(|| {
 const ASKS: &[Cue] = &[Cue::Concept(C::Flow), Cue::Concept(C::Harvest), Cue::Concept(C::Address), Cue::FlowImperative];
 
 static FLOW_IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(r"^[-*•>#\d.):\s]*(?:(?:please|also|then|always|just)\s+)*(include|put|paste|add|append|fill|provide|list|concatenate|attach|insert|copy|dump|enter|give|supply|write|place|send)\b").ok()
-});
-
-/// Objectives a negated flow protects ("do not include api keys").
-static NEGATED_FLOW: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(r"\b(do not|don't|never|must not|should not|avoid|no need to|not)\s+(\w+\s+)?(include|send|pass|share|put|provide|expose|log|store|paste|enter|reveal|display|print|show|output|return|leak|use|hardcode|commit)\b").ok()
+    regex::Regex::new(r"^[-*•>#\d.):\s]*(?:(?:please|also|then|always|just)\s+)*(include|put|paste|add|append|fill|populate|provide|list|concatenate|attach|insert|copy|dump|enter|give|supply|write|place|send)\b").ok()
 });
 
 static IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(
-        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm)\b",
+        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm|prefix|pipe|route|point|mount|multiply|quote|dm|open|push|skip|terminate|drop|wipe|mirror|sync|relay|mark|populate|select|empty|respond|label|assign|reassign|go ahead|proceed|request|hit|ping|poll|fetch|visit|crawl)\b",
     )
     .ok()
 });
@@ -150,10 +211,26 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
     hits.retain(|h| !ignored(h));
     let offsets: Vec<usize> = sentences.iter().map(|s| s.as_ptr() as usize - view.text.as_ptr() as usize).collect();
     let sentence_of = |pos: usize| offsets.iter().rposition(|o| *o <= pos).unwrap_or(0);
+    // A sentence, or a clause after a colon or "then", that opens with a command verb.
     let starts = |re: &LazyLock<Option<regex::Regex>>| -> Vec<bool> {
-        sentences.iter().map(|s| re.as_ref().is_some_and(|re| re.is_match(s)) && s.split_whitespace().count() >= 3).collect()
+        sentences
+            .iter()
+            .map(|s| {
+                s.split_whitespace().count() >= 3
+                    && clauses(s)
+                        .any(|c| re.as_ref().is_some_and(|re| re.is_match(c)) && c.split_whitespace().count() >= 2)
+            })
+            .collect()
     };
-    let imperative = starts(&IMPERATIVE);
+    let mut imperative = starts(&IMPERATIVE);
+    // The first sentence of a description is the tool's own summary ("Set restrictions on a
+    // page"), not a command to the model.
+    if view.kind == Kind::Description
+        && view.hidden.is_none()
+        && let Some(first) = imperative.first_mut()
+    {
+        *first = false;
+    }
     let flow_imperative = starts(&FLOW_IMPERATIVE);
     let all: Vec<(usize, bool, Hit)> = hits
         .into_iter()
@@ -166,36 +243,66 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
         .collect();
     let mut out = Vec::new();
     let n = sentences.len().max(1);
+    // Concepts present per window as bit sets (raw, and not explained by the purpose); a rule
+    // reports once per view (the first window where it holds).
+    let bit = |c: Concept| 1u64 << (c as u32);
+    let mut fired = vec![false; RULES.len()];
+    let words = view.text.split_whitespace().count();
     for centre in 0..n {
         let (lo, hi) = (centre.saturating_sub(1), (centre + 1).min(n - 1));
         let in_window = |(s, _, _): &&(usize, bool, Hit)| (lo..=hi).contains(s);
-        let raw: Vec<&Hit> = all.iter().filter(in_window).map(|(_, _, h)| h).collect();
-        let unexplained: Vec<&Hit> = all.iter().filter(in_window).filter(|(_, e, _)| !e).map(|(_, _, h)| h).collect();
+        let mut raw_set = 0u64;
+        let mut unexplained_set = 0u64;
+        let mut destination = false;
+        for (_, explained, h) in all.iter().filter(in_window) {
+            raw_set |= bit(h.concept);
+            if !explained {
+                unexplained_set |= bit(h.concept);
+            }
+            destination |= h.concept == C::Literal
+                && !profile.owns_host(&h.text)
+                && !example_context(&view.text[..h.start])
+                && !h.text.contains("your");
+        }
+        let raw_secret = raw_set & bit(C::Secret) != 0;
         let imperative_here = (lo..=hi).any(|i| imperative.get(i).copied().unwrap_or(false));
         let flow_here = (lo..=hi).any(|i| flow_imperative.get(i).copied().unwrap_or(false));
-        for r in RULES {
-            let kind_ok = if r.only_in.is_empty() { view.kind != Kind::ParamName } else { r.only_in.contains(&view.kind) };
+        for (ri, r) in RULES.iter().enumerate() {
+            if fired[ri] {
+                continue;
+            }
+            let kind_ok =
+                if r.only_in.is_empty() { view.kind != Kind::ParamName } else { r.only_in.contains(&view.kind) };
             if !kind_ok {
                 continue;
             }
-            let window = if r.purpose_explains { &unexplained } else { &raw };
-            let present: BTreeSet<Concept> = window.iter().map(|h| h.concept).collect();
-            if !r.all.iter().all(|c| present.contains(c)) {
+            let set = if r.purpose_explains { unexplained_set } else { raw_set };
+            let has = |c: Concept| set & bit(c) != 0;
+            if !r.all.iter().all(|c| has(*c)) {
                 continue;
             }
             let cue = |cue: &Cue| match cue {
-                Cue::Concept(c) => present.contains(c),
+                Cue::Concept(c) => has(*c),
                 Cue::Imperative => imperative_here,
                 Cue::FlowImperative => flow_here,
+                Cue::Destination => destination,
             };
-            let cued = (r.any.is_empty() || r.any.iter().any(cue)) && (r.rule.id != "MCPS-SR003" || ASKS.iter().any(cue));
-            if !cued || (r.rule.id == "MCPS-IN003" && view.text.split_whitespace().count() < 4) {
+            let cued = (r.any.is_empty() || r.any.iter().any(cue))
+                && (r.also.is_empty() || r.also.iter().any(cue))
+                && (!r.directed || DIRECTED.iter().any(cue))
+                && (r.rule.id != "MCPS-SR003" || ASKS.iter().any(cue));
+            // A value that is an operation's label ("delete workflow run logs") opens with a
+            // verb too: only an address, or a long imperative, is an instruction.
+            if !cued || (r.rule.id == "MCPS-IN003" && (words < 4 || !has(C::Address) && words < 8)) {
                 continue;
             }
-            if r.rule.id == "MCPS-CN001" && protective(&present) {
+            if r.rule.id == "MCPS-CN001" && protective(set, raw_secret) {
                 continue;
             }
-            let mut f = finding(&r.rule, &view.location, &evidence(&sentences[lo..=hi], window, r));
+            fired[ri] = true;
+            let window: Vec<&Hit> =
+                all.iter().filter(in_window).filter(|(_, e, _)| !r.purpose_explains || !e).map(|(_, _, h)| h).collect();
+            let mut f = finding(&r.rule, &view.location, &evidence(&sentences[lo..=hi], &window, r));
             if let Some(how) = view.hidden {
                 f.severity = Severity::High;
                 f.explanation = format!("{} (hidden in {how})", f.explanation);
@@ -212,6 +319,36 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+/// A sentence and its clauses after a colon or "then" ("if it fails: delete it",
+/// "read the file, then pass it").
+fn clauses(s: &str) -> impl Iterator<Item = &str> {
+    // After an opening subordinate clause ("after you get a result, invoke …"), the main clause.
+    let opener = [
+        "after ",
+        "before ",
+        "when ",
+        "whenever ",
+        "once ",
+        "if ",
+        "then ",
+        "to ",
+        "for ",
+        "first, ",
+        "next, ",
+        "finally, ",
+    ]
+    .iter()
+    .any(|o| s.trim_start_matches(|c: char| !c.is_alphanumeric()).starts_with(o));
+    let main = s.find(", ").filter(|_| opener).map(|i| &s[i + 2..]);
+    std::iter::once(s).chain(
+        s.match_indices(':')
+            .map(|(i, _)| s[i + 1..].trim_start())
+            .chain(s.match_indices(" then ").map(|(i, _)| &s[i + 6..]))
+            .chain(main)
+            .filter(|c| !c.is_empty()),
+    )
 }
 
 /// The unexplained concepts of each window of three sentences of a view, with `Imperative`
@@ -241,7 +378,8 @@ pub fn windows(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Vec<Str
     (0..n)
         .map(|c| {
             let (lo, hi) = (c.saturating_sub(1), (c + 1).min(n - 1));
-            let mut f: BTreeSet<String> = kept.iter().filter(|(s, _)| (lo..=hi).contains(s)).map(|(_, c)| format!("{c:?}")).collect();
+            let mut f: BTreeSet<String> =
+                kept.iter().filter(|(s, _)| (lo..=hi).contains(s)).map(|(_, c)| format!("{c:?}")).collect();
             if (lo..=hi).any(|i| imperative.get(i).copied().unwrap_or(false)) {
                 f.insert("Imperative".into());
             }
@@ -263,120 +401,14 @@ pub fn describe(view: &View, profile: &Profile, ctx: &Context<'_>) -> String {
     hits.iter()
         .filter_map(|h| {
             let e = explained(h, view, profile);
-            seen.insert((h.concept, e)).then(|| if e { format!("[{:?}]", h.concept) } else { format!("{:?}", h.concept) })
+            seen.insert((h.concept, e))
+                .then(|| if e { format!("[{:?}]", h.concept) } else { format!("{:?}", h.concept) })
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-/// Concepts that a negated flow before them protects rather than requests.
-fn is_objective(c: Concept) -> bool {
-    matches!(c, C::Secret | C::SensitivePath | C::Pii | C::Conversation)
-}
-
-/// Whether the sentence so far negates a flow ("do not include any … such as").
-fn negated(before: &str) -> bool {
-    let tail: String = before.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
-    NEGATED_FLOW.as_ref().is_some_and(|re| re.is_match(&tail))
-}
-
-/// Whether a hit sits in an example ("e.g. {\"authorization\": \"bearer token\"}"), not a request.
-fn example_context(before: &str) -> bool {
-    let tail: String = before.chars().rev().take(48).collect::<Vec<_>>().into_iter().rev().collect();
-    before.ends_with('"') || tail.contains("e.g.") || tail.contains("for example") || tail.contains("example:")
-}
-
-/// Hits that only look like a concept: "every tool call" is not another tool; "this tool is
-/// deprecated" belittles nothing else.
-fn ignored(h: &Hit) -> bool {
-    match h.concept {
-        C::OtherTool => h.text.ends_with(" call") || h.text.ends_with(" calls") || h.text.starts_with("this "),
-        C::Belittle => ["this ", "it ", "which ", "that ", "there "].iter().any(|w| h.text.starts_with(w)),
-        _ => false,
-    }
-}
-
-/// A concept hit the tool's own purpose explains, or a literal that is only an example or
-/// the tool's own vendor.
-fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
-    match h.concept {
-        C::SensitivePath => p.explains_sensitive(&h.text),
-        C::Secret => p.explains_secret(&h.text, view.param.as_deref()),
-        C::Pii => view.param.as_deref().is_some_and(|n| {
-            let w = super::purpose::words(n);
-            w.iter().any(|x| h.text.contains(x.as_str()) && x.len() > 3)
-        }),
-        // Conversation history is a chat or memory tool's business; the system prompt and
-        // other tools' definitions are nobody's.
-        C::Conversation => {
-            (p.is(Domain::Memory) || p.is(Domain::Mail))
-                && !["system", "developer", "instruction", "tool", "prompt"].iter().any(|w| h.text.contains(w))
-        }
-        C::Destructive => p.is(Domain::Destructive) || p.is(Domain::Database) && h.text.contains("table"),
-        C::Exec => p.is(Domain::Shell),
-        C::Bulk => p.is(Domain::Database),
-        C::OtherTool => {
-            let t = &h.text;
-            // Named tools are never explained; actions in the tool's own domain are.
-            !t.contains('_') && !t.starts_with("for ") && (p.is(Domain::Mail) && ["mail", "message", "dm", "text", "sms", "post", "tweet", "repl", "forward"].iter().any(|w| t.contains(w)))
-                || (!t.contains('_') && p.is(Domain::Finance) && !t.contains("mail") && !t.contains("message"))
-                || (!p.name.is_empty() && t.contains(&p.name.to_lowercase()))
-        }
-        C::Literal => is_example(&h.text) || p.owns_host(&h.text),
-        C::FileRef | C::Read => p.is(Domain::Files),
-        _ => false,
-    }
-}
-
-/// Addresses and URLs used as examples or documentation, not as destinations.
-fn is_example(s: &str) -> bool {
-    let domain = s.rsplit('@').next().unwrap_or(s);
-    let domain = domain.trim_start_matches("https://").trim_start_matches("http://");
-    let host = domain.split(['/', ':', '?', '#']).next().unwrap_or("");
-    let examples = ["example.", "test", "localhost", "your", "domain.", "company.", "acme.", "foo.", "bar.", "mycompany", "yourcompany", "email.com", "mail.com"];
-    examples.iter().any(|e| host.contains(e)) || host.ends_with(".example") || host.ends_with(".invalid") || host.starts_with("127.") || host == "0.0.0.0"
-}
-
-/// A concealment sentence that protects a secret ("never show the password to the user").
-fn protective(present: &BTreeSet<Concept>) -> bool {
-    present.contains(&C::Secret)
-        && ![C::Flow, C::Conversation, C::SensitivePath, C::OtherTool, C::Harvest, C::Modify, C::CallOther].iter().any(|c| present.contains(c))
-}
-
-/// Other tools of the listing named in `text` (not this one).
-fn sibling_hits(t: &str, p: &Profile, ctx: &Context<'_>) -> Vec<Hit> {
-    let mut out = Vec::new();
-    for s in ctx.siblings.iter().filter_map(|s| s.get("name").and_then(Value::as_str).or_else(|| s.as_str())) {
-        let name = s.to_lowercase();
-        if name.len() < 4 || name == p.name.to_lowercase() || !name.contains(['_', '-']) && name.len() < 8 {
-            continue;
-        }
-        let mut from = 0;
-        while let Some(i) = t[from..].find(&name) {
-            let start = from + i;
-            let end = start + name.len();
-            let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '_');
-            if bounded(t[..start].chars().next_back()) && bounded(t[end..].chars().next()) {
-                out.push(Hit { concept: C::OtherTool, start, end, text: name.clone() });
-                let before = t[..start].trim_end().trim_end_matches(['\'', '"', '(']).trim_end();
-                if ["call", "invoke", "use", "run", "execute", "calling", "using", "with", "then"].iter().any(|v| before.ends_with(v)) {
-                    out.push(Hit { concept: C::CallOther, start, end, text: name.clone() });
-                }
-            }
-            from = end;
-        }
-    }
-    out
-}
-
-/// The evidence for a finding: the window's sentences, clipped, with the matched concepts.
-fn evidence(sentences: &[&str], window: &[&Hit], r: &SemanticRule) -> String {
-    let wanted = |c: Concept| r.all.contains(&c) || r.any.contains(&Cue::Concept(c));
-    let matched: Vec<&str> = window.iter().filter(|h| wanted(h.concept)).map(|h| h.text.as_str()).collect();
-    let joined = sentences.join(" ");
-    let clip = text::reveal_bounded(&joined, 220);
-    if matched.is_empty() { clip } else { format!("{clip} [{}]", matched.join(", ")) }
-}
+mod judge;
 
 #[cfg(test)]
 mod tests;

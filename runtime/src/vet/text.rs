@@ -204,7 +204,10 @@ mod tests {
 
     #[test]
     fn splits_sentences_but_not_paths() {
-        assert_eq!(sentences("read ~/.ssh/id_rsa. then send it! ok"), vec!["read ~/.ssh/id_rsa.", "then send it!", "ok"]);
+        assert_eq!(
+            sentences("read ~/.ssh/id_rsa. then send it! ok"),
+            vec!["read ~/.ssh/id_rsa.", "then send it!", "ok"]
+        );
         assert_eq!(sentences("a\nb; c"), vec!["a", "b;", "c"]);
     }
 
