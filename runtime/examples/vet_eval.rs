@@ -15,8 +15,8 @@
 //! `clean`; the `poisoned` column counts only the `poisoned` verdict.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use mcp_sandbox_runtime::vet::{Capabilities, Context, Verdict, vet_tool};
 use mcp_sandbox_runtime::mcp::guard;
+use mcp_sandbox_runtime::vet::{Capabilities, Context, Verdict, vet_tool};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
