@@ -43,6 +43,7 @@ pub fn judge(e: &Value) -> (Verdict, Vec<String>, Duration) {
         reads: strings(p.get("read")),
         writes: strings(p.get("write")),
         env: Vec::new(),
+        shared: false,
     });
     let started = Instant::now();
     let r = vet_tool(&e["tool"], &Context { siblings: &siblings, capabilities: caps.as_ref() });

@@ -190,7 +190,8 @@ fn list_server(a: &VetArgs) -> Result<Source, i32> {
             a.policy.allow_degraded,
         ))
         .map_err(fail)?;
-    let caps = crate::mcp::guard::capabilities(&policy);
+    // The server's policy covers all its tools.
+    let caps = Capabilities { shared: true, ..crate::mcp::guard::capabilities(&policy) };
     Ok(Source { name: format!("server:{}", a.command.join(" ")), capabilities: vec![Some(caps); tools.len()], tools })
 }
 

@@ -47,6 +47,7 @@ pub fn capabilities(policy: &Policy) -> Capabilities {
         reads: paths(Access::Read),
         writes: paths(Access::Write),
         env: policy.env.iter().map(|e| e.name().to_string()).collect(),
+        shared: false,
     }
 }
 

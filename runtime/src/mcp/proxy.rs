@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::invoke::{Call, Outcome, Output, Stdin};
 use crate::policy::Policy;
 use crate::sandbox::{Sandbox, Tool};
+use crate::vet::Capabilities;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,7 +89,7 @@ pub async fn run(
     let grant = sandbox.issue(tool, policy, None);
     let allow_degraded = options.allow_degraded;
     let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &[]))
-        .with_capabilities(super::guard::capabilities(policy));
+        .with_capabilities(Capabilities { shared: true, ..super::guard::capabilities(policy) });
     let handle = grant.revocation_handle();
     let call = Call {
         args,

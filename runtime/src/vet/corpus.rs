@@ -28,6 +28,7 @@ pub fn vet_entry(e: &Value) -> Report {
         reads: strings(p.get("read")),
         writes: strings(p.get("write")),
         env: strings(p.get("env")),
+        shared: false,
     });
     vet_tool(e.get("tool").unwrap_or(&Value::Null), &Context { siblings: &siblings, capabilities: caps.as_ref() })
 }

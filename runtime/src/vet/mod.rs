@@ -169,6 +169,10 @@ pub struct Capabilities {
     pub writes: Vec<String>,
     /// Environment variable names passed.
     pub env: Vec<String>,
+    /// The grant is a whole server's (a proxy's policy), shared by every tool it lists: what one
+    /// tool needs is no evidence against another, so the purpose-against-capability rules judge
+    /// it only when the server lists this one tool alone.
+    pub shared: bool,
 }
 
 /// The tool definitions in a JSON document: a `tools/list` result (`{"tools": […]}`), a
@@ -211,7 +215,9 @@ pub fn vet_tool(tool: &Value, ctx: &Context<'_>) -> Report {
     findings.extend(names::scan(name, ctx.siblings));
     findings.extend(purpose::credential_params(&profile));
     findings.extend(purpose::annotation_mismatch(&profile));
-    if let Some(caps) = ctx.capabilities {
+    if let Some(caps) = ctx.capabilities
+        && !(caps.shared && !ctx.siblings.is_empty())
+    {
         findings.extend(purpose::against_capabilities(&profile, caps));
     }
     dedupe(&mut findings);
