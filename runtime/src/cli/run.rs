@@ -156,7 +156,11 @@ fn run(a: RunArgs) -> crate::Result<i32> {
     let sandbox = builder.build()?;
     let mut command = a.command.into_iter();
     let name = command.next().unwrap_or_default();
-    let args: Vec<String> = command.collect();
+    let mut args: Vec<String> = command.collect();
+    // `TOOL -- ARGS` (the documented form): the first `--` separates; anything else is the tool's.
+    if args.first().is_some_and(|a| a == "--") {
+        args.remove(0);
+    }
     let tool = sandbox.load_as(&tool_path(&name), a.native)?;
     let call = Call { args, stdin: Stdin::Inherit, output: Output::Inherit, allow_degraded: a.policy.allow_degraded };
     let outcome = rt.block_on(sandbox.invoke(&tool, &policy, call))?;
