@@ -38,7 +38,7 @@ impl Tail {
 /// How the server ended, in words.
 pub fn describe(status: &Status) -> String {
     match status {
-        Status::Exited(c) if *c > 128 && *c < 160 => format!("killed by signal {} (exit status {c})", c - 128),
+        Status::Exited(c) if (129..160).contains(c) => format!("killed by signal {} (exit status {c})", c - 128),
         Status::Exited(c) => format!("exit status {c}"),
         Status::Trapped(m) => format!("trapped: {}", m.lines().next().unwrap_or("trap")),
         Status::TimedOut(d) => format!("stopped by the wall-clock limit ({})", humantime::format_duration(*d)),
@@ -165,7 +165,7 @@ mod tests {
         }
         let lines = t.lines();
         assert_eq!(lines.len(), STDERR_TAIL_LINES);
-        assert!(lines[0].starts_with("5"));
+        assert!(lines[0].starts_with('5'));
         assert_eq!(lines[0].chars().count(), STDERR_LINE_CHARS);
     }
 }
