@@ -30,6 +30,9 @@ pub enum Output {
     Capture,
     /// Stdout written to this descriptor (a pipe) as the tool runs; stderr inherited.
     Stream(Arc<OwnedFd>),
+    /// Stdout and stderr each written to a descriptor (a pipe) as the tool runs: a proxied
+    /// server whose stderr the proxy reads to report why it ended.
+    Streams { stdout: Arc<OwnedFd>, stderr: Arc<OwnedFd> },
 }
 
 impl Output {

@@ -86,11 +86,13 @@ pub struct ProxyArgs {
 pub enum PinsCommand {
     /// Show pinned tools and changes waiting for approval (each with the fields that changed)
     List {
+        /// The pins file [default: $XDG_STATE_HOME/mcp-sandbox/pins.json]
         #[arg(long, value_name = "FILE")]
         pins: Option<PathBuf>,
     },
     /// Approve changed tool definitions (all pending ones if no TOOL is named)
     Approve {
+        /// The pins file [default: $XDG_STATE_HOME/mcp-sandbox/pins.json]
         #[arg(long, value_name = "FILE")]
         pins: Option<PathBuf>,
         /// The server, as named in `pins list` (needed when the file holds several)
@@ -99,6 +101,8 @@ pub enum PinsCommand {
         /// Append a `vet` audit event for each definition approved over vetting findings
         #[arg(long, value_name = "FILE")]
         audit: Option<PathBuf>,
+        /// The tools to approve, by name (all pending ones if none is named)
+        #[arg(value_name = "TOOL")]
         tool: Vec<String>,
     },
 }
@@ -238,8 +242,11 @@ fn proxy_inner(a: ProxyArgs) -> Result<i32> {
     let args = a.command[1..].to_vec();
     let outcome =
         rt.block_on(proxy::run(&sandbox, &tool, &policy, args, options, tokio::io::stdin(), tokio::io::stdout()))?;
-    report_status(&outcome.status);
-    Ok(outcome.status.exit_code())
+    if outcome.ended_early {
+        return Ok(crate::mcp::ended::SERVER_ENDED_EXIT);
+    }
+    report_status(&outcome.outcome.status);
+    Ok(outcome.outcome.status.exit_code())
 }
 
 pub fn pins(cmd: PinsCommand) -> i32 {

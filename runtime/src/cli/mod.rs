@@ -17,8 +17,7 @@ Examples:
   echo '{\"q\":1}' | mcp-sandbox run echo-json.wasm
 
   # read one directory, reach one HTTPS origin, keep an audit trail
-  mcp-sandbox run --allow-read ./data --allow-net https://api.example.com \\
-      --audit audit.jsonl fetcher.wasm -- --input ./data/q.json
+  mcp-sandbox run --allow-read ./data --allow-net https://api.example.com --audit audit.jsonl fetcher.wasm -- --input ./data/q.json
 
   # the capabilities in a policy file, plus one env variable
   mcp-sandbox run --policy policies/http-get.toml --allow-env LANG http-get.wasm -- https://example.com
@@ -42,11 +41,15 @@ Each tools/call gets its own grant: the manifest's policy plus what the call's a
 const PROXY_EXAMPLES: &str = "\
 Examples:
   # a Python MCP server: its interpreter tree executable, its code readable, one HTTPS origin
-  mcp-sandbox proxy --allow-exec /usr/lib/python3 --allow-read ./server \\
-      --allow-net https://api.example.com -- python3 ./server/main.py
+  mcp-sandbox proxy --allow-exec /usr/lib/python3 --allow-read ./server --allow-net https://api.example.com -- python3 ./server/main.py
 
 A tool whose definition changes after it was first seen is withheld until approved:
-  mcp-sandbox pins list; mcp-sandbox pins approve --server NAME TOOL";
+  mcp-sandbox pins list
+  mcp-sandbox pins approve --server NAME TOOL
+
+If the server ends (or cannot start) while the client is connected, every request is answered
+with an error carrying its exit status and last stderr lines, one line on stderr gives the
+likely fix, and proxy exits with 69.";
 
 const VET_EXAMPLES: &str = "\
 Examples:
@@ -147,7 +150,11 @@ fn usage_error(e: &clap::Error) -> i32 {
         return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 125 } else { 0 };
     }
     let rendered = e.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+    // The message up to the usage: a missing argument's name is on the lines after the first.
+    let message: Vec<&str> =
+        rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).filter(|l| !l.is_empty()).collect();
+    let joined = message.join(" ");
+    let first = if joined.is_empty() { "invalid arguments" } else { joined.trim_start_matches("error: ") };
     let sub =
         std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet"].contains(&a.as_str()));
     eprintln!("mcp-sandbox: {first}; see `mcp-sandbox {} --help`", sub.as_deref().unwrap_or("run"));

@@ -67,11 +67,11 @@ pub struct RunArgs {
     /// Treat TOOL as a native program (detected automatically for ELF files and #! scripts)
     #[arg(long)]
     native: bool,
-    /// The tool: a .wasm component, an ELF executable or a #! script
-    tool: PathBuf,
-    /// Arguments passed to the tool (everything after TOOL, or after `--`)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
+    /// The tool (a .wasm component, an ELF executable or a #! script; a bare name not found in
+    /// the working directory is looked up in PATH), then its arguments: everything after TOOL
+    /// goes to the tool untouched, `--help` included
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "TOOL")]
+    command: Vec<String>,
 }
 
 impl PolicyArgs {
@@ -154,12 +154,28 @@ fn run(a: RunArgs) -> crate::Result<i32> {
     }
     let rt = runtime()?;
     let sandbox = builder.build()?;
-    let tool = sandbox.load_as(&a.tool, a.native)?;
-    let call =
-        Call { args: a.args, stdin: Stdin::Inherit, output: Output::Inherit, allow_degraded: a.policy.allow_degraded };
+    let mut command = a.command.into_iter();
+    let name = command.next().unwrap_or_default();
+    let mut args: Vec<String> = command.collect();
+    // `TOOL -- ARGS` (the documented form): the first `--` separates; anything else is the tool's.
+    if args.first().is_some_and(|a| a == "--") {
+        args.remove(0);
+    }
+    let tool = sandbox.load_as(&tool_path(&name), a.native)?;
+    let call = Call { args, stdin: Stdin::Inherit, output: Output::Inherit, allow_degraded: a.policy.allow_degraded };
     let outcome = rt.block_on(sandbox.invoke(&tool, &policy, call))?;
     report_status(&outcome.status);
     Ok(outcome.status.exit_code())
+}
+
+/// The tool's path: as given if it exists there (or names a directory), else a bare name
+/// looked up in PATH as a shell would (`run python3`).
+fn tool_path(name: &str) -> PathBuf {
+    let given = PathBuf::from(name);
+    if given.exists() || name.contains('/') {
+        return given;
+    }
+    super::mcp::which(name)
 }
 
 /// One line on stderr for an ending the tool did not choose.

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod bind;
+pub mod ended;
 pub mod guard;
 pub mod lines;
 pub mod list;

@@ -14,8 +14,9 @@
 //! The server runs natively (or as a component) under one grant for the whole session:
 //! its files, env and egress are what the policy declares, nothing else.
 
+use super::ended::{self, Tail};
 use super::guard::{ResultMode, VetMode};
-use super::lines::Lines;
+use super::lines::{Line, Lines};
 use super::manifest::derive;
 use super::pins::PinStore;
 use super::relay::Relay;
@@ -33,6 +34,10 @@ use tokio_util::sync::CancellationToken;
 
 /// How long a server may take to exit after the client closed its input.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
+
+/// How long, once the server's sandbox ended, its last output and stderr lines are waited for
+/// before its pending requests are answered for it.
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
 /// Lines queued for the server's input. The client's messages wait for room (backpressure); the
 /// proxy's own answers to the server (refusing a request of its) are dropped when it is full,
@@ -82,10 +87,11 @@ pub async fn run(
     options: ProxyOptions,
     client_in: impl AsyncRead + Unpin,
     client_out: impl AsyncWrite + Unpin,
-) -> Result<Outcome> {
+) -> Result<ProxyOutcome> {
     let pins = PinStore::open(&options.pins)?;
     let (to_server_r, to_server_w) = pipe()?;
     let (from_server_r, from_server_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
     let grant = sandbox.issue(tool, policy, None);
     let allow_degraded = options.allow_degraded;
     let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &[]))
@@ -94,21 +100,73 @@ pub async fn run(
     let call = Call {
         args,
         stdin: Stdin::Stream(Arc::new(to_server_r)),
-        output: Output::Stream(Arc::new(from_server_w)),
+        output: Output::Streams { stdout: Arc::new(from_server_w), stderr: Arc::new(err_w) },
         allow_degraded,
     };
     let done = CancellationToken::new();
+    let drained = CancellationToken::new();
     let server_in = tokio::net::unix::pipe::Sender::from_owned_fd(to_server_w)
         .map_err(|e| Error::RunTool(format!("stdio pipe: {e}")))?;
     let server_out = tokio::net::unix::pipe::Receiver::from_owned_fd(from_server_r)
         .map_err(|e| Error::RunTool(format!("stdio pipe: {e}")))?;
+    let server_err = tokio::net::unix::pipe::Receiver::from_owned_fd(err_r)
+        .map_err(|e| Error::RunTool(format!("stdio pipe: {e}")))?;
     let out = tokio::sync::Mutex::new(client_out);
     let (to_server, queued) = tokio::sync::mpsc::channel(SERVER_QUEUE);
     let client_gone = CancellationToken::new();
+    let tail = std::sync::Mutex::new(Tail::default());
+    let stderr_done = CancellationToken::new();
+    let ended_early = std::sync::atomic::AtomicBool::new(false);
     let running = async {
         let r = sandbox.run(tool, grant, call).await;
+        // What the server wrote last, and its last replies, before its pending requests are
+        // answered for it (both end at once with the sandbox: wait for those signals, bounded).
+        let _ = tokio::time::timeout(DRAIN_WAIT, async {
+            tokio::join!(stderr_done.cancelled(), drained.cancelled());
+        })
+        .await;
+        if !client_gone.is_cancelled() {
+            ended_early.store(true, std::sync::atomic::Ordering::SeqCst);
+            let lines = tail.lock().map(|t| t.lines()).unwrap_or_default();
+            let (why, data) = match &r {
+                Ok(o) => {
+                    let fix = ended::likely_fix(&o.status, &lines);
+                    eprintln!(
+                        "mcp-sandbox: proxy: the server ended ({}); likely fix: {fix}",
+                        ended::describe(&o.status)
+                    );
+                    let why = format!(
+                        "the MCP server run by mcp-sandbox proxy ended ({}); likely fix: {fix}; its last stderr lines: {}",
+                        ended::describe(&o.status),
+                        if lines.is_empty() { "(none)".to_string() } else { lines.join(" | ") }
+                    );
+                    (why, serde_json::json!({ "exit_status": o.status.exit_code(), "stderr": lines }))
+                }
+                Err(e) => {
+                    eprintln!("mcp-sandbox: proxy: the server could not start: {e}");
+                    let why = format!("the MCP server run by mcp-sandbox proxy could not start: {e}");
+                    (why, serde_json::json!({ "exit_status": e.exit_code(), "stderr": lines }))
+                }
+            };
+            send(&out, relay.server_ended(why, data)).await;
+        }
         done.cancel();
         r
+    };
+    let stderr = async {
+        let mut lines = Lines::new(server_err);
+        while let Ok(Some(line)) = lines.next().await {
+            let text = match line {
+                Line::Text(t) => t,
+                Line::NotUtf8(b) => String::from_utf8_lossy(&b).into_owned(),
+                Line::TooLong(n) => format!("(a line of {n} bytes)"),
+            };
+            eprintln!("{text}");
+            if let Ok(mut t) = tail.lock() {
+                t.push(&text);
+            }
+        }
+        stderr_done.cancel();
     };
     let writer = write_server(server_in, queued, &client_gone);
     let client_tx = to_server.clone();
@@ -121,10 +179,23 @@ pub async fn run(
             () = tokio::time::sleep(EXIT_GRACE) => handle.revoke("client disconnected"),
         }
     };
-    let downstream = server_to_client(&relay, server_out, to_server, &out);
-    let (outcome, (), (), ()) = tokio::join!(running, upstream, downstream, writer);
+    let downstream = async {
+        server_to_client(&relay, server_out, to_server, &out).await;
+        drained.cancel();
+    };
+    let (outcome, (), (), (), ()) = tokio::join!(running, upstream, downstream, writer, stderr);
     relay.finish();
-    outcome
+    Ok(ProxyOutcome { outcome: outcome?, ended_early: ended_early.load(std::sync::atomic::Ordering::SeqCst) })
+}
+
+/// How a proxy session ended.
+#[derive(Debug)]
+pub struct ProxyOutcome {
+    /// The server's.
+    pub outcome: Outcome,
+    /// The server ended (or never started) while the client was still connected; the client's
+    /// requests were answered with why.
+    pub ended_early: bool,
 }
 
 /// Writes what is queued to the server's input until the client is gone (then what is queued
@@ -184,7 +255,14 @@ async fn client_to_server(
                 Ok(Some(l)) => l,
                 _ => break,
             },
-            () = done.cancelled() => break,
+            // A server that ended by itself leaves the relay answering each request with why,
+            // until the client closes its input.
+            () = done.cancelled(), if !relay.has_ended() => {
+                if relay.has_ended() {
+                    continue;
+                }
+                break;
+            }
         };
         let actions = relay.on_client_line(line);
         // Replies to the client failing means it is gone; its input's end will follow.

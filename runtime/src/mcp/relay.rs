@@ -75,6 +75,8 @@ struct State {
     dropped: u64,
     /// Definitions (sha256) whose vetting was reported this session.
     vetted: HashSet<String>,
+    /// The server ended: why (each request from now on is answered with it).
+    ended: Option<(String, Value)>,
 }
 
 pub struct Relay {
@@ -85,6 +87,14 @@ pub struct Relay {
     derived: Derived,
     /// What the server's policy grants, as vetting sees it.
     capabilities: Capabilities,
+}
+
+fn ended_error(id: Value, why: &str, data: Value) -> Value {
+    let mut e = wire::error(id, wire::INTERNAL_ERROR, why);
+    if let Some(err) = e.get_mut("error").and_then(Value::as_object_mut) {
+        err.insert("data".into(), data);
+    }
+    e
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -175,6 +185,9 @@ impl Relay {
                     );
                 }
                 let (method, id) = (method.clone(), id.clone());
+                if let Some((why, data)) = lock(&self.state).ended.clone() {
+                    return Actions::client(ended_error(id, &why, data));
+                }
                 // The bound first: a call refused here must not be audited as relayed.
                 if lock(&self.state).in_flight.len() >= MAX_IN_FLIGHT {
                     let why = format!(
@@ -424,6 +437,22 @@ impl Relay {
         out.insert("id".into(), f.client_id);
         out.insert(body.0.into(), body.1);
         Actions::client(Value::Object(out))
+    }
+
+    /// Whether [`Self::server_ended`] was called.
+    pub fn has_ended(&self) -> bool {
+        lock(&self.state).ended.is_some()
+    }
+
+    /// The server ended: every request in flight (and every later one) gets an error saying
+    /// why, with `data` (its exit status and stderr tail) for programs.
+    pub fn server_ended(&self, why: String, data: Value) -> Vec<Value> {
+        let mut state = lock(&self.state);
+        state.ended = Some((why.clone(), data.clone()));
+        let mut pending: Vec<(u64, InFlight)> = state.in_flight.drain().collect();
+        drop(state);
+        pending.sort_by_key(|(k, _)| *k);
+        pending.into_iter().map(|(_, f)| ended_error(f.client_id, &why, data.clone())).collect()
     }
 
     /// A dropped server message: on stderr and in the audit log, up to a bound.

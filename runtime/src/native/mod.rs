@@ -164,6 +164,9 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         Output::Capture => cmd.stdout(Stdio::piped()).stderr(Stdio::piped()),
         Output::Inherit => &mut cmd,
         Output::Stream(fd) => cmd.stdout(Stdio::from(crate::invoke::stream::dup(fd)?)),
+        Output::Streams { stdout, stderr } => cmd
+            .stdout(Stdio::from(crate::invoke::stream::dup(stdout)?))
+            .stderr(Stdio::from(crate::invoke::stream::dup(stderr)?)),
     };
     let mut child = cmd.spawn().map_err(|e| Error::RunTool(format!("start the sandbox ({}): {e}", init.display())))?;
     // Our copy of the pipe's read end goes with the command; the child holds its own.

@@ -212,6 +212,10 @@ impl WasmEngine {
             Output::Stream(fd) => {
                 b.stdout(wasmtime_wasi::cli::AsyncStdoutStream::new(64 << 10, stream::writer(fd)?)).inherit_stderr();
             }
+            Output::Streams { stdout, stderr } => {
+                b.stdout(wasmtime_wasi::cli::AsyncStdoutStream::new(64 << 10, stream::writer(stdout)?))
+                    .stderr(wasmtime_wasi::cli::AsyncStdoutStream::new(64 << 10, stream::writer(stderr)?));
+            }
         }
         b.allow_tcp(true).allow_udp(true).allow_ip_name_lookup(false);
         let checker = grant.clone();
