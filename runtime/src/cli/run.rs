@@ -55,6 +55,10 @@ pub struct PolicyArgs {
     /// this host; each missing layer is reported and audited
     #[arg(long)]
     pub allow_degraded: bool,
+    /// Print on stderr what is granted beyond the flags: a native tool's own runtime (its
+    /// interpreter, virtual environment, package tree), with the reason for each
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -154,12 +158,22 @@ fn run(a: RunArgs) -> crate::Result<i32> {
     }
     let rt = runtime()?;
     let sandbox = builder.build()?;
-    let tool = sandbox.load_as(&a.tool, a.native)?;
+    let tool = sandbox.load_command(&a.tool, &a.args, a.native)?;
+    report_runtime(&tool, a.policy.verbose);
     let call =
         Call { args: a.args, stdin: Stdin::Inherit, output: Output::Inherit, allow_degraded: a.policy.allow_degraded };
     let outcome = rt.block_on(sandbox.invoke(&tool, &policy, call))?;
     report_status(&outcome.status);
     Ok(outcome.status.exit_code())
+}
+
+/// With `--verbose`, one line on stderr per tree a native tool's runtime adds to its grant.
+pub fn report_runtime(tool: &crate::Tool, verbose: bool) {
+    if verbose {
+        for d in tool.runtime() {
+            eprintln!("mcp-sandbox: granted read+exec {} (runtime: {})", d.path.display(), d.why);
+        }
+    }
 }
 
 /// One line on stderr for an ending the tool did not choose.
