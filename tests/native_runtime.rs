@@ -11,12 +11,13 @@ use std::process::Command;
 use support::*;
 
 /// The probe each tool runs: its own line, then whether it could read `secret`.
-const PY_PROBE: &str = "import sys, os\n\
-def probe(secret):\n\
-    try:\n\
-        open(secret).read(); print('SECRET-READ')\n\
-    except OSError as e:\n\
-        print('SECRET-DENIED', e.errno)\n";
+const PY_PROBE: &str = "import sys, os
+def probe(secret):
+    try:
+        open(secret).read(); print('SECRET-READ')
+    except OSError as e:
+        print('SECRET-DENIED', e.errno)
+";
 
 /// A Python interpreter outside the system view (pyenv's, here), or `None` with the reason.
 fn base_python() -> Option<PathBuf> {
