@@ -114,7 +114,6 @@ fn a_venvs_console_script_runs_and_only_its_interpreter_tree_is_shown() {
         s(&versions)
     );
     std::fs::write(&script, body).unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&script).unwrap().permissions(), 0o755);
     Command::new("chmod").arg("755").arg(&script).status().unwrap();
     let (host, r) = both(&script, &[], &[]);
     if !host.contains("tinypkg-ok") {
