@@ -19,8 +19,9 @@ use crate::egress::resolve::Resolve;
 use crate::error::{Error, Result};
 use crate::grant::{GrantBroker, GrantRequest, LiveGrant, ToolDigest};
 use crate::invoke::{Call, Outcome, Status};
+use crate::native::runtime_deps::RuntimeDep;
 use crate::native::{self, NativeTool};
-use crate::policy::Policy;
+use crate::policy::{Access, PathRule, Policy};
 use crate::wasm::{WasmEngine, WasmTool, default_cache_root};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -56,6 +57,38 @@ impl Tool {
     pub fn is_native(&self) -> bool {
         matches!(self.inner, ToolKind::Native(_))
     }
+
+    /// What a native tool's own runtime adds to every grant (empty for components).
+    pub fn runtime(&self) -> &[RuntimeDep] {
+        match &self.inner {
+            ToolKind::Native(t) => &t.runtime.deps,
+            ToolKind::Wasm(_) => &[],
+        }
+    }
+}
+
+/// `policy` plus a native tool's runtime trees, read+exec and read-only, each with its reason:
+/// the one place they enter a grant. A tree the policy already grants executable is left as
+/// declared; one that cannot be opened as a grant (it changed since it was resolved) is left
+/// out, and the tool fails visibly without it.
+fn with_runtime(policy: &Policy, deps: &[RuntimeDep]) -> Policy {
+    let mut policy = policy.clone();
+    for d in deps {
+        if policy.paths.iter().any(|p| p.exec && d.path.starts_with(&p.path)) {
+            continue;
+        }
+        let Some(text) = d.path.to_str() else { continue };
+        if let Ok((path, handle)) = crate::policy::path::open(Path::new("/"), text) {
+            policy.paths.push(PathRule {
+                path,
+                access: Access::Read,
+                exec: true,
+                handle,
+                reason: Some(format!("runtime: {}", d.why)),
+            });
+        }
+    }
+    policy
 }
 
 /// Where compiled components are cached on disk.
@@ -156,6 +189,13 @@ impl Sandbox {
     /// Reads, digests and compiles (or fetches from cache) a tool. ELF executables and `#!`
     /// scripts are native tools; `force_native` treats any file as one.
     pub fn load_as(&self, path: &Path, force_native: bool) -> Result<Tool> {
+        self.load_command(path, &[], force_native)
+    }
+
+    /// [`load_as`](Self::load_as) for a command line: a native tool's runtime (its interpreter,
+    /// virtual environment, package tree: `native::runtime_deps`) is resolved from the program
+    /// and, for `node SCRIPT`, from its arguments, and granted with every call.
+    pub fn load_command(&self, path: &Path, args: &[String], force_native: bool) -> Result<Tool> {
         let bytes = std::fs::read(path).map_err(|source| Error::ReadTool { path: path.into(), source })?;
         let digest = ToolDigest::of(&bytes);
         if force_native || native::is_native(&bytes) {
@@ -165,7 +205,7 @@ impl Sandbox {
                 let reason = "a native tool must be executable".to_string();
                 return Err(Error::LoadTool { path: path.into(), reason, hint: "chmod +x it" });
             }
-            return Ok(Tool { inner: ToolKind::Native(Arc::new(NativeTool { path: path.into(), digest })) });
+            return Ok(Tool { inner: ToolKind::Native(Arc::new(NativeTool::new(path, digest, args))) });
         }
         Ok(Tool { inner: ToolKind::Wasm(self.wasm()?.load(path, &bytes, digest)?) })
     }
@@ -178,6 +218,12 @@ impl Sandbox {
     /// Issues a fresh grant for one invocation of `tool` under `policy`. Hold on to its
     /// [`revocation_handle`](LiveGrant::revocation_handle) to cancel the call from outside.
     pub fn issue(&self, tool: &Tool, policy: &Policy, ttl: Option<Duration>) -> LiveGrant {
+        if let ToolKind::Native(t) = &tool.inner
+            && !t.runtime.deps.is_empty()
+        {
+            let policy = with_runtime(policy, &t.runtime.deps);
+            return self.broker.issue(GrantRequest { tool: tool.digest().clone(), policy: &policy, ttl });
+        }
         self.broker.issue(GrantRequest { tool: tool.digest().clone(), policy, ttl })
     }
 

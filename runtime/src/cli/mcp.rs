@@ -234,7 +234,8 @@ fn proxy_inner(a: ProxyArgs) -> Result<i32> {
     let server = a.server_name.unwrap_or_else(|| a.command.join(" "));
     let rt = runtime()?;
     let sandbox = sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref())?.build()?;
-    let tool = sandbox.load(&program)?;
+    let tool = sandbox.load_command(&program, &a.command[1..], false)?;
+    super::run::report_runtime(&tool, a.policy.verbose);
     let mut options = ProxyOptions::new(server, pins, a.policy.allow_degraded);
     options.vet = a.vet;
     options.allow_secrets_to = a.allow_secrets_to;

@@ -55,6 +55,10 @@ pub struct PolicyArgs {
     /// this host; each missing layer is reported and audited
     #[arg(long)]
     pub allow_degraded: bool,
+    /// Print on stderr what is granted beyond the flags: a native tool's own runtime (its
+    /// interpreter, virtual environment, package tree), with the reason for each
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -161,7 +165,8 @@ fn run(a: RunArgs) -> crate::Result<i32> {
     if args.first().is_some_and(|a| a == "--") {
         args.remove(0);
     }
-    let tool = sandbox.load_as(&tool_path(&name), a.native)?;
+    let tool = sandbox.load_command(&tool_path(&name), &args, a.native)?;
+    report_runtime(&tool, a.policy.verbose);
     let call = Call { args, stdin: Stdin::Inherit, output: Output::Inherit, allow_degraded: a.policy.allow_degraded };
     let outcome = rt.block_on(sandbox.invoke(&tool, &policy, call))?;
     report_status(&outcome.status);
@@ -176,6 +181,15 @@ fn tool_path(name: &str) -> PathBuf {
         return given;
     }
     super::mcp::which(name)
+}
+
+/// With `--verbose`, one line on stderr per tree a native tool's runtime adds to its grant.
+pub fn report_runtime(tool: &crate::Tool, verbose: bool) {
+    if verbose {
+        for d in tool.runtime() {
+            eprintln!("mcp-sandbox: granted read+exec {} (runtime: {})", d.path.display(), d.why);
+        }
+    }
 }
 
 /// One line on stderr for an ending the tool did not choose.

@@ -15,6 +15,7 @@ mod mounts;
 pub mod net;
 mod notify;
 mod route;
+pub mod runtime_deps;
 pub mod seccomp;
 mod spec;
 pub(crate) mod sys;
@@ -37,9 +38,26 @@ const PROCESS_LIMIT: u64 = 256;
 /// A native program: an ELF executable or a `#!` script.
 #[derive(Debug, Clone)]
 pub struct NativeTool {
+    /// Absolute, as invoked (symlinks kept: a venv's `python` is found through them).
     pub path: PathBuf,
     pub digest: ToolDigest,
+    /// The interpreter and code the program needs (`runtime_deps`), granted with every call.
+    pub runtime: runtime_deps::Resolution,
 }
+
+impl NativeTool {
+    /// `path` with the runtime it needs when run with `args`.
+    pub fn new(path: &std::path::Path, digest: ToolDigest, args: &[String]) -> NativeTool {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let (system, _) = mounts::system_binds();
+        let visible = |p: &std::path::Path| system.iter().any(|b| b.exec && p.starts_with(&b.path));
+        let runtime = runtime_deps::resolve(&runtime_deps::RealFs, &path, args, TOOL_PATH, &visible);
+        NativeTool { path, digest, runtime }
+    }
+}
+
+/// The tool's `PATH` unless the grant sets one: not a host value, the sandbox's own system view.
+const TOOL_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// Whether these leading bytes are a native program rather than WebAssembly.
 pub fn is_native(bytes: &[u8]) -> bool {
@@ -58,11 +76,25 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         ));
     }
     let net = net::NetPlan::for_endpoints(&g.net.endpoints).map_err(Error::RunTool)?;
-    let program =
-        std::fs::canonicalize(&tool.path).map_err(|source| Error::ReadTool { path: tool.path.clone(), source })?;
+    if let Some(interp) = &tool.runtime.missing_interpreter {
+        return Err(Error::RunTool(format!(
+            "{} starts with #!{}, which does not exist on this host; install it, or fix the script's first line",
+            tool.path.display(),
+            interp.display()
+        )));
+    }
     let (mut binds, links) = mounts::system_binds();
-    // The program itself, unless the system view already shows it executable (/usr/bin/…).
-    if !binds.iter().any(|b| b.exec && program.starts_with(&b.path)) {
+    // Run as invoked when a granted tree shows it there (a venv's `python`: CPython finds the
+    // venv through that path, never through the interpreter it links to).
+    let program = if g.paths.iter().any(|p| p.exec && tool.path.starts_with(&p.path)) {
+        tool.path.clone()
+    } else {
+        std::fs::canonicalize(&tool.path).map_err(|source| Error::ReadTool { path: tool.path.clone(), source })?
+    };
+    // The program itself, unless the system view or the grant already shows it executable.
+    let shown = binds.iter().any(|b| b.exec && program.starts_with(&b.path))
+        || g.paths.iter().any(|r| r.exec && program.starts_with(&r.path));
+    if !shown {
         binds.push(Bind { path: program.clone(), writable: false, exec: true, granted: true });
     }
     // The grant's paths are mounted from the descriptors their checks opened (`granted`).
@@ -74,7 +106,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
     let mut env: Vec<(String, String)> = g.env.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
     if !env.iter().any(|(n, _)| n == "PATH") {
         // Not a host value: the sandbox's own system view.
-        env.push(("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()));
+        env.push(("PATH".into(), TOOL_PATH.into()));
     }
     if let Some(port) = net.proxy_port {
         // For proxy-aware clients; the rest reach the relays through the DNS stub.

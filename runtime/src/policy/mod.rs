@@ -39,6 +39,10 @@ pub struct PathRule {
     /// Programs under it may be executed (native tools; `--allow-exec`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub exec: bool,
+    /// Why it is granted when no flag or file declared it: a native tool's own runtime
+    /// (`native::runtime_deps`), e.g. "Python virtual environment (its pyvenv.cfg)".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     #[serde(skip)]
     pub handle: path::PathHandle,
 }
@@ -288,7 +292,7 @@ impl PolicyBuilder {
     /// A file or tree bound from a call's argument (`serve`), already checked under its root
     /// and opened there (`mcp::bind`): granted as it was opened, never looked up again.
     pub fn bound_path(&mut self, path: PathBuf, handle: path::PathHandle, access: Access, exec: bool) -> &mut Self {
-        self.policy.paths.push(PathRule { path, access, exec, handle });
+        self.policy.paths.push(PathRule { path, access, exec, handle, reason: None });
         self
     }
 
@@ -374,7 +378,7 @@ impl PolicyBuilder {
         }
         let (path, handle) = path::open(base, text)
             .map_err(|r| invalid(origin, "path", text, r.to_string(), &r.hint(origin).unwrap_or(hint.into())))?;
-        self.policy.paths.push(PathRule { path, access, exec: false, handle });
+        self.policy.paths.push(PathRule { path, access, exec: false, handle, reason: None });
         Ok(self)
     }
 
