@@ -216,7 +216,7 @@ pub fn vet_tool(tool: &Value, ctx: &Context<'_>) -> Report {
     findings.extend(purpose::credential_params(&profile));
     findings.extend(purpose::annotation_mismatch(&profile));
     if let Some(caps) = ctx.capabilities
-        && !(caps.shared && !ctx.siblings.is_empty())
+        && (!caps.shared || ctx.siblings.is_empty())
     {
         findings.extend(purpose::against_capabilities(&profile, caps));
     }
