@@ -6,7 +6,7 @@ use crate::egress::resolve::DnsServerResolver;
 use crate::{Call, Error, Output, Policy, PolicyBuilder, Sandbox, SandboxBuilder, Status, Stdin};
 use clap::Args;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -160,6 +160,16 @@ fn run(a: RunArgs) -> crate::Result<i32> {
     let sandbox = builder.build()?;
     let mut command = a.command.into_iter();
     let name = command.next().unwrap_or_default();
+    // Flags come before TOOL: one clap did not know is a mistake, not a tool named `--x`.
+    if name.starts_with('-') && !Path::new(&name).exists() {
+        return Err(Error::InvalidValue {
+            origin: "run".into(),
+            what: "flag",
+            value: name,
+            reason: "is not a flag of `mcp-sandbox run` (flags go before TOOL)".into(),
+            hint: "see `mcp-sandbox run --help`; a tool whose name starts with `-` is given as ./NAME".into(),
+        });
+    }
     let mut args: Vec<String> = command.collect();
     // `TOOL -- ARGS` (the documented form): the first `--` separates; anything else is the tool's.
     if args.first().is_some_and(|a| a == "--") {
