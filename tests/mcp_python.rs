@@ -8,20 +8,11 @@ mod support;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::{TcpSink, root, s, tool};
+use support::{TcpSink, python, python_server_flags, root, s, tool};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-sandbox");
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("MCP_SANDBOX_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/mcp-venv/bin/python"));
-    assert!(p.exists(), "{} missing: run ./dev test (it installs the MCP Python SDK there)", p.display());
-    p
-}
 
 /// Runs `tests/mcp/client.py ARGS` and parses the JSON it prints.
 fn client(args: &[&str], env: &[(&str, &str)]) -> Value {
@@ -149,29 +140,7 @@ fn http_on_a_non_loopback_address_needs_a_token() {
 
 /// `mcp-sandbox proxy` flags that let the SDK's Python run `tests/mcp/rug_server.py`.
 fn proxy_args(pins: &str, extra: &[String]) -> Vec<String> {
-    let probe = Command::new(python())
-        .args(["-c", "import sys, sysconfig; print(sys.base_prefix); print(sysconfig.get_paths()['purelib'])"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&probe.stdout).to_string();
-    let mut lines = text.lines();
-    let (base, site) = (lines.next().unwrap().to_string(), lines.next().unwrap().to_string());
-    let mut a: Vec<String> = vec!["--pins".into(), pins.into()];
-    for (flag, v) in [
-        ("--allow-exec", base.clone()),
-        // Native extension modules (pydantic-core) are mapped executable.
-        ("--allow-exec", site.clone()),
-        ("--allow-read", s(&root().join("tests/mcp")).to_string()),
-        ("--allow-env", format!("PYTHONPATH={site}")),
-    ] {
-        a.push(flag.into());
-        a.push(v);
-    }
-    a.extend(extra.iter().cloned());
-    a.push("--".into());
-    a.push(format!("{base}/bin/python3"));
-    a.push(s(&root().join("tests/mcp/rug_server.py")).to_string());
-    a
+    python_server_flags(pins, "rug_server.py", extra)
 }
 
 fn through_proxy(args: &[String], env: &[(&str, &str)]) -> Value {

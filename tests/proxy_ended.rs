@@ -9,23 +9,14 @@
 mod support;
 
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Command;
-use support::{root, s};
+use support::{python, python_server_flags, root, s};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-sandbox");
 
 /// Seconds a client step may take before it counts as a hang (a sandboxed Python server takes a
 /// second or two to start on a loaded machine).
 const STEP_TIMEOUT: &str = "20";
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("MCP_SANDBOX_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/mcp-venv/bin/python"));
-    assert!(p.exists(), "{} missing: run ./dev test (it installs the MCP Python SDK there)", p.display());
-    p
-}
 
 /// Runs the client against `proxy ARGS`; returns what it saw and the proxy's stderr (the
 /// client passes it through).
@@ -42,32 +33,6 @@ fn session(args: &[String]) -> (Value, String) {
     let v = serde_json::from_str(stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("client printed no result ({e}): {stdout}\n{stderr}"));
     (v, stderr)
-}
-
-/// The flags that let the SDK's Python run a server in `tests/mcp`.
-fn python_server(pins: &str, script: &str, extra: &[&str]) -> Vec<String> {
-    let probe = Command::new(python())
-        .args(["-c", "import sys, sysconfig; print(sys.base_prefix); print(sysconfig.get_paths()['purelib'])"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&probe.stdout).to_string();
-    let mut lines = text.lines();
-    let (base, site) = (lines.next().unwrap().to_string(), lines.next().unwrap().to_string());
-    let mut a: Vec<String> = vec!["--pins".into(), pins.into()];
-    for (flag, v) in [
-        ("--allow-exec", base.clone()),
-        ("--allow-exec", site.clone()),
-        ("--allow-read", s(&root().join("tests/mcp")).to_string()),
-        ("--allow-env", format!("PYTHONPATH={site}")),
-    ] {
-        a.push(flag.into());
-        a.push(v);
-    }
-    a.extend(extra.iter().map(|e| (*e).to_string()));
-    a.push("--".into());
-    a.push(format!("{base}/bin/python3"));
-    a.push(s(&root().join("tests/mcp").join(script)).to_string());
-    a
 }
 
 fn error_of<'a>(v: &'a Value, step: &str) -> &'a str {
@@ -90,7 +55,8 @@ fn a_server_that_exits_at_once_gets_the_client_an_error_not_a_hang() {
 fn a_python_server_failing_at_start_is_reported_with_its_stderr_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let pins = dir.path().join("pins.json");
-    let (v, stderr) = session(&python_server(s(&pins), "crash_server.py", &["--allow-env", "CRASH_AT_START=1"]));
+    let (v, stderr) =
+        session(&python_server_flags(s(&pins), "crash_server.py", &["--allow-env".into(), "CRASH_AT_START=1".into()]));
     let e = error_of(&v, "initialize");
     assert!(e.contains("exit status 2") && e.contains("cannot open /etc/crash-server/config.toml"), "{e}");
     assert!(e.contains("--allow-read /etc/crash-server/config.toml"), "the fix names the path: {e}");
@@ -103,7 +69,7 @@ fn a_python_server_failing_at_start_is_reported_with_its_stderr_and_the_fix() {
 fn a_server_crashing_mid_session_answers_the_pending_call_and_later_ones_with_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let pins = dir.path().join("pins.json");
-    let (v, _) = session(&python_server(s(&pins), "crash_server.py", &[]));
+    let (v, _) = session(&python_server_flags(s(&pins), "crash_server.py", &[]));
     // Positive control: the healthy part of the session is answered.
     assert_eq!(v["initialize"]["ok"], "initialized", "{v}");
     assert_eq!(v["list"]["ok"], serde_json::json!(["add"]), "{v}");

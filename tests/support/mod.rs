@@ -2,9 +2,12 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 mod host;
+mod python;
 mod sinks;
 #[allow(unused_imports)]
 pub use host::*;
+#[allow(unused_imports)]
+pub use python::*;
 #[allow(unused_imports)]
 pub use sinks::*;
 

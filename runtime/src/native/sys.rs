@@ -150,7 +150,21 @@ pub fn mount_setattr(
     use std::os::fd::AsRawFd;
     let attr =
         MountAttr { attr_set, attr_clr: 0, propagation: 0, userns_fd: userns.map_or(0, |fd| fd.as_raw_fd() as u64) };
-    // SAFETY: `mount_setattr(2)` reads `size_of::<MountAttr>()` bytes from `&attr`, a live,
+    set_tree_attr(tree, &attr)
+}
+
+/// Makes every mount of the detached tree `tree` private (`MS_PRIVATE`): a tree cloned from a
+/// shared mount would otherwise stay in its peer group, and what is later mounted inside it
+/// would propagate back there.
+pub fn mount_set_private(tree: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+    let attr = MountAttr { attr_set: 0, attr_clr: 0, propagation: libc::MS_PRIVATE, userns_fd: 0 };
+    set_tree_attr(tree, &attr)
+}
+
+/// `mount_setattr(2)` of `attr` on the whole detached tree `tree`.
+fn set_tree_attr(tree: std::os::fd::BorrowedFd<'_>, attr: &MountAttr) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `mount_setattr(2)` reads `size_of::<MountAttr>()` bytes from `attr`, a live,
     // properly laid-out `struct mount_attr` (repr(C), the kernel's field order and sizes); the
     // path is a static empty C string, used with `AT_EMPTY_PATH` on a descriptor we borrow.
     let r = unsafe {
@@ -159,29 +173,7 @@ pub fn mount_setattr(
             tree.as_raw_fd(),
             c"".as_ptr(),
             libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
-}
-
-/// Makes every mount of the detached tree `tree` private (`MS_PRIVATE`): a tree cloned from a
-/// shared mount would otherwise stay in its peer group, and what is later mounted inside it
-/// would propagate back there.
-pub fn mount_set_private(tree: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let attr = MountAttr { attr_set: 0, attr_clr: 0, propagation: libc::MS_PRIVATE, userns_fd: 0 };
-    // SAFETY: as for `mount_setattr` above: the kernel reads one live, repr(C) `struct
-    // mount_attr` of the size given, and the path is a static empty C string used with
-    // `AT_EMPTY_PATH` on a descriptor we borrow.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
-            &attr as *const MountAttr,
+            attr as *const MountAttr,
             std::mem::size_of::<MountAttr>(),
         )
     };
