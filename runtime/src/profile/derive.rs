@@ -1,0 +1,219 @@
+//! The least-privilege policy a profile implies, written in the policy file format with a
+//! comment per entry saying what was observed.
+//!
+//! Tight: nothing is granted that no call did, beyond the documented collapsing of many files
+//! into their directory ([`Collapse`]) and the headroom over observed peaks. Sufficient: a
+//! tool run again under it, doing what it did while learning, meets no denial.
+
+use super::paths::{Collapse, covered, is_under, sensitive_reason};
+use super::{Dial, Profile, Proto};
+use crate::policy::units::format_size;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+/// Floors under derived limits: a peak measured on a short run says little about the next.
+/// A timeout of at least 1 s (process start-up varies more than that on a loaded host).
+const TIMEOUT_FLOOR_MS: u64 = 1_000;
+/// At least 32 MiB of memory (an interpreter's start-up alone can take that).
+const MEMORY_FLOOR: u64 = 32 << 20;
+/// At least 64 KiB of output (a result's size varies with its arguments).
+const OUTPUT_FLOOR: u64 = 64 << 10;
+
+/// How a policy is derived.
+#[derive(Debug, Clone)]
+pub struct DeriveOptions {
+    pub collapse: Collapse,
+    /// Limits are the observed peak times this (at least the floors above).
+    pub headroom: f64,
+    /// Paths granted without a policy entry (the system view, the tool's own runtime, the
+    /// sandbox's private `/tmp`): observations under them need no grant.
+    pub implicit: Vec<String>,
+}
+
+impl Default for DeriveOptions {
+    fn default() -> Self {
+        DeriveOptions { collapse: Collapse::default(), headroom: 2.0, implicit: Vec::new() }
+    }
+}
+
+fn scaled(peak: u64, headroom: f64, floor: u64) -> u64 {
+    // Float precision is irrelevant at these magnitudes; saturate rather than wrap.
+    let v = (peak as f64 * headroom).ceil();
+    let v = if v.is_finite() && v < u64::MAX as f64 { v as u64 } else { u64::MAX };
+    v.max(floor)
+}
+
+fn round_up(v: u64, unit: u64) -> u64 {
+    v.div_ceil(unit).saturating_mul(unit)
+}
+
+fn toml_str(s: &str) -> String {
+    // A TOML basic string: JSON's escaping is a subset TOML accepts.
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+fn calls(n: u64) -> String {
+    format!("{n} call{}", if n == 1 { "" } else { "s" })
+}
+
+/// What one derived grant list looks like before it is written.
+struct Entries(Vec<(String, String)>);
+
+impl Entries {
+    fn write(&self, out: &mut String, key: &str) {
+        if self.0.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "{key} = [");
+        for (value, note) in &self.0 {
+            let _ = writeln!(out, "    {},  # {note}", toml_str(value));
+        }
+        let _ = writeln!(out, "]");
+    }
+}
+
+/// Paths of `map` granted through `collapse`, minus implicit ones; sensitive ones reported.
+fn path_entries(map: &BTreeMap<String, u64>, o: &DeriveOptions, verb: &str, refused: &mut Vec<String>) -> Entries {
+    let home = o.collapse.home.as_deref();
+    let mut keep: Vec<&String> = Vec::new();
+    for p in map.keys() {
+        if o.implicit.iter().any(|i| is_under(p, i)) {
+            continue;
+        }
+        if let Some(reason) = sensitive_reason(p, home) {
+            refused.push(format!("{p} ({verb}): never granted: {reason}"));
+            continue;
+        }
+        keep.push(p);
+    }
+    let grants = o.collapse.apply(keep);
+    Entries(
+        grants
+            .into_iter()
+            .map(|(g, n)| {
+                let seen: u64 = map.iter().filter(|(p, _)| is_under(p, &g)).map(|(_, c)| *c).max().unwrap_or(0);
+                let what = if n > 1 { format!("{verb} {n} paths under it") } else { format!("{verb} it") };
+                (g, format!("observed: {what}, in up to {}", calls(seen)))
+            })
+            .collect(),
+    )
+}
+
+/// The narrowest `allow` entries that cover what was dialled and asked of the HTTP proxy.
+fn net_entries(p: &Profile) -> Entries {
+    let mut dials: BTreeMap<(String, u16), (BTreeSet<Proto>, u64)> = BTreeMap::new();
+    for (key, n) in &p.dials {
+        if let Some(d) = parse_dial(key) {
+            let e = dials.entry((d.host, d.port)).or_default();
+            e.0.insert(d.proto);
+            e.1 = e.1.max(*n);
+        }
+    }
+    let mut out = Vec::new();
+    for (origin, n) in &p.origins {
+        out.push((origin_entry(origin), format!("observed: HTTP to this origin, in {}", calls(*n))));
+    }
+    for ((host, port), (protos, n)) in dials {
+        let h = if host.contains(':') { format!("[{host}]") } else { host };
+        let (value, what) = match (protos.contains(&Proto::Tcp), protos.contains(&Proto::Udp)) {
+            (true, true) => (format!("{h}:{port}"), "TCP and UDP"),
+            (false, true) => (format!("udp://{h}:{port}"), "UDP"),
+            _ => (format!("tcp://{h}:{port}"), "TCP"),
+        };
+        out.push((value, format!("observed: {what} to it, in {}", calls(n))));
+    }
+    Entries(out)
+}
+
+/// `https://host:443` → `https://host` (the default port is implied by the scheme).
+fn origin_entry(origin: &str) -> String {
+    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+        if let Some(rest) = origin.strip_prefix(scheme)
+            && let Some(host) = rest.strip_suffix(port)
+        {
+            return format!("{scheme}{host}");
+        }
+    }
+    origin.to_string()
+}
+
+/// Parses a dial's display form back (`tcp://host:port`, `udp://[v6]:port`).
+pub(super) fn parse_dial(key: &str) -> Option<Dial> {
+    let (proto, rest) = if let Some(r) = key.strip_prefix("tcp://") {
+        (Proto::Tcp, r)
+    } else {
+        (Proto::Udp, key.strip_prefix("udp://")?)
+    };
+    let (host, port) = rest.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    Some(Dial { proto, host, port: port.parse().ok()? })
+}
+
+/// The policy file text for `profile`.
+pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
+    let mut refused = Vec::new();
+    let mut out = format!(
+        "# Derived by `mcp-sandbox learn` from {} of `{}`. Review before use: every entry says\n\
+         # what was observed; anything not listed is denied.\nversion = 1\n",
+        calls(p.calls),
+        p.tool
+    );
+    // A path both read and written is granted for writing only.
+    let reads: BTreeMap<String, u64> = p
+        .reads
+        .iter()
+        .filter(|(r, _)| !p.writes.keys().any(|w| is_under(r, w)))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    let write = path_entries(&p.writes, o, "wrote", &mut refused);
+    let written: BTreeSet<String> = write.0.iter().map(|(g, _)| g.clone()).collect();
+    let reads: BTreeMap<String, u64> = reads.into_iter().filter(|(r, _)| !covered(r, &written)).collect();
+    let read = path_entries(&reads, o, "read", &mut refused);
+    let exec = path_entries(&p.execs, o, "executed", &mut refused);
+    if !(read.0.is_empty() && write.0.is_empty() && exec.0.is_empty()) {
+        out.push_str("\n[filesystem]\n");
+        read.write(&mut out, "read");
+        write.write(&mut out, "write");
+        exec.write(&mut out, "exec");
+    }
+    let net = net_entries(p);
+    if !net.0.is_empty() {
+        out.push_str("\n[network]\n");
+        net.write(&mut out, "allow");
+    }
+    let unused: Vec<&String> = p.names.keys().filter(|n| !net.0.iter().any(|(e, _)| e.contains(n.as_str()))).collect();
+    if !p.env.is_empty() {
+        out.push_str("\n[env]\n");
+        let env = Entries(p.env.iter().map(|(k, n)| (k.clone(), format!("observed: read in {}", calls(*n)))).collect());
+        env.write(&mut out, "allow");
+    }
+    let pk = &p.peaks;
+    let h = o.headroom;
+    out.push_str("\n[limits]\n");
+    let t = round_up(scaled(pk.wall_ms.max, h, TIMEOUT_FLOOR_MS), 1_000);
+    let _ = writeln!(out, "timeout = \"{}s\"  # observed peak {} ms, ×{h} headroom", t / 1_000, pk.wall_ms.max);
+    if pk.memory.max > 0 {
+        let m = round_up(scaled(pk.memory.max, h, MEMORY_FLOOR), 1 << 20);
+        let _ = writeln!(
+            out,
+            "memory = \"{}\"  # observed peak {}, ×{h} headroom",
+            format_size(m),
+            format_size(pk.memory.max)
+        );
+    }
+    let b = round_up(scaled(pk.output_bytes.max, h, OUTPUT_FLOOR), 1 << 10);
+    let _ = writeln!(out, "output = \"{}\"  # observed peak {} B, ×{h} headroom", format_size(b), pk.output_bytes.max);
+    if !unused.is_empty() || !refused.is_empty() || !p.denials.is_empty() {
+        out.push_str("\n# Observed but not granted:\n");
+        for n in unused {
+            let _ = writeln!(out, "#   name {n}: looked up, never dialled");
+        }
+        for r in refused {
+            let _ = writeln!(out, "#   {r}");
+        }
+        for (d, n) in &p.denials {
+            let _ = writeln!(out, "#   refused while learning: {d} ({})", calls(*n));
+        }
+    }
+    out
+}
