@@ -3,7 +3,10 @@
 //! is recorded. Nothing secret is written: env variables appear by name only, and file
 //! contents and payloads never appear at all.
 
+mod recorder;
 mod throttle;
+
+pub use recorder::{MAX_OBSERVED, PathUse, Recorder};
 
 pub use throttle::{MAX_KINDS, MAX_NEW_TARGETS_BEYOND, MAX_RECORDS_PER_INVOCATION, MAX_RECORDS_PER_KIND};
 
@@ -320,6 +323,8 @@ pub fn one_line(e: &AuditEvent) -> String {
 pub struct Auditor {
     sink: Arc<dyn AuditSink>,
     throttle: Arc<throttle::Throttle>,
+    /// What the invocation did, unthrottled, for profiles (see [`Recorder`]).
+    recorder: Arc<Recorder>,
     invocation: String,
     tool: String,
 }
@@ -327,7 +332,12 @@ pub struct Auditor {
 impl Auditor {
     pub fn new(sink: Arc<dyn AuditSink>, invocation: String, tool: String) -> Self {
         let throttle = Arc::new(throttle::Throttle::new(sink.clone(), invocation.clone(), tool.clone()));
-        Auditor { sink, throttle, invocation, tool }
+        Auditor { sink, throttle, recorder: Arc::default(), invocation, tool }
+    }
+
+    /// What the invocation did so far (recorded whether or not anyone listens to the log).
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
     }
 
     pub fn invocation(&self) -> &str {
@@ -376,6 +386,7 @@ impl Auditor {
     }
 
     pub fn deny(&self, d: &crate::grant::Denial) {
+        self.recorder.refused(d.capability.verb(), &d.target);
         if !self.sink.enabled() {
             return;
         }
@@ -387,6 +398,8 @@ impl Auditor {
     }
 
     pub fn limit(&self, capability: Capability, target: impl Into<String>, reason: impl Into<String>) {
-        self.emit(EventKind::Limit, Some(capability), Some(target.into()), Some(reason.into()), None);
+        let target = target.into();
+        self.recorder.refused(capability.verb(), &target);
+        self.emit(EventKind::Limit, Some(capability), Some(target), Some(reason.into()), None);
     }
 }

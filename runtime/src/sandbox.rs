@@ -229,13 +229,17 @@ impl Sandbox {
 
     /// Runs `tool` under an issued grant; the grant is revoked when this returns.
     pub async fn run(&self, tool: &Tool, grant: LiveGrant, call: Call) -> Result<Outcome> {
-        let result = match &tool.inner {
+        let started = std::time::Instant::now();
+        let mut result = match &tool.inner {
             ToolKind::Wasm(t) => match self.wasm() {
                 Ok(w) => w.run(t, &grant, call).await,
                 Err(e) => Err(e),
             },
             ToolKind::Native(t) => native::run(t, &grant, call).await,
         };
+        if let Ok(o) = &mut result {
+            observe(o, &grant, started.elapsed());
+        }
         finish(&grant, &result);
         result
     }
@@ -245,6 +249,17 @@ impl Sandbox {
         let grant = self.issue(tool, policy, None);
         self.run(tool, grant, call).await
     }
+}
+
+/// Completes what the executor observed with what the grant recorded and the call's measures.
+fn observe(o: &mut Outcome, grant: &LiveGrant, wall: Duration) {
+    let mut seen = grant.audit().recorder().snapshot();
+    // The executor's own observations (its memory peak) win over the recorder's defaults.
+    seen.memory = seen.memory.max(o.observed.memory);
+    seen.wall_ms = u64::try_from(wall.as_millis()).unwrap_or(u64::MAX);
+    seen.output_bytes = u64::try_from(o.stdout.len() + o.stderr.len()).unwrap_or(u64::MAX);
+    seen.processes = seen.processes.max(o.observed.processes).max(1);
+    o.observed = seen;
 }
 
 /// Ends an invocation, for every executor alike: revokes the grant, then audits how it ended,

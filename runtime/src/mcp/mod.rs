@@ -354,6 +354,7 @@ impl ToolSet {
             stdin,
             output: Output::Capture,
             allow_degraded: false,
+            observe: false,
         };
         let run = self.sandbox.run(&entry.tool, grant, call);
         tokio::pin!(run);

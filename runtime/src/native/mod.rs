@@ -12,6 +12,7 @@ pub mod init;
 pub mod landlock;
 pub mod layers;
 mod mounts;
+pub use mounts::provided_paths;
 pub mod net;
 mod notify;
 mod route;
@@ -216,7 +217,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     let mut spec = spec_for(tool, grant, call.args)?;
     spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
     spec.cgroups = cgroup_count;
-    spec.seccomp = packed_filters()?;
+    spec.seccomp = packed_filters(call.observe)?;
     let paths: Vec<_> = grant.grant().paths.iter().map(|p| p.handle.fd()).collect();
     handover::send_paths(&ours, &paths).map_err(Error::RunTool)?;
     init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
@@ -288,15 +289,25 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         stderr = e;
         truncated |= cut;
     }
-    Ok(Outcome { invocation: grant.id(), status, stdout, stderr, output_truncated: truncated })
+    Ok(Outcome {
+        invocation: grant.id(),
+        status,
+        stdout,
+        stderr,
+        output_truncated: truncated,
+        observed: Default::default(),
+    })
 }
 
 /// The seccomp filters, packed for the spec: the same for every sandbox, so compiled once per
 /// process (a server runs many sandboxes).
-fn packed_filters() -> Result<Vec<String>> {
-    static PACKED: std::sync::OnceLock<std::result::Result<Vec<String>, String>> = std::sync::OnceLock::new();
-    PACKED
-        .get_or_init(|| seccomp::compile().map(|f| f.iter().map(|p| bpf::pack(p)).collect()).map_err(|e| e.to_string()))
+fn packed_filters(observe: bool) -> Result<Vec<String>> {
+    type Packed = std::sync::OnceLock<std::result::Result<Vec<String>, String>>;
+    static PACKED: [Packed; 2] = [Packed::new(), Packed::new()];
+    PACKED[usize::from(observe)]
+        .get_or_init(|| {
+            seccomp::compile_for(observe).map(|f| f.iter().map(|p| bpf::pack(p)).collect()).map_err(|e| e.to_string())
+        })
         .clone()
         .map_err(Error::RunTool)
 }

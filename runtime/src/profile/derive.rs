@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// Floors under derived limits: a peak measured on a short run says little about the next.
-/// A timeout of at least 1 s (process start-up varies more than that on a loaded host).
-const TIMEOUT_FLOOR_MS: u64 = 1_000;
+/// A timeout of at least 5 s (an interpreter's start-up varies by seconds on a loaded host).
+const TIMEOUT_FLOOR_MS: u64 = 5_000;
 /// At least 32 MiB of memory (an interpreter's start-up alone can take that).
 const MEMORY_FLOOR: u64 = 32 << 20;
 /// At least 64 KiB of output (a result's size varies with its arguments).
@@ -28,11 +28,15 @@ pub struct DeriveOptions {
     /// Paths granted without a policy entry (the system view, the tool's own runtime, the
     /// sandbox's private `/tmp`): observations under them need no grant.
     pub implicit: Vec<String>,
+    /// What the learning runs were granted, when known: `(path, writable, executable)`. A path
+    /// observed outside it was refused while learning; it is listed with the flag that would
+    /// grant it, not granted (the tool ran without it). `None`: every observed path counts.
+    pub granted: Option<Vec<(String, bool, bool)>>,
 }
 
 impl Default for DeriveOptions {
     fn default() -> Self {
-        DeriveOptions { collapse: Collapse::default(), headroom: 2.0, implicit: Vec::new() }
+        DeriveOptions { collapse: Collapse::default(), headroom: 2.0, implicit: Vec::new(), granted: None }
     }
 }
 
@@ -72,8 +76,48 @@ impl Entries {
     }
 }
 
-/// Paths of `map` granted through `collapse`, minus implicit ones; sensitive ones reported.
-fn path_entries(map: &BTreeMap<String, u64>, o: &DeriveOptions, verb: &str, refused: &mut Vec<String>) -> Entries {
+/// How observed paths are used, for matching them with the learning grant.
+#[derive(Clone, Copy)]
+enum Verb {
+    Read,
+    Write,
+    Exec,
+}
+
+impl Verb {
+    fn past(self) -> &'static str {
+        match self {
+            Verb::Read => "read",
+            Verb::Write => "wrote",
+            Verb::Exec => "executed",
+        }
+    }
+
+    fn flag(self) -> &'static str {
+        match self {
+            Verb::Read => "--allow-read",
+            Verb::Write => "--allow-write",
+            Verb::Exec => "--allow-exec",
+        }
+    }
+}
+
+/// Whether the learning grant let the tool use `path` so.
+fn was_granted(o: &DeriveOptions, path: &str, verb: Verb) -> bool {
+    let Some(granted) = &o.granted else { return true };
+    granted.iter().any(|(g, write, exec)| {
+        is_under(path, g)
+            && match verb {
+                Verb::Read => true,
+                Verb::Write => *write,
+                Verb::Exec => *exec,
+            }
+    })
+}
+
+/// Paths of `map` granted through `collapse`, minus implicit ones; sensitive ones and those
+/// refused while learning reported.
+fn path_entries(map: &BTreeMap<String, u64>, o: &DeriveOptions, verb: Verb, refused: &mut Vec<String>) -> Entries {
     let home = o.collapse.home.as_deref();
     let mut keep: Vec<&String> = Vec::new();
     for p in map.keys() {
@@ -81,12 +125,21 @@ fn path_entries(map: &BTreeMap<String, u64>, o: &DeriveOptions, verb: &str, refu
             continue;
         }
         if let Some(reason) = sensitive_reason(p, home) {
-            refused.push(format!("{p} ({verb}): never granted: {reason}"));
+            refused.push(format!("{p} ({}): never granted: {reason}", verb.past()));
+            continue;
+        }
+        if !was_granted(o, p, verb) {
+            refused.push(format!(
+                "{p} ({}, refused while learning): if the tool needs it, {} {p}",
+                verb.past(),
+                verb.flag()
+            ));
             continue;
         }
         keep.push(p);
     }
     let grants = o.collapse.apply(keep);
+    let verb = verb.past();
     Entries(
         grants
             .into_iter()
@@ -149,6 +202,16 @@ pub(super) fn parse_dial(key: &str) -> Option<Dial> {
     Some(Dial { proto, host, port: port.parse().ok()? })
 }
 
+/// The flag that would allow a refused network attempt (`connect X`, `http request to X`).
+fn net_fix(denial: &str) -> String {
+    let target = denial.strip_prefix("connect ").or_else(|| denial.strip_prefix("http request to "));
+    match target {
+        Some(t) if !t.is_empty() => format!(": if the tool needs it, --allow-net {t}"),
+        _ if denial.starts_with("lookup ") => ": if the tool needs it, declare the name with the port it dials".into(),
+        _ => String::new(),
+    }
+}
+
 /// The policy file text for `profile`.
 pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
     let mut refused = Vec::new();
@@ -159,17 +222,12 @@ pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
         p.tool
     );
     // A path both read and written is granted for writing only.
-    let reads: BTreeMap<String, u64> = p
-        .reads
-        .iter()
-        .filter(|(r, _)| !p.writes.keys().any(|w| is_under(r, w)))
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
-    let write = path_entries(&p.writes, o, "wrote", &mut refused);
+    let write = path_entries(&p.writes, o, Verb::Write, &mut refused);
     let written: BTreeSet<String> = write.0.iter().map(|(g, _)| g.clone()).collect();
-    let reads: BTreeMap<String, u64> = reads.into_iter().filter(|(r, _)| !covered(r, &written)).collect();
-    let read = path_entries(&reads, o, "read", &mut refused);
-    let exec = path_entries(&p.execs, o, "executed", &mut refused);
+    let reads: BTreeMap<String, u64> =
+        p.reads.iter().filter(|(r, _)| !covered(r, &written)).map(|(k, v)| (k.clone(), *v)).collect();
+    let read = path_entries(&reads, o, Verb::Read, &mut refused);
+    let exec = path_entries(&p.execs, o, Verb::Exec, &mut refused);
     if !(read.0.is_empty() && write.0.is_empty() && exec.0.is_empty()) {
         out.push_str("\n[filesystem]\n");
         read.write(&mut out, "read");
@@ -201,8 +259,12 @@ pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
             format_size(pk.memory.max)
         );
     }
-    let b = round_up(scaled(pk.output_bytes.max, h, OUTPUT_FLOOR), 1 << 10);
-    let _ = writeln!(out, "output = \"{}\"  # observed peak {} B, ×{h} headroom", format_size(b), pk.output_bytes.max);
+    // Output is measured when it is captured (`serve`); a peak of 0 says nothing.
+    if pk.output_bytes.max > 0 {
+        let b = round_up(scaled(pk.output_bytes.max, h, OUTPUT_FLOOR), 1 << 10);
+        let _ =
+            writeln!(out, "output = \"{}\"  # observed peak {} B, ×{h} headroom", format_size(b), pk.output_bytes.max);
+    }
     if !unused.is_empty() || !refused.is_empty() || !p.denials.is_empty() {
         out.push_str("\n# Observed but not granted:\n");
         for n in unused {
@@ -212,7 +274,7 @@ pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
             let _ = writeln!(out, "#   {r}");
         }
         for (d, n) in &p.denials {
-            let _ = writeln!(out, "#   refused while learning: {d} ({})", calls(*n));
+            let _ = writeln!(out, "#   refused while learning: {d} ({}){}", calls(*n), net_fix(d));
         }
     }
     out

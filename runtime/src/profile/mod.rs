@@ -87,6 +87,10 @@ pub struct Observation {
     pub memory: u64,
     #[serde(default)]
     pub output_bytes: u64,
+    /// More distinct actions than the recorder keeps (`audit::MAX_OBSERVED`): the sets above
+    /// are incomplete.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// The largest and the total of one measure over a profile's calls.

@@ -36,6 +36,8 @@ pub enum AnomalyKind {
     Output,
     Memory,
     Processes,
+    /// The call did more distinct things than could be recorded.
+    Truncated,
 }
 
 /// One deviation of a call from its profile.
@@ -149,6 +151,14 @@ pub fn judge(b: &Baseline, o: &Observation) -> Vec<Anomaly> {
     }
     for d in o.denials.iter().filter(|d| !p.denials.contains_key(*d)) {
         push(AnomalyKind::Refusal, Severity::High, d, "refused by the sandbox; no learned call was".into());
+    }
+    if o.truncated {
+        push(
+            AnomalyKind::Truncated,
+            Severity::High,
+            "observation",
+            "more distinct actions than one call records".into(),
+        );
     }
     let h = b.options.headroom;
     for (kind, floor, why) in ENVELOPE {

@@ -115,7 +115,7 @@ fn the_derived_policy_parses_and_grants_what_was_observed_only() {
     assert!(!text.contains("\"/usr"), "implicit paths are not granted: {text}");
     assert!(!text.contains("\"/home/u/.ssh"), "{text}");
     assert!(text.contains("/home/u/.ssh/id_rsa (read): never granted"), "{text}");
-    assert!(text.contains("timeout = \"1s\"") && text.contains("memory = \"80MiB\""), "{text}");
+    assert!(text.contains("timeout = \"5s\"") && text.contains("memory = \"80MiB\""), "{text}");
 }
 
 #[test]

@@ -298,7 +298,14 @@ impl WasmEngine {
                 "captured output cut at the limit",
             );
         }
-        Ok(Outcome { invocation: g.id, status, stdout, stderr, output_truncated: truncated })
+        Ok(Outcome {
+            invocation: g.id,
+            status,
+            stdout,
+            stderr,
+            output_truncated: truncated,
+            observed: Default::default(),
+        })
     }
 }
 
