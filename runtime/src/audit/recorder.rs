@@ -19,6 +19,8 @@ pub const MAX_OBSERVED: usize = 4096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathUse {
     Read,
+    /// A directory opened to list it.
+    List,
     Write,
     Exec,
 }
@@ -89,6 +91,7 @@ impl Recorder {
             let o = &mut s.observed;
             match how {
                 PathUse::Read => insert(&mut o.reads, path, &mut o.truncated),
+                PathUse::List => insert(&mut o.lists, path, &mut o.truncated),
                 PathUse::Write => insert(&mut o.writes, path, &mut o.truncated),
                 PathUse::Exec => {
                     o.processes = o.processes.saturating_add(1);

@@ -224,8 +224,27 @@ pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
     // A path both read and written is granted for writing only.
     let write = path_entries(&p.writes, o, Verb::Write, &mut refused);
     let written: BTreeSet<String> = write.0.iter().map(|(g, _)| g.clone()).collect();
-    let reads: BTreeMap<String, u64> =
+    let mut reads: BTreeMap<String, u64> =
         p.reads.iter().filter(|(r, _)| !covered(r, &written)).map(|(k, v)| (k.clone(), *v)).collect();
+    // A listed directory is granted when the tool also used entries directly in it (it works
+    // with that directory's content); a listing alone (an interpreter scanning its script's
+    // directory) is not: the tool ran without it.
+    for (dir, n) in &p.lists {
+        let implicit = |x: &str| o.implicit.iter().any(|i| is_under(x, i));
+        let used =
+            p.reads.keys().chain(p.writes.keys()).any(|x| {
+                !implicit(x) && std::path::Path::new(x).parent().is_some_and(|d| d == std::path::Path::new(dir))
+            });
+        if implicit(dir) || covered(dir, &written) {
+            continue;
+        }
+        if used {
+            reads.insert(dir.clone(), *n);
+        } else if sensitive_reason(dir, o.collapse.home.as_deref()).is_none() {
+            refused
+                .push(format!("{dir} (listed, nothing in it used): if the tool needs the listing, --allow-read {dir}"));
+        }
+    }
     let read = path_entries(&reads, o, Verb::Read, &mut refused);
     let exec = path_entries(&p.execs, o, Verb::Exec, &mut refused);
     if !(read.0.is_empty() && write.0.is_empty() && exec.0.is_empty()) {

@@ -22,12 +22,13 @@ pub struct ProfileDiff {
     pub grown: Vec<(&'static str, u64, u64)>,
 }
 
-fn categories(p: &Profile) -> [(&'static str, &BTreeMap<String, u64>); 8] {
+fn categories(p: &Profile) -> [(&'static str, &BTreeMap<String, u64>); 9] {
     [
         ("names", &p.names),
         ("dials", &p.dials),
         ("origins", &p.origins),
         ("reads", &p.reads),
+        ("lists", &p.lists),
         ("writes", &p.writes),
         ("execs", &p.execs),
         ("env", &p.env),

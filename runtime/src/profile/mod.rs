@@ -69,6 +69,9 @@ pub struct Observation {
     pub origins: BTreeSet<String>,
     #[serde(default)]
     pub reads: BTreeSet<String>,
+    /// Directories opened to list them.
+    #[serde(default)]
+    pub lists: BTreeSet<String>,
     #[serde(default)]
     pub writes: BTreeSet<String>,
     #[serde(default)]
@@ -138,6 +141,8 @@ pub struct Profile {
     #[serde(default)]
     pub reads: BTreeMap<String, u64>,
     #[serde(default)]
+    pub lists: BTreeMap<String, u64>,
+    #[serde(default)]
     pub writes: BTreeMap<String, u64>,
     #[serde(default)]
     pub execs: BTreeMap<String, u64>,
@@ -173,6 +178,7 @@ impl Profile {
             dials: BTreeMap::new(),
             origins: BTreeMap::new(),
             reads: BTreeMap::new(),
+            lists: BTreeMap::new(),
             writes: BTreeMap::new(),
             execs: BTreeMap::new(),
             env: BTreeMap::new(),
@@ -189,6 +195,7 @@ impl Profile {
         count(&mut self.dials, &dials);
         count(&mut self.origins, &o.origins);
         count(&mut self.reads, &o.reads);
+        count(&mut self.lists, &o.lists);
         count(&mut self.writes, &o.writes);
         count(&mut self.execs, &o.execs);
         count(&mut self.env, &o.env);
@@ -206,6 +213,7 @@ impl Profile {
         union(&mut self.dials, &other.dials);
         union(&mut self.origins, &other.origins);
         union(&mut self.reads, &other.reads);
+        union(&mut self.lists, &other.lists);
         union(&mut self.writes, &other.writes);
         union(&mut self.execs, &other.execs);
         union(&mut self.env, &other.env);
@@ -238,11 +246,12 @@ impl Profile {
     /// A human-readable summary (`profile show`).
     pub fn render(&self) -> String {
         let mut out = format!("profile of `{}`: {} call(s)\n", self.tool, self.calls);
-        let sections: [(&str, &BTreeMap<String, u64>); 8] = [
+        let sections: [(&str, &BTreeMap<String, u64>); 9] = [
             ("names looked up", &self.names),
             ("endpoints dialled", &self.dials),
             ("HTTP origins", &self.origins),
             ("paths read", &self.reads),
+            ("directories listed", &self.lists),
             ("paths written", &self.writes),
             ("programs executed", &self.execs),
             ("variables read", &self.env),

@@ -81,6 +81,7 @@ impl Baseline {
         let writes: BTreeSet<String> = c.apply(profile.writes.keys()).into_keys().collect();
         let mut reads: BTreeSet<String> = c.apply(profile.reads.keys()).into_keys().collect();
         reads.extend(writes.iter().cloned());
+        reads.extend(profile.lists.keys().cloned());
         let execs = c.apply(profile.execs.keys()).into_keys().collect();
         Baseline { profile, reads, writes, execs, options }
     }
@@ -129,8 +130,9 @@ pub fn judge(b: &Baseline, o: &Observation) -> Vec<Anomaly> {
     for origin in o.origins.iter().filter(|x| !p.origins.contains_key(*x)) {
         push(AnomalyKind::NewOrigin, Severity::High, origin, "an HTTP origin never asked for while learning".into());
     }
-    let paths: [(&BTreeSet<String>, &BTreeSet<String>, AnomalyKind, &str); 3] = [
+    let paths: [(&BTreeSet<String>, &BTreeSet<String>, AnomalyKind, &str); 4] = [
         (&o.reads, &b.reads, AnomalyKind::NewRead, "read"),
+        (&o.lists, &b.reads, AnomalyKind::NewRead, "listed"),
         (&o.writes, &b.writes, AnomalyKind::NewWrite, "written"),
         (&o.execs, &b.execs, AnomalyKind::NewExec, "executed"),
     ];

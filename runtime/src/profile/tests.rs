@@ -174,3 +174,22 @@ fn diff_names_what_a_new_version_does() {
     assert!(d.render().contains("+ tcp://collector.example.net:8443"));
     assert!(diff(&old, &old).is_empty());
 }
+
+#[test]
+fn a_listed_directory_is_granted_only_when_entries_in_it_were_used() {
+    let mut p = Profile::new("lister");
+    let mut o = obs(&["/srv/app/data/one.txt"], &[]);
+    o.lists.insert("/srv/app/data".into());
+    o.lists.insert("/srv/app".into());
+    p.learn(&o);
+    let text = derive_policy(&p, &options());
+    assert!(text.contains("\"/srv/app/data\",  #"), "{text}");
+    assert!(!text.contains("\"/srv/app\",  #"), "{text}");
+    assert!(
+        text.contains("/srv/app (listed, nothing in it used): if the tool needs the listing, --allow-read /srv/app")
+    );
+    let b = Baseline::new(p, options());
+    let mut call = obs(&[], &[]);
+    call.lists.insert("/srv/other".into());
+    assert_eq!(judge(&b, &call)[0].kind, AnomalyKind::NewRead);
+}

@@ -82,7 +82,11 @@ pub fn path_use(how: Use, args: &[u64; 6]) -> PathUse {
             let flags = args.get(i).copied().unwrap_or(0) as i32;
             let writes = flags & c::O_ACCMODE != c::O_RDONLY
                 || flags & (c::O_CREAT | c::O_TRUNC | (c::O_TMPFILE & !c::O_DIRECTORY)) != 0;
-            if writes { PathUse::Write } else { PathUse::Read }
+            match (writes, flags & c::O_DIRECTORY != 0) {
+                (true, _) => PathUse::Write,
+                (false, true) => PathUse::List,
+                (false, false) => PathUse::Read,
+            }
         }
     }
 }
@@ -129,7 +133,7 @@ mod tests {
         assert_eq!(at(c::O_WRONLY), PathUse::Write);
         assert_eq!(at(c::O_RDWR), PathUse::Write);
         assert_eq!(at(c::O_RDONLY | c::O_CREAT), PathUse::Write);
-        assert_eq!(at(c::O_RDONLY | c::O_DIRECTORY), PathUse::Read, "listing a directory");
+        assert_eq!(at(c::O_RDONLY | c::O_DIRECTORY), PathUse::List, "listing a directory");
     }
 
     #[test]
