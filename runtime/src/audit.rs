@@ -44,6 +44,10 @@ pub enum EventKind {
     /// verdict and findings, an approval over them.
     #[serde(rename = "vet")]
     Vet,
+    /// A call that deviated from its tool's behaviour profile (`crate::profile`), or a tool
+    /// quarantined for it.
+    #[serde(rename = "anomaly")]
+    Anomaly,
 }
 
 impl EventKind {
@@ -59,6 +63,7 @@ impl EventKind {
             EventKind::Degraded => "sandbox.degraded",
             EventKind::Suppressed => "suppressed",
             EventKind::Vet => "vet",
+            EventKind::Anomaly => "anomaly",
         }
     }
 }

@@ -259,6 +259,21 @@ fn observe(o: &mut Outcome, grant: &LiveGrant, wall: Duration) {
     seen.wall_ms = u64::try_from(wall.as_millis()).unwrap_or(u64::MAX);
     seen.output_bytes = u64::try_from(o.stdout.len() + o.stderr.len()).unwrap_or(u64::MAX);
     seen.processes = seen.processes.max(o.observed.processes).max(1);
+    // The sandbox's private scratch (its own /tmp…) is not host access: what the tool did there
+    // is dropped, except under a granted path, or for a path that exists on the host, or whose
+    // directory below the scratch root does (which the tool meant, and did not get).
+    let granted: Vec<&Path> = grant.grant().paths.iter().map(|p| p.path.as_path()).collect();
+    let host = |p: &String| {
+        let p = Path::new(p);
+        let scratch = |d: &Path| native::PRIVATE_TREES.iter().any(|t| d.starts_with(t));
+        let root = |d: &Path| native::PRIVATE_TREES.iter().any(|t| d == Path::new(t));
+        !scratch(p)
+            || granted.iter().any(|g| p.starts_with(g))
+            || (!p.starts_with("/proc") && (p.exists() || p.parent().is_some_and(|d| !root(d) && d.is_dir())))
+    };
+    for set in [&mut seen.reads, &mut seen.lists, &mut seen.writes, &mut seen.execs] {
+        set.retain(host);
+    }
     o.observed = seen;
 }
 

@@ -38,6 +38,51 @@ pub struct LearnArgs {
     command: Vec<String>,
 }
 
+/// Behaviour profiles for `serve` (and, the same flags, `proxy`).
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Judge every call against this profile (written by `learn` or `--learn`; one profile or
+    /// an array, each naming its tool; repeatable): each deviation is an `anomaly` audit event
+    #[arg(long, value_name = "FILE")]
+    profile: Vec<PathBuf>,
+    /// Learn every call into this profile file (one profile per tool; extended if it exists)
+    #[arg(long, value_name = "FILE")]
+    learn: Option<PathBuf>,
+    /// Withhold a tool with a high-severity anomaly (from tools/list and calls) until approved
+    /// with `mcp-sandbox pins approve`
+    #[arg(long, requires = "profile")]
+    quarantine: bool,
+    /// The pins file quarantined tools are recorded in [default: $XDG_STATE_HOME/mcp-sandbox/pins.json]
+    #[arg(long, value_name = "FILE")]
+    pins: Option<PathBuf>,
+}
+
+impl WatchArgs {
+    /// The watch these flags ask for; `server` names the session in the pins file.
+    pub fn build(&self, server: String) -> crate::Result<crate::mcp::watch::Watch> {
+        let mut profiles = Vec::new();
+        for f in &self.profile {
+            profiles.extend(crate::mcp::watch::read_profiles(f)?);
+        }
+        let mut options = DeriveOptions { implicit: crate::native::provided_paths(), ..DeriveOptions::default() };
+        options.collapse.home = std::env::var("HOME").ok().filter(|h| h.starts_with('/'));
+        let quarantine = if self.quarantine {
+            let pins = match &self.pins {
+                Some(p) => p.clone(),
+                None => crate::mcp::pins::PinStore::default_path().ok_or_else(|| Error::Pins {
+                    path: PathBuf::from("pins.json"),
+                    reason: "no state directory ($XDG_STATE_HOME or $HOME) for the default pins file".into(),
+                    hint: "give one with --pins FILE",
+                })?,
+            };
+            Some(crate::mcp::watch::Quarantine { pins, server })
+        } else {
+            None
+        };
+        crate::mcp::watch::Watch::new(profiles, &options, self.learn.clone(), quarantine)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
     /// Print what a profile shows the tool doing
@@ -73,9 +118,7 @@ fn write(path: &Path, text: &str, what: &str) -> crate::Result<()> {
 /// program and runtime. Paths that do not exist on this host cannot be granted and are left out
 /// of the copy the policy is derived from (they stay in the profile, for monitoring).
 fn options(a: &LearnArgs, tool: &crate::Tool, policy: &crate::Policy) -> DeriveOptions {
-    // The sandbox's private /tmp needs no grant; what the tool made there is gone, and a granted
-    // tree under /tmp on the host is matched by the learning grant below.
-    let mut implicit: Vec<String> = crate::native::provided_paths().into_iter().filter(|p| p != "/tmp").collect();
+    let mut implicit = crate::native::provided_paths();
     implicit.push(tool.path().to_string_lossy().into_owned());
     implicit.extend(tool.runtime().iter().map(|d| d.path.to_string_lossy().into_owned()));
     let granted = policy
@@ -186,7 +229,9 @@ fn tool_name(command: &str) -> String {
 
 pub fn profile(cmd: ProfileCommand) -> i32 {
     let r = match cmd {
-        ProfileCommand::Show { file } => read_profile(&file).map(|p| print!("{}", p.render())),
+        ProfileCommand::Show { file } => {
+            crate::mcp::watch::read_profiles(&file).map(|ps| ps.iter().for_each(|p| print!("{}", p.render())))
+        }
         ProfileCommand::Diff { old, new } => {
             read_profile(&old).and_then(|o| read_profile(&new).map(|n| print!("{}", diff(&o, &n).render())))
         }

@@ -29,6 +29,7 @@ pub mod proxy;
 mod relay;
 pub mod server;
 mod vetting;
+pub mod watch;
 pub mod wire;
 pub use vetting::Vetted;
 
@@ -171,6 +172,8 @@ pub struct ToolSet {
     limits: Concurrency,
     /// What happens to a result carrying instructions aimed at the model.
     on_injected_result: guard::ResultMode,
+    /// Behaviour profiles: learning, monitoring, quarantine.
+    watch: watch::Watch,
 }
 
 fn validator(schema: &Map<String, Value>) -> Result<jsonschema::Validator> {
@@ -192,7 +195,23 @@ impl ToolSet {
             admitted: AtomicUsize::new(0),
             limits: Concurrency { running, queued: limits.queued },
             on_injected_result: guard::ResultMode::default(),
+            watch: watch::Watch::default(),
         })
+    }
+
+    /// Learns and judges every call (see [`watch`]).
+    pub fn watch(&mut self, w: watch::Watch) {
+        self.watch = w;
+    }
+
+    /// Calls and anomalies per watched tool this session.
+    pub fn watch_counters(&self) -> std::collections::BTreeMap<String, watch::Counters> {
+        self.watch.counters()
+    }
+
+    /// Why `name` is withheld from listing and calls (quarantined), if it is.
+    pub fn withheld(&self, name: &str) -> Option<String> {
+        self.watch.withheld(name)
     }
 
     /// What happens to a result carrying instructions aimed at the model.
@@ -259,6 +278,10 @@ impl ToolSet {
             let refused = CallError::InvalidArguments { field, message: e.to_string() };
             self.audit_refusal(entry, &refused);
             return Err(refused);
+        }
+        if let Some(why) = self.watch.withheld(name) {
+            let id = self.audit_deny(entry, name.to_string(), why.clone());
+            return Ok(self.report(id, CallEnd::Guarded(why)));
         }
         if let Some(refused) = self.guard_arguments(entry, &value) {
             return Ok(refused);
@@ -354,8 +377,9 @@ impl ToolSet {
             stdin,
             output: Output::Capture,
             allow_degraded: false,
-            observe: false,
+            observe: self.watch.observes(),
         };
+        let audit = grant.audit().clone();
         let run = self.sandbox.run(&entry.tool, grant, call);
         tokio::pin!(run);
         let result = tokio::select! {
@@ -367,6 +391,10 @@ impl ToolSet {
         };
         let mut report = match result {
             Ok(o) => {
+                if o.status != Status::Revoked {
+                    let definition = serde_json::to_value(server::definition(&entry.spec)).unwrap_or_default();
+                    self.watch.after_call(&entry.spec.name, &definition, &o.observed, &audit);
+                }
                 let mut r = self.report(id.clone(), CallEnd::Ran(o.status));
                 r.stdout = o.stdout;
                 r.stderr = o.stderr;

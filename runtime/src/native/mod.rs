@@ -12,7 +12,7 @@ pub mod init;
 pub mod landlock;
 pub mod layers;
 mod mounts;
-pub use mounts::provided_paths;
+pub use mounts::{PRIVATE_TREES, provided_paths};
 pub mod net;
 mod notify;
 mod route;

@@ -54,11 +54,15 @@ pub const SYNTHETIC_FILES: &[(&str, &str)] = &[
     ("/etc/resolv.conf", "nameserver 127.0.0.1\n"),
 ];
 
+/// The sandbox's own scratch trees: what a tool does there never reaches the host, unless a
+/// granted path lies beneath.
+pub const PRIVATE_TREES: &[&str] = &["/tmp", "/dev/shm", "/proc"];
+
 /// Every path a native sandbox provides without a grant: the system view, the devices, the
-/// synthetic files, and its own private trees (`/tmp`, `/dev/shm`, `/proc`). A behaviour
-/// profile needs no grant for what it saw there.
+/// synthetic files, `/dev` and `/proc`. A behaviour profile needs no grant for what it saw
+/// there.
 pub fn provided_paths() -> Vec<String> {
-    let own = ["/tmp", "/dev", "/proc"];
+    let own = ["/dev", "/proc"];
     SYSTEM_PATHS
         .iter()
         .map(|(p, _, _)| *p)

@@ -237,6 +237,18 @@ impl Profile {
         Ok(p)
     }
 
+    /// Parses a file holding one profile or an array of them (`serve --learn` writes one per
+    /// tool).
+    pub fn parse_many(text: &str, origin: &str) -> Result<Vec<Self>> {
+        if text.trim_start().starts_with('[') {
+            let values: Vec<serde_json::Value> = serde_json::from_str(text)
+                .map_err(|e| Error::ParseProfile { origin: origin.to_string(), reason: e.to_string() })?;
+            values.iter().map(|v| Profile::from_json(&v.to_string(), origin)).collect()
+        } else {
+            Ok(vec![Profile::from_json(text, origin)?])
+        }
+    }
+
     /// The profile file's text (pretty JSON, keys sorted, so that files diff well).
     pub fn to_json(&self) -> String {
         // Serialising maps of strings and integers cannot fail.

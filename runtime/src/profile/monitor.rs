@@ -70,6 +70,7 @@ const HIGH_FACTOR: u64 = 10;
 pub struct Baseline {
     profile: Profile,
     reads: BTreeSet<String>,
+    lists: BTreeSet<String>,
     writes: BTreeSet<String>,
     execs: BTreeSet<String>,
     options: DeriveOptions,
@@ -81,9 +82,11 @@ impl Baseline {
         let writes: BTreeSet<String> = c.apply(profile.writes.keys()).into_keys().collect();
         let mut reads: BTreeSet<String> = c.apply(profile.reads.keys()).into_keys().collect();
         reads.extend(writes.iter().cloned());
-        reads.extend(profile.lists.keys().cloned());
+        // A listed directory covers listing it again, not reading what is in it.
+        let mut lists: BTreeSet<String> = profile.lists.keys().cloned().collect();
+        lists.extend(reads.iter().cloned());
         let execs = c.apply(profile.execs.keys()).into_keys().collect();
-        Baseline { profile, reads, writes, execs, options }
+        Baseline { profile, reads, lists, writes, execs, options }
     }
 
     pub fn profile(&self) -> &Profile {
@@ -132,12 +135,14 @@ pub fn judge(b: &Baseline, o: &Observation) -> Vec<Anomaly> {
     }
     let paths: [(&BTreeSet<String>, &BTreeSet<String>, AnomalyKind, &str); 4] = [
         (&o.reads, &b.reads, AnomalyKind::NewRead, "read"),
-        (&o.lists, &b.reads, AnomalyKind::NewRead, "listed"),
+        (&o.lists, &b.lists, AnomalyKind::NewRead, "listed"),
         (&o.writes, &b.writes, AnomalyKind::NewWrite, "written"),
         (&o.execs, &b.execs, AnomalyKind::NewExec, "executed"),
     ];
     for (seen, learned, kind, verb) in paths {
-        for path in seen.iter().filter(|x| !covered(x, learned) && !b.implicit(x)) {
+        // Programs run are judged wherever they lie: a shell from the system view is news.
+        let exempt = |x: &str| kind != AnomalyKind::NewExec && b.implicit(x);
+        for path in seen.iter().filter(|x| !covered(x, learned) && !exempt(x)) {
             let (severity, detail) = match sensitive_reason(path, home) {
                 Some(r) => (Severity::High, format!("never {verb} while learning, and sensitive: {r}")),
                 None if kind == AnomalyKind::NewRead => {
