@@ -55,7 +55,7 @@ pub struct Anomaly {
 /// the learned peak times the headroom (and the floor) is Medium; beyond [`HIGH_FACTOR`] times
 /// the peak, High.
 const ENVELOPE: &[(AnomalyKind, u64, &str)] = &[
-    (AnomalyKind::WallTime, 1_000, "a call running far longer than any learned one (a hang, a slow exfiltration)"),
+    (AnomalyKind::WallTime, 2_000, "a call running far longer than any learned one (a hang, a slow exfiltration)"),
     (AnomalyKind::Output, 64 << 10, "output far beyond any learned call's (bulk data leaving through the result)"),
     (AnomalyKind::Memory, 32 << 20, "memory far beyond any learned call's"),
     (AnomalyKind::Processes, 1, "more processes than any learned call (a spawned shell or helper)"),

@@ -156,9 +156,9 @@ fn each_deviation_is_named_with_its_severity() {
 fn an_envelope_is_judged_against_peak_headroom_and_floor() {
     let b = Baseline::new(learned(), options());
     let mut o = obs(&[], &[]);
-    o.wall_ms = 900; // under the 1 s floor
+    o.wall_ms = 1_900; // under the 2 s floor
     assert!(judge(&b, &o).is_empty());
-    o.wall_ms = 1_100;
+    o.wall_ms = 2_100;
     assert_eq!(judge(&b, &o)[0].kind, AnomalyKind::WallTime);
     assert_eq!(judge(&b, &o)[0].severity, Severity::Medium);
 }
