@@ -158,9 +158,15 @@ fn an_envelope_is_judged_against_peak_headroom_and_floor() {
     let mut o = obs(&[], &[]);
     o.wall_ms = 1_900; // under the 2 s floor
     assert!(judge(&b, &o).is_empty());
-    o.wall_ms = 2_100;
-    assert_eq!(judge(&b, &o)[0].kind, AnomalyKind::WallTime);
-    assert_eq!(judge(&b, &o)[0].severity, Severity::Medium);
+    o.wall_ms = 2_100; // 17× the learned 120 ms
+    assert_eq!((judge(&b, &o)[0].kind, judge(&b, &o)[0].severity), (AnomalyKind::WallTime, Severity::High));
+    let mut slow = learned();
+    let mut peak = obs(&[], &[]);
+    peak.wall_ms = 1_500;
+    slow.learn(&peak);
+    let b = Baseline::new(slow, options());
+    o.wall_ms = 3_100; // beyond 2× the peak, not 10×
+    assert_eq!((judge(&b, &o)[0].kind, judge(&b, &o)[0].severity), (AnomalyKind::WallTime, Severity::Medium));
 }
 
 #[test]
