@@ -312,10 +312,24 @@ fn packed_filters(observe: bool) -> Result<Vec<String>> {
         .map_err(Error::RunTool)
 }
 
-/// The program that runs the init stages: `$MCP_SANDBOX_INIT`, else `mcp-sandbox-init` next to
+/// The init program set by [`set_init_program`].
+static INIT_PROGRAM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Names the program that runs the init stages (an `mcp-sandbox-init` binary), for a program
+/// embedding the library that neither dispatches [`init_stage`] in its own `main` nor ships
+/// `mcp-sandbox-init` beside itself. Set once per process; later calls are ignored.
+pub fn set_init_program(path: &std::path::Path) {
+    let _ = INIT_PROGRAM.set(path.to_path_buf());
+}
+
+/// The program that runs the init stages: the one [`set_init_program`] named, else
+/// `$MCP_SANDBOX_INIT`, else `mcp-sandbox-init` next to
 /// this executable (small, so quick to start: it does not carry the WebAssembly runtime), else
 /// this executable itself (`mcp-sandbox` dispatches `__native-init` too).
 fn init_program() -> Result<PathBuf> {
+    if let Some(p) = INIT_PROGRAM.get() {
+        return Ok(p.clone());
+    }
     if let Some(p) = std::env::var_os("MCP_SANDBOX_INIT") {
         return Ok(PathBuf::from(p));
     }

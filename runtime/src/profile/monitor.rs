@@ -82,9 +82,9 @@ impl Baseline {
         let writes: BTreeSet<String> = c.apply(profile.writes.keys()).into_keys().collect();
         let mut reads: BTreeSet<String> = c.apply(profile.reads.keys()).into_keys().collect();
         reads.extend(writes.iter().cloned());
-        // A listed directory covers listing it again, not reading what is in it.
-        let mut lists: BTreeSet<String> = profile.lists.keys().cloned().collect();
-        lists.extend(reads.iter().cloned());
+        // A listed directory covers listing it again, not reading what is in it, nor listing
+        // what is below it (see `judge`).
+        let lists: BTreeSet<String> = profile.lists.keys().cloned().collect();
         let execs = c.apply(profile.execs.keys()).into_keys().collect();
         Baseline { profile, reads, lists, writes, execs, options }
     }
@@ -133,16 +133,23 @@ pub fn judge(b: &Baseline, o: &Observation) -> Vec<Anomaly> {
     for origin in o.origins.iter().filter(|x| !p.origins.contains_key(*x)) {
         push(AnomalyKind::NewOrigin, Severity::High, origin, "an HTTP origin never asked for while learning".into());
     }
-    let paths: [(&BTreeSet<String>, &BTreeSet<String>, AnomalyKind, &str); 4] = [
-        (&o.reads, &b.reads, AnomalyKind::NewRead, "read"),
-        (&o.lists, &b.lists, AnomalyKind::NewRead, "listed"),
-        (&o.writes, &b.writes, AnomalyKind::NewWrite, "written"),
-        (&o.execs, &b.execs, AnomalyKind::NewExec, "executed"),
+    // Listing is known exactly (a directory listed while learning) or under a read grant;
+    // the others under their learned grants.
+    let listed = |x: &str| b.lists.contains(x) || covered(x, &b.reads);
+    let read = |x: &str| covered(x, &b.reads);
+    let written = |x: &str| covered(x, &b.writes);
+    let run = |x: &str| covered(x, &b.execs);
+    type Known<'a> = &'a dyn Fn(&str) -> bool;
+    let paths: [(&BTreeSet<String>, Known, AnomalyKind, &str); 4] = [
+        (&o.reads, &read, AnomalyKind::NewRead, "read"),
+        (&o.lists, &listed, AnomalyKind::NewRead, "listed"),
+        (&o.writes, &written, AnomalyKind::NewWrite, "written"),
+        (&o.execs, &run, AnomalyKind::NewExec, "executed"),
     ];
-    for (seen, learned, kind, verb) in paths {
+    for (seen, known, kind, verb) in paths {
         // Programs run are judged wherever they lie: a shell from the system view is news.
         let exempt = |x: &str| kind != AnomalyKind::NewExec && b.implicit(x);
-        for path in seen.iter().filter(|x| !covered(x, learned) && !exempt(x)) {
+        for path in seen.iter().filter(|x| !known(x) && !exempt(x)) {
             let (severity, detail) = match sensitive_reason(path, home) {
                 Some(r) => (Severity::High, format!("never {verb} while learning, and sensitive: {r}")),
                 None if kind == AnomalyKind::NewRead => {
