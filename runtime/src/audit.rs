@@ -249,39 +249,6 @@ impl AuditSink for Fanout {
     }
 }
 
-/// Keeps the denials and limits of the invocations being watched, until taken: how `serve`
-/// tells a client why its call failed.
-#[derive(Debug, Default)]
-pub struct Tap {
-    watched: Mutex<std::collections::HashMap<String, Vec<AuditEvent>>>,
-}
-
-impl Tap {
-    pub fn watch(&self, invocation: &str) {
-        if let Ok(mut w) = self.watched.lock() {
-            w.insert(invocation.to_string(), Vec::new());
-        }
-    }
-
-    /// Stops watching and returns what was kept.
-    pub fn take(&self, invocation: &str) -> Vec<AuditEvent> {
-        self.watched.lock().ok().and_then(|mut w| w.remove(invocation)).unwrap_or_default()
-    }
-}
-
-impl AuditSink for Tap {
-    fn record(&self, e: &AuditEvent) {
-        if !matches!(e.event, EventKind::Deny | EventKind::Limit | EventKind::Degraded | EventKind::Suppressed) {
-            return;
-        }
-        if let Ok(mut w) = self.watched.lock()
-            && let Some(kept) = w.get_mut(&e.invocation)
-        {
-            kept.push(e.clone());
-        }
-    }
-}
-
 /// Prints each denial and limit as one line on stderr, with its fix-it hint (the CLI's view).
 /// It sees what the audit throttle lets through, so a flood costs a few lines and a count.
 #[derive(Debug, Default)]
@@ -293,6 +260,11 @@ impl AuditSink for StderrDenials {
             eprintln!("mcp-sandbox: {}", one_line(e));
         }
     }
+}
+
+/// Whether an event refuses something (or says a layer is missing): kept for the call's outcome.
+fn is_refusal(event: EventKind) -> bool {
+    matches!(event, EventKind::Deny | EventKind::Limit | EventKind::Degraded)
 }
 
 /// `denied: connect 10.0.0.5:443 (not declared); to allow: --allow-net 10.0.0.5:443`
@@ -376,14 +348,24 @@ impl Auditor {
         reason: Option<String>,
         detail: Option<serde_json::Value>,
     ) {
-        if !self.sink.enabled() {
+        if !self.sink.enabled() && !is_refusal(event) {
             return;
         }
         let mut e = self.event(event, capability);
         e.target = target;
         e.reason = reason;
         e.detail = detail;
-        self.throttle.record(&e);
+        self.record(&e);
+    }
+
+    /// Keeps a refusal's line for the invocation's outcome, then writes the event (throttled).
+    fn record(&self, e: &AuditEvent) {
+        if is_refusal(e.event) {
+            self.recorder.refusal(one_line(e));
+        }
+        if self.sink.enabled() {
+            self.throttle.record(e);
+        }
     }
 
     pub fn allow(&self, capability: Capability, target: impl Into<String>, reason: impl Into<String>) {
@@ -392,14 +374,11 @@ impl Auditor {
 
     pub fn deny(&self, d: &crate::grant::Denial) {
         self.recorder.refused(d.capability.verb(), &d.target);
-        if !self.sink.enabled() {
-            return;
-        }
         let mut e = self.event(EventKind::Deny, Some(d.capability));
         e.target = Some(d.target.clone());
         e.reason = Some(d.reason.clone());
         e.hint = d.hint.clone();
-        self.throttle.record(&e);
+        self.record(&e);
     }
 
     pub fn limit(&self, capability: Capability, target: impl Into<String>, reason: impl Into<String>) {

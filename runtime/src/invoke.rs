@@ -104,6 +104,9 @@ pub struct Outcome {
     /// What the call did: its grant's checks and refusals, the paths and programs the executor
     /// observed, its peaks. Filled by [`crate::Sandbox::run`] when the executor returns.
     pub observed: crate::profile::Observation,
+    /// One line per refusal the call met (`denied: …; to allow: …`, limits, missing layers),
+    /// for whoever reports the call (`serve` tells its client). Filled with [`Outcome::observed`].
+    pub refusals: Vec<String>,
 }
 
 /// Async ends for [`Stdin::Stream`] and [`Output::Stream`] descriptors, for executors that

@@ -275,6 +275,7 @@ fn observe(o: &mut Outcome, grant: &LiveGrant, wall: Duration) {
         set.retain(host);
     }
     o.observed = seen;
+    o.refusals = grant.audit().recorder().refusals();
 }
 
 /// Ends an invocation, for every executor alike: revokes the grant, then audits how it ended,

@@ -11,6 +11,10 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
+/// Refusal lines kept per invocation for its outcome (what `serve` tells the client); beyond,
+/// they are counted and one last line says how many more there were.
+pub const MAX_REFUSAL_LINES: usize = 64;
+
 /// Distinct entries kept per kind (names, dials, paths…) per invocation. A call doing more
 /// distinct things than this is marked `truncated`, which monitoring treats as a deviation.
 pub const MAX_OBSERVED: usize = 4096;
@@ -28,6 +32,9 @@ pub enum PathUse {
 #[derive(Debug, Default)]
 struct State {
     observed: Observation,
+    /// One line per refusal (`denied: …; to allow: …`), the first [`MAX_REFUSAL_LINES`].
+    refusals: Vec<String>,
+    more_refusals: usize,
     /// Addresses a declared name was pinned to, so that a dial is recorded by name.
     pinned: HashMap<IpAddr, String>,
 }
@@ -105,6 +112,29 @@ impl Recorder {
     pub fn refused(&self, capability: &str, target: &str) {
         let key = format!("{capability} {target}");
         self.with(|s| insert(&mut s.observed.denials, key, &mut s.observed.truncated));
+    }
+
+    /// A refusal's one line, for the invocation's outcome.
+    pub fn refusal(&self, line: String) {
+        self.with(|s| {
+            if s.refusals.len() < MAX_REFUSAL_LINES {
+                s.refusals.push(line);
+            } else {
+                s.more_refusals += 1;
+            }
+        });
+    }
+
+    /// The refusal lines so far, with one saying how many more were only counted.
+    pub fn refusals(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.with(|s| {
+            out = s.refusals.clone();
+            if s.more_refusals > 0 {
+                out.push(format!("{} more refusals were only counted (see the audit log)", s.more_refusals));
+            }
+        });
+        out
     }
 
     /// What was recorded so far (the peaks are the executor's to fill).

@@ -33,7 +33,7 @@ pub mod watch;
 pub mod wire;
 pub use vetting::Vetted;
 
-use crate::audit::{AuditEvent, Auditor, Capability, EventKind, Tap, one_line};
+use crate::audit::{Auditor, Capability, EventKind};
 use crate::error::{Error, Result};
 use crate::grant::GrantId;
 use crate::invoke::{Call, Output, Status, Stdin};
@@ -44,7 +44,6 @@ pub use manifest::{Artifact, ToolSpec};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 pub use tokio_util::sync::CancellationToken;
@@ -103,8 +102,8 @@ pub struct CallReport {
     pub structured: Option<Value>,
     /// Why structured output was rejected, if it was.
     pub output_error: Option<String>,
-    /// The denials and limits the call met.
-    pub denials: Vec<AuditEvent>,
+    /// The denials and limits the call met, one line each (`denied: …; to allow: …`).
+    pub denials: Vec<String>,
 }
 
 impl CallReport {
@@ -138,7 +137,7 @@ impl CallReport {
             s.push_str(&format!(": {e}"));
         }
         for d in &self.denials {
-            s.push_str(&format!("\nmcp-sandbox: {}", one_line(d)));
+            s.push_str(&format!("\nmcp-sandbox: {d}"));
         }
         for (name, bytes) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
             let text = String::from_utf8_lossy(bytes);
@@ -165,7 +164,6 @@ struct Entry {
 #[derive(Debug)]
 pub struct ToolSet {
     sandbox: Sandbox,
-    tap: Arc<Tap>,
     tools: BTreeMap<String, Entry>,
     slots: Semaphore,
     admitted: AtomicUsize,
@@ -184,12 +182,10 @@ impl ToolSet {
     /// Builds the sandbox the tools run in (pooled for `limits.running` WebAssembly
     /// instances) and an empty tool set.
     pub fn new(sandbox: SandboxBuilder, limits: Concurrency) -> Result<ToolSet> {
-        let tap = Arc::new(Tap::default());
         let running = limits.running.max(1);
-        let sandbox = sandbox.also_audit(tap.clone()).pooling(u32::try_from(running).unwrap_or(u32::MAX)).build()?;
+        let sandbox = sandbox.pooling(u32::try_from(running).unwrap_or(u32::MAX)).build()?;
         Ok(ToolSet {
             sandbox,
-            tap,
             tools: BTreeMap::new(),
             slots: Semaphore::new(running),
             admitted: AtomicUsize::new(0),
@@ -365,7 +361,6 @@ impl ToolSet {
     ) -> CallReport {
         let grant = self.sandbox.issue(&entry.tool, policy, None);
         let id = grant.id().to_string();
-        self.tap.watch(&id);
         let handle = grant.revocation_handle();
         let stdin = if entry.spec.stdin_arguments {
             Stdin::Bytes(serde_json::to_vec(args).unwrap_or_default())
@@ -398,11 +393,11 @@ impl ToolSet {
                 let mut r = self.report(id.clone(), CallEnd::Ran(o.status));
                 r.stdout = o.stdout;
                 r.stderr = o.stderr;
+                r.denials = o.refusals;
                 r
             }
             Err(e) => self.report(id.clone(), CallEnd::Failed(e.to_string())),
         };
-        report.denials = self.tap.take(&id);
         if let (Some(v), CallEnd::Ran(Status::Exited(0))) = (&entry.output, &report.end) {
             match serde_json::from_slice::<Value>(&report.stdout) {
                 Ok(json) => {

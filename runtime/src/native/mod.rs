@@ -296,6 +296,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         stderr,
         output_truncated: truncated,
         observed: Default::default(),
+        refusals: Vec::new(),
     })
 }
 

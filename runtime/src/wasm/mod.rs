@@ -305,6 +305,7 @@ impl WasmEngine {
             stderr,
             output_truncated: truncated,
             observed: Default::default(),
+            refusals: Vec::new(),
         })
     }
 }
