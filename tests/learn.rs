@@ -162,3 +162,76 @@ fn profiles_show_and_diff_what_a_tool_did() {
     assert_eq!(r.code, 125);
     assert!(r.stderr.contains("bad.json") && r.stderr.lines().count() == 1, "{}", r.stderr);
 }
+
+/// Sample components: read-file, write-file and tcp-ping learned under broad grants; each
+/// derived policy runs its tool again (the file is read, written, the listener receives) and
+/// refuses what the learning grant allowed beyond (the control: the learning grant allows it).
+#[test]
+fn sample_components_learn_policies_that_are_sufficient_and_tight() {
+    let w = Workspace::new();
+    let a = w.path("data/a.txt");
+    let secret = w.path("secret.txt");
+    let policy = w.path("tool.toml");
+    let learn_tool = |tool: &str, grant: &[String], args: &[&str]| {
+        let mut v: Vec<String> = vec!["learn".into(), "-o".into(), policy.clone()];
+        v.extend(grant.iter().cloned());
+        v.push(s(&support::tool(tool)).to_string());
+        v.extend(args.iter().map(|x| x.to_string()));
+        let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+        let r = run(&refs);
+        assert_eq!(r.code, 0, "{tool}: {}", r.stderr);
+        std::fs::read_to_string(&policy).unwrap()
+    };
+    let under = |tool: &str, flags: &[String], args: &[&str]| {
+        let mut v: Vec<String> = vec!["run".into()];
+        v.extend(flags.iter().cloned());
+        v.push(s(&support::tool(tool)).to_string());
+        v.extend(args.iter().map(|x| x.to_string()));
+        let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+        run(&refs)
+    };
+    let derived = vec![format!("--policy={policy}")];
+
+    // read-file: the workspace readable while learning; the policy names the file read.
+    let broad = vec![format!("--allow-read={}", s(&w.root))];
+    let text = learn_tool("read-file", &broad, &[&a]);
+    assert!(text.contains(&format!("\"{a}\",  # observed: read it")), "{text}");
+    let r = under("read-file", &derived, &[&a]);
+    assert!(r.code == 0 && r.stdout.contains("content a") && r.events("deny").is_empty(), "{r:?}");
+    assert!(under("read-file", &broad, &[&secret]).stdout.contains("TOP-SECRET"), "control");
+    let r = under("read-file", &derived, &[&secret]);
+    assert!(r.code != 0 && !r.stdout.contains("TOP-SECRET"), "{r:?}");
+
+    // write-file: out/ writable while learning; the policy names the file written.
+    let out = w.path("out/x.txt");
+    let broad = vec![format!("--allow-write={}", s(&w.root))];
+    let text = learn_tool("write-file", &broad, &[&out, "one"]);
+    assert!(text.contains(&format!("write = [\n    \"{out}\"")), "{text}");
+    let r = under("write-file", &derived, &[&out, "two"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().trim(), "two");
+    let elsewhere = w.path("data/planted.txt");
+    assert_eq!(under("write-file", &broad, &[&elsewhere, "x"]).code, 0, "control");
+    std::fs::remove_file(&elsewhere).unwrap();
+    assert_ne!(under("write-file", &derived, &[&elsewhere, "x"]).code, 0);
+    assert!(!std::path::Path::new(&elsewhere).exists());
+
+    // tcp-ping: two endpoints granted while learning, one used.
+    let used = TcpSink::start("127.0.0.1");
+    let other = TcpSink::start("127.0.0.1");
+    let broad = vec![
+        format!("--allow-net=tcp://127.0.0.1:{}", used.addr.port()),
+        format!("--allow-net=tcp://127.0.0.1:{}", other.addr.port()),
+    ];
+    let (to_used, to_other) = (used.addr.to_string(), other.addr.to_string());
+    let text = learn_tool("tcp-ping", &broad, &[&to_used, "learning"]);
+    assert!(text.contains(&format!("\"tcp://{to_used}\",  # observed: TCP to it")), "{text}");
+    assert!(!text.contains(&to_other), "{text}");
+    let r = under("tcp-ping", &derived, &[&to_used, "again"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(used.received().contains("again"));
+    assert_eq!(under("tcp-ping", &broad, &[&to_other, "control"]).code, 0);
+    assert!(other.received().contains("control"), "control: the learning grant reaches it");
+    under("tcp-ping", &derived, &[&to_other, "refused"]);
+    assert!(!other.received().contains("refused"), "the policy does not");
+}
