@@ -70,6 +70,7 @@ fn a_learned_policy_runs_the_program_without_denial_and_grants_nothing_unobserve
     let origin = format!("http://127.0.0.1:{}", sink.addr.port());
     // A broad learning grant: the whole workspace readable (secret included), out/ writable.
     let grant = vec![
+        "--no-host-view".to_string(),
         format!("--allow-read={}", s(&w.root)),
         format!("--allow-write={}", w.path("out")),
         format!("--allow-net={origin}"),
@@ -99,7 +100,7 @@ fn a_learned_policy_runs_the_program_without_denial_and_grants_nothing_unobserve
     // Tight: the secret the learning grant exposed (positive control) is refused by the policy.
     let secret = w.path("secret.txt");
     let mut learning = vec!["run".to_string()];
-    learning.extend(grant.iter().cloned());
+    learning.extend(grant.iter().filter(|g| *g != "--no-host-view").cloned());
     learning.extend([w.path("tool.py"), w.path("data/a.txt"), url.clone(), secret.clone()]);
     let refs: Vec<&str> = learning.iter().map(String::as_str).collect();
     let open = run(&refs);
@@ -115,7 +116,7 @@ fn refused_attempts_are_listed_with_the_flag_that_grants_them_and_following_it_w
     let sink = HttpSink::start(None);
     let url = format!("http://127.0.0.1:{}/doc", sink.addr.port());
     let a = w.path("data/a.txt");
-    let r = learn(&w, &[], &[a.clone(), url.clone()]);
+    let r = learn(&w, &["--no-host-view".into()], &[a.clone(), url.clone()]);
     assert_ne!(r.code, 0, "nothing granted: the program fails while learning");
     let policy = std::fs::read_to_string(w.root.join("tool.toml")).unwrap();
     assert!(!policy.contains("[filesystem]"), "a refused attempt is not granted:\n{policy}");
@@ -123,7 +124,7 @@ fn refused_attempts_are_listed_with_the_flag_that_grants_them_and_following_it_w
     assert!(policy.contains(&fix), "the comment names the flag:\n{policy}");
     // Following the comment: the file is read, and the next refusal (the log) is named.
     std::fs::remove_file(w.root.join("tool.profile.json")).unwrap();
-    let r = learn(&w, &[format!("--allow-read={a}")], &[a.clone(), url]);
+    let r = learn(&w, &["--no-host-view".into(), format!("--allow-read={a}")], &[a.clone(), url]);
     assert!(r.stdout.contains("read: content a"), "{}", r.stdout);
     let policy = std::fs::read_to_string(w.root.join("tool.toml")).unwrap();
     assert!(policy.contains(&format!("read = [\n    \"{a}\"")), "{policy}");
@@ -138,6 +139,7 @@ fn profiles_show_and_diff_what_a_tool_did() {
     let other = HttpSink::start(None);
     let grant = |o: &HttpSink| {
         vec![
+            "--no-host-view".to_string(),
             format!("--allow-read={}", w.path("data")),
             format!("--allow-write={}", w.path("out")),
             format!("--allow-net=http://127.0.0.1:{}", o.addr.port()),
@@ -173,7 +175,7 @@ fn sample_components_learn_policies_that_are_sufficient_and_tight() {
     let secret = w.path("secret.txt");
     let policy = w.path("tool.toml");
     let learn_tool = |tool: &str, grant: &[String], args: &[&str]| {
-        let mut v: Vec<String> = vec!["learn".into(), "-o".into(), policy.clone()];
+        let mut v: Vec<String> = vec!["learn".into(), "--no-host-view".into(), "-o".into(), policy.clone()];
         v.extend(grant.iter().cloned());
         v.push(s(&support::tool(tool)).to_string());
         v.extend(args.iter().map(|x| x.to_string()));
@@ -234,4 +236,61 @@ fn sample_components_learn_policies_that_are_sufficient_and_tight() {
     assert!(other.received().contains("control"), "control: the learning grant reaches it");
     under("tcp-ping", &derived, &[&to_other, "refused"]);
     assert!(!other.received().contains("refused"), "the policy does not");
+}
+
+/// A program that carries on past each failure: reads its file, tries a key, appends to a log,
+/// fetches a URL; says what worked.
+const RESILIENT: &str = r#"#!/usr/bin/env python3
+import sys, os, urllib.request
+base = os.path.dirname(os.path.abspath(__file__))
+print("read:", open(sys.argv[1]).read().strip())
+for what, act in [
+    ("key", lambda: open(sys.argv[3]).read()),
+    ("log", lambda: open(os.path.join(base, "out", "log.txt"), "a").write(sys.argv[1] + "\n")),
+    ("fetch", lambda: urllib.request.urlopen(sys.argv[2], timeout=10).read().decode()),
+]:
+    try:
+        print(what, "ok:", act())
+    except Exception as e:
+        print(what, "failed:", e)
+"#;
+
+/// With no flags, the program learns from a read-only view of the host: what it read is
+/// granted, a file it tried to create is granted through its directory, the endpoint it tried
+/// is declared; the policy then runs it with no denial. The view hides sensitive paths (a key
+/// under `~/.ssh`, readable on the host: the control) and never writes to the host.
+#[test]
+fn with_no_flags_learning_discovers_what_the_program_needs_from_a_read_only_host_view() {
+    let w = Workspace::new();
+    let tool = w.root.join("resilient.py");
+    std::fs::write(&tool, RESILIENT).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = w.root.join("home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::write(home.join(".ssh/id_rsa"), "PRIVATE-KEY").unwrap();
+    let key = s(&home.join(".ssh/id_rsa")).to_string();
+    let sink = HttpSink::start(None);
+    let url = format!("http://127.0.0.1:{}/doc", sink.addr.port());
+    let (p, a) = (w.path("tool.toml"), w.path("data/a.txt"));
+    let r = support::run_env(&["learn", "--verbose", "-o", &p, s(&tool), &a, &url, &key], &[("HOME", s(&home))]);
+    assert!(r.stdout.contains("read: content a"), "the view shows the data: {}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("key failed") && !r.stdout.contains("PRIVATE-KEY"), "hidden: {}", r.stdout);
+    assert!(std::fs::read_to_string(&key).unwrap().contains("PRIVATE-KEY"), "control: the host reads it");
+    assert!(r.stdout.contains("log failed") && r.stdout.contains("fetch failed"), "{}", r.stdout);
+    assert!(!w.root.join("out/log.txt").exists(), "nothing written to the host while learning");
+    assert!(sink.requests().is_empty(), "nothing sent while learning");
+    let policy = std::fs::read_to_string(&p).unwrap();
+    assert!(policy.contains(&format!("\"{a}\",")), "{policy}");
+    assert!(policy.contains(&format!("\"{}\",  # observed: wrote it", w.path("out"))), "{policy}");
+    assert!(policy.contains(&format!("127.0.0.1:{}", sink.addr.port())), "{policy}");
+    assert!(!policy.contains("id_rsa\","), "never granted: {policy}");
+    // Run under it: the file is read, the log written, the request arrives, no denial.
+    let r = run(&["run", "--policy", &p, s(&tool), &a, &url, &key]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("log ok") && r.stdout.contains("fetch ok"), "{}", r.stdout);
+    assert!(std::fs::read_to_string(w.root.join("out/log.txt")).unwrap().contains("a.txt"));
+    assert_eq!(sink.requests().len(), 1);
+    let denied: Vec<_> = r.events("deny").into_iter().filter(|e| !e["target"].to_string().contains("id_rsa")).collect();
+    assert!(denied.is_empty(), "no denial but the key's: {denied:?}");
 }

@@ -30,6 +30,10 @@ pub struct LearnArgs {
     /// Never grant a directory with fewer path components than this whole (`/home/u` has 2)
     #[arg(long, default_value_t = 2, value_name = "N")]
     min_depth: usize,
+    /// Show the tool only what the flags grant, not the read-only view of the host (minus
+    /// sensitive paths) it sees by default while learning
+    #[arg(long)]
+    no_host_view: bool,
     /// Treat TOOL as a native program (detected automatically for ELF files and #! scripts)
     #[arg(long)]
     native: bool,
@@ -126,11 +130,40 @@ fn options(a: &LearnArgs, tool: &crate::Tool, policy: &crate::Policy) -> DeriveO
         .iter()
         .map(|r| (r.path.to_string_lossy().into_owned(), r.access == crate::policy::Access::Write, r.exec))
         .collect();
-    let mut o = DeriveOptions { headroom: a.headroom, implicit, granted: Some(granted), ..DeriveOptions::default() };
+    let mut o = DeriveOptions {
+        headroom: a.headroom,
+        implicit,
+        granted: Some(granted),
+        discover: !a.no_host_view,
+        ..DeriveOptions::default()
+    };
     o.collapse.at = a.collapse_at.max(1);
     o.collapse.min_depth = a.min_depth;
     o.collapse.home = std::env::var("HOME").ok().filter(|h| h.starts_with('/'));
     o
+}
+
+/// The read-only view of the host a learning tool sees (`profile::host_view` over this host's
+/// directories), minus what the sandbox provides anyway.
+fn host_view(home: Option<&str>, own: &[String]) -> Vec<String> {
+    use crate::profile::EntryKind;
+    let list = |dir: &str| -> Vec<(String, EntryKind)> {
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        entries
+            .flatten()
+            .map(|e| {
+                let kind = match e.file_type() {
+                    Ok(t) if t.is_dir() => EntryKind::Dir,
+                    Ok(t) if t.is_file() => EntryKind::File,
+                    _ => EntryKind::Other,
+                };
+                (e.path().to_string_lossy().into_owned(), kind)
+            })
+            .collect()
+    };
+    let mut skip = crate::native::provided_paths();
+    skip.extend(own.iter().cloned());
+    crate::profile::host_view(home, &skip, &list)
 }
 
 fn existing_only(p: &Profile) -> Profile {
@@ -169,7 +202,6 @@ fn learn(a: LearnArgs) -> crate::Result<i32> {
             hint: "e.g. --headroom 2".into(),
         });
     }
-    let policy = a.policy.builder()?.build();
     let sandbox = sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref())?.build()?;
     let mut command = a.command.iter().cloned();
     let name = command.next().unwrap_or_default();
@@ -179,6 +211,26 @@ fn learn(a: LearnArgs) -> crate::Result<i32> {
     }
     let tool = sandbox.load_command(&tool_path(&name), &args, a.native)?;
     report_runtime(&tool, a.policy.verbose);
+    let mut builder = a.policy.builder()?;
+    let home = std::env::var("HOME").ok().filter(|h| h.starts_with('/'));
+    // The tool and its runtime are granted read+exec; the read-only view stays off them.
+    let mut own = vec![tool.path().to_string_lossy().into_owned()];
+    own.extend(tool.runtime().iter().map(|d| d.path.to_string_lossy().into_owned()));
+    let view = if a.no_host_view { Vec::new() } else { host_view(home.as_deref(), &own) };
+    let mut shown = 0;
+    for path in &view {
+        // A path gone since it was listed (a temporary file) is simply not shown.
+        if builder.allow_read(path).is_ok() {
+            shown += 1;
+            if a.policy.verbose {
+                eprintln!("mcp-sandbox: learning view: read-only {path}");
+            }
+        }
+    }
+    if !a.no_host_view {
+        eprintln!("mcp-sandbox: learning with a read-only view of the host ({shown} trees; sensitive paths hidden)");
+    }
+    let policy = builder.build();
     let mut profile = match &a.profile {
         Some(p) if p.exists() => read_profile(p)?,
         _ => Profile::new(&tool_name(&name)),

@@ -32,11 +32,21 @@ pub struct DeriveOptions {
     /// observed outside it was refused while learning; it is listed with the flag that would
     /// grant it, not granted (the tool ran without it). `None`: every observed path counts.
     pub granted: Option<Vec<(String, bool, bool)>>,
+    /// The learning runs saw a read-only view of the host and no network beyond the flags
+    /// (`learn`'s default): a refused write or connection is what the tool needs (it could not
+    /// have been granted while learning), so it is granted, unless sensitive.
+    pub discover: bool,
 }
 
 impl Default for DeriveOptions {
     fn default() -> Self {
-        DeriveOptions { collapse: Collapse::default(), headroom: 2.0, implicit: Vec::new(), granted: None }
+        DeriveOptions {
+            collapse: Collapse::default(),
+            headroom: 2.0,
+            implicit: Vec::new(),
+            granted: None,
+            discover: false,
+        }
     }
 }
 
@@ -128,7 +138,8 @@ fn path_entries(map: &BTreeMap<String, u64>, o: &DeriveOptions, verb: Verb, refu
             refused.push(format!("{p} ({}): never granted: {reason}", verb.past()));
             continue;
         }
-        if !was_granted(o, p, verb) {
+        let needed = o.discover && matches!(verb, Verb::Write);
+        if !was_granted(o, p, verb) && !needed {
             refused.push(format!(
                 "{p} ({}, refused while learning): if the tool needs it, {} {p}",
                 verb.past(),
@@ -153,9 +164,32 @@ fn path_entries(map: &BTreeMap<String, u64>, o: &DeriveOptions, verb: Verb, refu
 }
 
 /// The narrowest `allow` entries that cover what was dialled and asked of the HTTP proxy.
-fn net_entries(p: &Profile) -> Entries {
+/// A refused network attempt (`connect X`, `http request to X`) as what it tried to reach.
+fn refused_target(denial: &str) -> Option<(bool, String)> {
+    if let Some(t) = denial.strip_prefix("http request to ") {
+        return Some((true, t.to_string()));
+    }
+    let t = denial.strip_prefix("connect ")?;
+    if t.is_empty() {
+        return None;
+    }
+    Some((false, if t.contains("://") { t.to_string() } else { format!("tcp://{t}") }))
+}
+
+fn net_entries(p: &Profile, o: &DeriveOptions) -> Entries {
     let mut dials: BTreeMap<(String, u16), (BTreeSet<Proto>, u64)> = BTreeMap::new();
-    for (key, n) in &p.dials {
+    let mut origins = p.origins.clone();
+    let mut refused_dials = BTreeMap::new();
+    if o.discover {
+        for (d, n) in &p.denials {
+            match refused_target(d) {
+                Some((true, origin)) => *origins.entry(origin).or_default() += n,
+                Some((false, dial)) => *refused_dials.entry(dial).or_default() += n,
+                None => {}
+            }
+        }
+    }
+    for (key, n) in p.dials.iter().chain(&refused_dials) {
         if let Some(d) = parse_dial(key) {
             let e = dials.entry((d.host, d.port)).or_default();
             e.0.insert(d.proto);
@@ -163,7 +197,7 @@ fn net_entries(p: &Profile) -> Entries {
         }
     }
     let mut out = Vec::new();
-    for (origin, n) in &p.origins {
+    for (origin, n) in &origins {
         out.push((origin_entry(origin), format!("observed: HTTP to this origin, in {}", calls(*n))));
     }
     for ((host, port), (protos, n)) in dials {
@@ -253,7 +287,7 @@ pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
         write.write(&mut out, "write");
         exec.write(&mut out, "exec");
     }
-    let net = net_entries(p);
+    let net = net_entries(p, o);
     if !net.0.is_empty() {
         out.push_str("\n[network]\n");
         net.write(&mut out, "allow");
@@ -284,7 +318,10 @@ pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
         let _ =
             writeln!(out, "output = \"{}\"  # observed peak {} B, ×{h} headroom", format_size(b), pk.output_bytes.max);
     }
-    if !unused.is_empty() || !refused.is_empty() || !p.denials.is_empty() {
+    // (In discovery, refused connections became entries above.)
+    let listed_denials: Vec<(&String, &u64)> =
+        p.denials.iter().filter(|(d, _)| !(o.discover && refused_target(d).is_some())).collect();
+    if !unused.is_empty() || !refused.is_empty() || !listed_denials.is_empty() {
         out.push_str("\n# Observed but not granted:\n");
         for n in unused {
             let _ = writeln!(out, "#   name {n}: looked up, never dialled");
@@ -292,7 +329,7 @@ pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
         for r in refused {
             let _ = writeln!(out, "#   {r}");
         }
-        for (d, n) in &p.denials {
+        for (d, n) in listed_denials {
             let _ = writeln!(out, "#   refused while learning: {d} ({}){}", calls(*n), net_fix(d));
         }
     }

@@ -26,8 +26,21 @@ pub const SENSITIVE: &[(&str, &str)] = &[
     ("~/.password-store", "pass's password store"),
     ("~/.local/share/keyrings", "the desktop keyring"),
     ("~/.local/state/mcp-sandbox", "mcp-sandbox's own state: pins and approvals"),
+    ("~/.claude", "an MCP host's configuration and credentials"),
+    ("~/.claude.json", "an MCP host's server configuration"),
+    ("~/.config/gh", "the GitHub CLI's token"),
+    ("~/.cargo/credentials.toml", "crates.io tokens"),
+    ("~/.cargo/credentials", "crates.io tokens (legacy name)"),
+    ("~/.config/git/credentials", "git's stored passwords"),
+    ("~/.vault-token", "a HashiCorp Vault token"),
     ("/etc/shadow", "password hashes"),
+    ("/etc/shadow-", "password hashes (backup)"),
     ("/etc/gshadow", "group password hashes"),
+    ("/etc/gshadow-", "group password hashes (backup)"),
+    ("/etc/ssh", "the host's SSH private keys"),
+    ("/etc/ssl/private", "TLS private keys"),
+    ("/var/mail", "users' mail"),
+    ("/var/spool/mail", "users' mail"),
     ("/etc/sudoers", "who may become root"),
     ("/etc/sudoers.d", "who may become root"),
     ("/root", "the superuser's home"),
@@ -131,4 +144,79 @@ impl Collapse {
 /// Whether `path` is covered by one of `grants` (equal to it or under it).
 pub fn covered(path: &str, grants: &BTreeSet<String>) -> bool {
     grants.iter().any(|g| is_under(path, g))
+}
+
+/// What a directory entry is, for [`host_view`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Dir,
+    File,
+    /// A symlink, socket, device or FIFO: never granted by the view (a symlink's target is
+    /// granted where it lies, if it is in the view).
+    Other,
+}
+
+/// Trees never shown by the host view: the kernel's and the runtime's own (the sandbox
+/// provides its own `/proc` and `/dev`), with the reason.
+pub const NOT_IN_VIEW: &[(&str, &str)] = &[
+    ("/proc", "the host's processes (the sandbox has its own)"),
+    ("/sys", "kernel and device state"),
+    ("/dev", "host devices (the sandbox has its own)"),
+    ("/run", "host sockets and daemons' state"),
+    ("/var/run", "host sockets and daemons' state"),
+    ("/lost+found", "filesystem repair leftovers"),
+];
+
+/// The read-only view of the host `learn` shows a tool: every tree of `/` except
+/// [`NOT_IN_VIEW`], [`SENSITIVE`] paths and other users' homes, as the fewest whole trees
+/// (a directory holding something hidden is replaced by its entries, recursively). `list`
+/// lists a directory; `skip` names trees provided otherwise (the system view).
+pub fn host_view(home: Option<&str>, skip: &[String], list: &dyn Fn(&str) -> Vec<(String, EntryKind)>) -> Vec<String> {
+    let mut out = Vec::new();
+    cover("/", home, skip, list, &mut out);
+    out
+}
+
+fn cover(
+    dir: &str,
+    home: Option<&str>,
+    skip: &[String],
+    list: &dyn Fn(&str) -> Vec<(String, EntryKind)>,
+    out: &mut Vec<String>,
+) {
+    let own_home = |p: &str| home.is_some_and(|h| Path::new(h) == Path::new(p));
+    // The superuser's home is hidden unless it is the learner's own (its secrets still are).
+    let sensitive = |p: &str| {
+        SENSITIVE.iter().any(|(entry, _)| expand(entry, home).is_some_and(|e| !own_home(&e) && is_under(p, &e)))
+    };
+    let hidden = |p: &str| {
+        NOT_IN_VIEW.iter().any(|(n, _)| is_under(p, n)) || skip.iter().any(|s| is_under(p, s)) || sensitive(p)
+    };
+    if hidden(dir) {
+        return;
+    }
+    // Other users' homes: in a directory of homes, only the learner's own is shown.
+    let homes = ["/home", "/Users"].iter().any(|h| Path::new(h) == Path::new(dir));
+    // The sandbox has its own /tmp: what the host holds there is shown entry by entry in it.
+    let scratch = Path::new(dir) == Path::new("/tmp");
+    let whole = dir != "/"
+        && !homes
+        && !scratch
+        && !SENSITIVE.iter().any(|(entry, _)| expand(entry, home).is_some_and(|e| !own_home(&e) && is_under(&e, dir)))
+        && !NOT_IN_VIEW.iter().any(|(n, _)| is_under(n, dir))
+        && !skip.iter().any(|s| is_under(s, dir));
+    if whole {
+        out.push(dir.to_string());
+        return;
+    }
+    for (path, kind) in list(dir) {
+        if homes && !home.is_some_and(|h| is_under(h, &path)) {
+            continue;
+        }
+        match kind {
+            EntryKind::Dir => cover(&path, home, skip, list, out),
+            EntryKind::File if !hidden(&path) => out.push(path),
+            _ => {}
+        }
+    }
 }

@@ -199,3 +199,43 @@ fn a_listed_directory_is_granted_only_when_entries_in_it_were_used() {
     call.lists.insert("/srv/other".into());
     assert_eq!(judge(&b, &call)[0].kind, AnomalyKind::NewRead);
 }
+
+#[test]
+fn the_host_view_hides_sensitive_paths_other_homes_and_kernel_trees() {
+    use std::collections::BTreeMap;
+    let tree: BTreeMap<&str, Vec<(&str, EntryKind)>> = BTreeMap::from([
+        (
+            "/",
+            vec![
+                ("/etc", EntryKind::Dir),
+                ("/home", EntryKind::Dir),
+                ("/proc", EntryKind::Dir),
+                ("/srv", EntryKind::Dir),
+                ("/usr", EntryKind::Dir),
+                ("/bin", EntryKind::Other),
+                ("/root", EntryKind::Dir),
+            ],
+        ),
+        ("/etc", vec![("/etc/hosts", EntryKind::File), ("/etc/shadow", EntryKind::File), ("/etc/ssl", EntryKind::Dir)]),
+        ("/home", vec![("/home/u", EntryKind::Dir), ("/home/v", EntryKind::Dir)]),
+        (
+            "/home/u",
+            vec![
+                ("/home/u/.ssh", EntryKind::Dir),
+                ("/home/u/project", EntryKind::Dir),
+                ("/home/u/.bashrc", EntryKind::File),
+            ],
+        ),
+    ]);
+    let list = |d: &str| tree.get(d).map(|v| v.iter().map(|(p, k)| (p.to_string(), *k)).collect()).unwrap_or_default();
+    let view = host_view(Some("/home/u"), &["/usr".to_string()], &list);
+    assert_eq!(view, ["/etc/hosts", "/etc/ssl", "/home/u/project", "/home/u/.bashrc", "/srv"], "{view:?}");
+    // The superuser learning: its own home is shown, minus its secrets.
+    let tree_root: BTreeMap<&str, Vec<(&str, EntryKind)>> = BTreeMap::from([
+        ("/", vec![("/root", EntryKind::Dir)]),
+        ("/root", vec![("/root/.ssh", EntryKind::Dir), ("/root/work", EntryKind::Dir)]),
+    ]);
+    let list =
+        |d: &str| tree_root.get(d).map(|v| v.iter().map(|(p, k)| (p.to_string(), *k)).collect()).unwrap_or_default();
+    assert_eq!(host_view(Some("/root"), &[], &list), ["/root/work"]);
+}
