@@ -260,6 +260,10 @@ fn localhost_means_loopback_without_resolve() {
         assert!(printed_hint(&denied).is_some(), "{how}: {}", denied.run.stderr);
         let a = attempt(&flags, &tool);
         assert!(sink.received().contains(&format!("{tag}\n")), "{how}: {}\n{}", a.run.stdout, a.run.stderr);
+        if how == "the stub" {
+            // As the sandbox's /etc/hosts answers, not with a stand-in.
+            assert!(a.run.stdout.contains("answer 127.0.0.1\n"), "{}", a.run.stdout);
+        }
     }
     // A server listening on ::1 only (as Node's does for `localhost`) is reached too: a client
     // that dialled 127.0.0.1 for `localhost` is relayed to ::1 when 127.0.0.1 refuses.
@@ -279,6 +283,37 @@ fn localhost_means_loopback_without_resolve() {
         assert!(v6.received().contains(&format!("{tag}\n")), "{how} to ::1: {}\n{}", a.run.stdout, a.run.stderr);
     }
     assert!(dns.questions().is_empty(), "no resolver is asked about localhost: {:?}", dns.questions());
+}
+
+/// Parity: with `--allow-net 127.0.0.1:P` (or `localhost:P`), a native tool and a component
+/// reach the listener both as `localhost` and at its address, over HTTP and raw TCP.
+#[test]
+fn localhost_and_its_address_are_one_in_both_executors() {
+    for declared in ["127.0.0.1", "localhost"] {
+        let web = HttpSink::start(None);
+        let sink = TcpSink::start("127.0.0.1");
+        let (wp, tp) = (web.addr.port(), sink.addr.port());
+        let flags = strings(&["--allow-net", &format!("{declared}:{wp}"), "--allow-net", &format!("{declared}:{tp}")]);
+        let (get, ping) = (tool("http-get"), tool("tcp-ping"));
+        for host in ["127.0.0.1", "localhost"] {
+            let url = |who: &str| format!("http://{host}:{wp}/{who}");
+            let tag = |who: &str| format!("{declared}-{host}-{who}");
+            for (who, tool) in [
+                ("native-http", python(URLLIB, &[&url("native-http")])),
+                ("wasm-http", strings(&[get.to_str().unwrap(), "--", &url("wasm-http")])),
+                ("native-tcp", python(TCP_SEND, &[host, &tp.to_string(), &tag("native-tcp")])),
+                ("wasm-tcp", strings(&[ping.to_str().unwrap(), "--", &format!("{host}:{tp}"), &tag("wasm-tcp")])),
+            ] {
+                let a = attempt(&flags, &tool.iter().map(String::as_str).collect::<Vec<_>>());
+                let arrived = if who.ends_with("http") {
+                    web.requests().iter().any(|r| r.starts_with(&format!("GET /{who} ")))
+                } else {
+                    sink.received().contains(&format!("{}\n", tag(who)))
+                };
+                assert!(arrived, "--allow-net {declared}:P, {who} to {host}: {}\n{}", a.run.stdout, a.run.stderr);
+            }
+        }
+    }
 }
 
 /// An `https://` request through HTTPS_PROXY is a CONNECT: to a name pinned (as the user's

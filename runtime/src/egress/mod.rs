@@ -121,7 +121,9 @@ impl Egress {
     }
 
     /// A tool's name look-up. Only declared names (exact or under a declared `*.suffix`)
-    /// are resolved; IP literals are returned as they are, without any query.
+    /// are resolved; IP literals are returned as they are, without any query. A localhost name
+    /// is the loopback addresses, declared or not (no query either; a native tool's
+    /// `/etc/hosts` says the same): what may be reached there is the connection's question.
     pub async fn lookup(&self, name: &str, audit: &Auditor) -> Result<Vec<IpAddr>, Denial> {
         let literal = name.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = literal.parse::<IpAddr>() {
@@ -130,7 +132,7 @@ impl Egress {
         let asked = name;
         let name = endpoint::normalize_name(name)
             .map_err(|_| Denial::new(Capability::NetDns, asked, "not a valid host name", None))?;
-        if !self.declared_name(&name) {
+        if !self.declared_name(&name) && !endpoint::is_localhost(&name) {
             // The port the tool will use is not known yet: the hint names the most common one
             // (a connection that follows on another port is refused naming its own).
             let hint = hint::allow_net(&format!("{name}:443"));
@@ -139,7 +141,7 @@ impl Egress {
         self.resolve_declared(&name, audit).await
     }
 
-    /// Resolves a name already known to be declared, once per invocation, dropping any
+    /// Resolves a name already known to be declared (or a localhost name), once per invocation, dropping any
     /// address in a special range that no entry names literally (DNS-rebinding guard). A pin
     /// wins; localhost names are the loopback addresses without a query.
     async fn resolve_declared(&self, name: &str, audit: &Auditor) -> Result<Vec<IpAddr>, Denial> {
@@ -221,18 +223,18 @@ impl Egress {
         }
     }
 
-    /// Why an endpoint covering `t` allows `ip:port`, if one does: it names the address, or it
-    /// is a name that was pinned to it. `by_name` says which endpoints may allow by a name's
-    /// address (an `http(s)://` origin is the name, not its address).
+    /// Why an endpoint covering `t` allows `ip:port`, if one does: it names the address
+    /// (among those `literal` accepts), or it is a name that was pinned to it (among those
+    /// `by_name` accepts: an `http(s)://` origin is its name, not its address).
     async fn allowing(
         &self,
         ip: IpAddr,
         port: u16,
         t: Transport,
-        by_name: impl Fn(&Endpoint) -> bool,
+        (literal, by_name): (impl Fn(&Endpoint) -> bool, impl Fn(&Endpoint) -> bool),
         audit: &Auditor,
     ) -> Option<String> {
-        if let Some(e) = self.covering(t, port).find(|e| e.host.names_ip(ip)) {
+        if let Some(e) = self.covering(t, port).find(|e| e.host.names_ip(ip) && literal(e)) {
             return Some(format!("matches {e}"));
         }
         for e in self.covering(t, port).filter(|e| e.host.is_name() && by_name(e)) {
@@ -264,7 +266,7 @@ impl Egress {
     pub async fn check_connect(&self, addr: SocketAddr, t: Transport, audit: &Auditor) -> Result<String, Denial> {
         let ip = addr.ip().to_canonical();
         let target = SocketAddr::new(ip, addr.port());
-        if let Some(why) = self.allowing(ip, addr.port(), t, |_| true, audit).await {
+        if let Some(why) = self.allowing(ip, addr.port(), t, (|_: &Endpoint| true, |_: &Endpoint| true), audit).await {
             return Ok(why);
         }
         let host = self.name_for(ip).unwrap_or_else(|| ip.to_string());
@@ -323,17 +325,31 @@ impl Egress {
         let origin = format!("{}://{shown}:{port}", hint::scheme(t));
         let hint = hint::connect(host, port, t);
         let deny = |reason: &str| Denial::new(Capability::NetHttp, &origin, reason, hint.clone());
+        // What the tool could dial itself (an origin is its name, not its address).
+        let connectable = |e: &Endpoint| matches!(e.scheme, Scheme::Any | Scheme::Tcp);
         let literal = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = literal.parse::<IpAddr>() {
             let ip = ip.to_canonical();
-            let connectable = |e: &Endpoint| matches!(e.scheme, Scheme::Any | Scheme::Tcp);
-            return match self.allowing(ip, port, t, connectable, audit).await {
+            return match self.allowing(ip, port, t, (|_: &Endpoint| true, connectable), audit).await {
                 Some(_) => Ok(vec![SocketAddr::new(ip, port)]),
                 None => Err(deny("origin not declared")),
             };
         }
         let name = endpoint::normalize_name(host).map_err(|_| deny("not a valid host name"))?;
         if !self.covering(t, port).any(|e| e.host.matches_name(&name)) {
+            // `localhost` is the loopback addresses: an endpoint the tool could dial at one of
+            // them allows the request there, as it allows the connection.
+            if endpoint::is_localhost(&name) && !self.net.pins.contains_key(&name) {
+                let mut to = Vec::new();
+                for ip in LOCALHOST {
+                    if self.allowing(ip, port, t, (connectable, connectable), audit).await.is_some() {
+                        to.push(SocketAddr::new(ip, port));
+                    }
+                }
+                if !to.is_empty() {
+                    return Ok(to);
+                }
+            }
             return Err(deny("origin not declared"));
         }
         // Declared: what is left to allow is the name's resolution (its own hint, never the

@@ -216,6 +216,17 @@ async fn localhost_is_loopback_without_a_resolver() {
     assert!(eg.check_connect("127.0.0.2:8080".parse().unwrap(), Transport::Tcp, &a).await.is_err());
     assert!(eg.check_connect("127.0.0.1:8081".parse().unwrap(), Transport::Tcp, &a).await.is_err());
     assert!(dns.asked.lock().unwrap().is_empty(), "no resolver asked: {:?}", dns.asked.lock().unwrap());
+    // Declared or not, the name is the loopback addresses (a native tool's /etc/hosts says so);
+    // an endpoint the tool could dial at one of them allows HTTP to it by that name, an
+    // `http://` origin naming the address does not (an origin is what it names).
+    let (eg, dns) = egress(&["127.0.0.1:8080", "http://127.0.0.1:9000"], &[]);
+    assert_eq!(eg.lookup("localhost", &a).await.unwrap(), lo);
+    assert_eq!(eg.route_http(false, "localhost", 8080, &a).await.unwrap(), vec!["127.0.0.1:8080".parse().unwrap()]);
+    let d = eg.route_http(false, "localhost", 9000, &a).await.unwrap_err();
+    assert_eq!(d.hint.as_deref(), Some("--allow-net http://localhost:9000"));
+    let d = eg.check_connect("[::1]:8080".parse().unwrap(), Transport::Tcp, &a).await.unwrap_err();
+    assert_eq!(d.hint.as_deref(), Some("--allow-net localhost:8080"), "the name the tool looked up");
+    assert!(dns.asked.lock().unwrap().is_empty());
     // A pin still wins.
     let (eg, _) = egress(&["localhost:8080"], &[("localhost", "10.0.0.7")]);
     assert_eq!(eg.lookup("localhost", &a).await.unwrap(), vec!["10.0.0.7".parse::<IpAddr>().unwrap()]);
