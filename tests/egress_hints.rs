@@ -296,8 +296,8 @@ fn localhost_and_its_address_are_one_in_both_executors() {
         let flags = strings(&["--allow-net", &format!("{declared}:{wp}"), "--allow-net", &format!("{declared}:{tp}")]);
         let (get, ping) = (tool("http-get"), tool("tcp-ping"));
         for host in ["127.0.0.1", "localhost"] {
-            let url = |who: &str| format!("http://{host}:{wp}/{who}");
             let tag = |who: &str| format!("{declared}-{host}-{who}");
+            let url = |who: &str| format!("http://{host}:{wp}/{}", tag(who));
             for (who, tool) in [
                 ("native-http", python(URLLIB, &[&url("native-http")])),
                 ("wasm-http", strings(&[get.to_str().unwrap(), "--", &url("wasm-http")])),
@@ -306,7 +306,7 @@ fn localhost_and_its_address_are_one_in_both_executors() {
             ] {
                 let a = attempt(&flags, &tool.iter().map(String::as_str).collect::<Vec<_>>());
                 let arrived = if who.ends_with("http") {
-                    web.requests().iter().any(|r| r.starts_with(&format!("GET /{who} ")))
+                    web.requests().iter().any(|r| r.starts_with(&format!("GET /{} ", tag(who))))
                 } else {
                     sink.received().contains(&format!("{}\n", tag(who)))
                 };
