@@ -74,16 +74,27 @@ fn names_resolving_to_private_addresses_are_refused_unless_pinned() {
     let sink = TcpSink::start("127.0.0.1");
     let port = sink.addr.port();
     let ping = tool("tcp-ping");
-    let ep = format!("localhost:{port}");
-    // `localhost` is declared, but resolves to loopback: DNS-rebinding guard.
-    let r = run(&["run", "--allow-net", &ep, s(&ping), "--", &ep, "rebound"]);
+    // The resolver answers loopback for every name.
+    let dns = DnsSink::start(Some("127.0.0.1".parse().unwrap()));
+    let resolver = dns.addr.to_string();
+    let ep = format!("svc.example.net:{port}");
+    // `svc.example.net` is declared, but resolves to loopback: DNS-rebinding guard.
+    let r = run(&["run", "--resolver", &resolver, "--allow-net", &ep, s(&ping), "--", &ep, "rebound"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(sink.received().is_empty());
-    assert!(r.stderr.contains("--resolve localhost:127.0.0.1"), "{}", r.stderr);
+    assert!(r.stderr.contains("--resolve svc.example.net:127.0.0.1"), "{}", r.stderr);
     // Pinned explicitly, it is allowed.
-    let r = run(&["run", "--allow-net", &ep, "--resolve", "localhost:127.0.0.1", s(&ping), "--", &ep, "pinned"]);
+    let pin = ["--resolve", "svc.example.net:127.0.0.1"];
+    let r = run(&["run", "--resolver", &resolver, "--allow-net", &ep, pin[0], pin[1], s(&ping), "--", &ep, "pinned"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(sink.received().contains("pinned"));
+    // `localhost` is loopback by definition (issue 11): no resolver asked, no pin needed.
+    let local = format!("localhost:{port}");
+    let r = run(&["run", "--resolver", &resolver, "--allow-net", &local, s(&ping), "--", &local, "local"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(sink.received().contains("local"));
+    // A and AAAA in the first run only: a pinned name is not asked about, nor is localhost.
+    assert_eq!(dns.questions(), ["svc.example.net"; 2]);
 }
 
 #[test]
@@ -213,16 +224,20 @@ fn http_requests_are_checked_per_origin_including_redirects() {
 }
 
 #[test]
-fn a_tcp_endpoint_does_not_allow_http_and_https_does_not_allow_http() {
+fn a_udp_endpoint_does_not_allow_http_and_https_does_not_allow_http() {
     let web = HttpSink::start(None);
     let get = tool("http-get");
-    let r = run(&["run", "--allow-net", &format!("tcp://{}", web.addr), s(&get), &web.url("/")]);
+    let r = run(&["run", "--allow-net", &format!("udp://{}", web.addr), s(&get), &web.url("/")]);
     assert_eq!(r.code, 1);
     let r = run(&["run", "--allow-net", &format!("https://{}", web.addr), s(&get), &web.url("/")]);
     assert_eq!(r.code, 1);
     assert!(web.requests().is_empty());
-    // Positive control: the http:// origin lets the same request through.
+    // Positive controls: the http:// origin lets the same request through, and so does a
+    // tcp:// endpoint (HTTP rides on TCP: the tool could dial it itself; issue 11).
     let r = run(&["run", "--allow-net", &format!("http://{}", web.addr), s(&get), &web.url("/")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(web.requests()[0].starts_with("GET / "));
+    let r = run(&["run", "--allow-net", &format!("tcp://{}", web.addr), s(&get), &web.url("/tcp")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(web.requests()[1].starts_with("GET /tcp "));
 }

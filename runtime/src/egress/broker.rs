@@ -22,7 +22,7 @@ use super::dns;
 use super::quota::{Held, Permit, Quota};
 use crate::audit::Capability;
 use crate::grant::{Denial, LiveGrant};
-use crate::policy::endpoint::Transport;
+use crate::policy::endpoint::{self, Transport};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -155,8 +155,11 @@ impl Broker {
                 }
                 continue;
             }
-            // The grant decides (and audits); undeclared names are never resolved.
+            // The grant decides (and audits); undeclared names are never resolved. A localhost
+            // name is answered with its loopback addresses, as the sandbox's /etc/hosts does
+            // (the relays listen there); any other name with a stand-in.
             let answer = match self.grant.lookup(&q.name).await {
+                Ok(addrs) if endpoint::is_localhost(&q.name) && addrs.iter().all(IpAddr::is_loopback) => Some(addrs),
                 Ok(_) => self.stand_in_for(&q.name).map(|a| vec![IpAddr::V4(a)]),
                 Err(_) => None,
             };
@@ -245,7 +248,7 @@ impl Broker {
             Some(name) => {
                 self.grant.lookup(&name).await.ok()?.into_iter().map(|ip| SocketAddr::new(ip, port)).collect()
             }
-            None => vec![dialled],
+            None => self.grant.grant().net.loopback_alternatives(dialled, t),
         };
         self.allowed(candidates, t).await.ok()
     }

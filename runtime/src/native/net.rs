@@ -6,6 +6,9 @@
 //! reaches it), a UDP relay per declared UDP address and port, a UDP socket on `0.0.0.0` per
 //! port of a declared UDP `*.suffix` (its names get stand-ins only when the DNS stub is asked,
 //! so the supervisor learns each datagram's destination from `IP_PKTINFO`), and an HTTP proxy.
+//! The stub and the proxy are there even when nothing is declared: a tool behaves the same
+//! whatever its grant (a proxy-aware client always uses the proxy), so the denial it meets
+//! names the flag that lets the same request through (`egress::hint`).
 //! It hands them to the supervisor over a socketpair (SCM_RIGHTS) and keeps none
 //! ([`super::handover`]).
 //!
@@ -14,7 +17,7 @@
 //! with the endpoint named and a fix, never cut short.
 
 use crate::egress::broker::FIRST_STAND_IN;
-use crate::policy::endpoint::{Endpoint, HostPattern, Scheme, Transport};
+use crate::policy::endpoint::{self, Endpoint, HostPattern, LOCALHOST, Scheme, Transport};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -27,14 +30,15 @@ pub struct NetPlan {
     pub relay_ports: Vec<u16>,
     pub proxy_port: Option<u16>,
     /// UDP relays, each bound to the exact address the tool will send to: a literal address
-    /// (routed to `lo` when not loopback), or the stand-in of a declared name.
+    /// (routed to `lo` when not loopback), the stand-in of a declared name, or both loopback
+    /// addresses for a localhost name.
     pub udp: Vec<SocketAddr>,
     /// Ports of UDP `*.suffix` endpoints: one socket each on `0.0.0.0`, which receives what is
     /// sent to a stand-in handed out by the DNS stub (more specific sockets on the same port,
     /// the stub and the relays above, keep their own traffic).
     pub udp_wildcard: Vec<u16>,
-    /// Stand-in addresses fixed in advance for exact declared names (the DNS stub hands out the
-    /// same ones, so UDP relays can be bound before the tool starts).
+    /// Stand-in addresses fixed in advance for exact declared names other than localhost names
+    /// (the DNS stub hands out the same ones, so UDP relays can be bound before the tool starts).
     pub stand_ins: Vec<(String, Ipv4Addr)>,
     /// Declared literal addresses and ranges (other than loopback) routed to `lo`, so that a
     /// connection to them reaches a relay instead of failing with ENETUNREACH.
@@ -60,14 +64,11 @@ impl NetPlan {
     /// A relay for every port of every endpoint that covers TCP (names and literal addresses
     /// alike; `http(s)://` ranges too wide for the budget are served by the proxy alone), a UDP
     /// relay for every address and port of every endpoint that covers UDP (a wildcard UDP
-    /// socket per port for `*.suffix` names), the DNS stub when any endpoint is a name, the
-    /// proxy when anything is declared.
+    /// socket per port for `*.suffix` names), the DNS stub and the proxy always (with nothing
+    /// declared they refuse everything, each refusal audited with its fix).
     /// Refuses, naming the endpoint and the fix, a declaration that needs more than
     /// [`MAX_RELAYS`].
     pub fn for_endpoints(endpoints: &[Endpoint]) -> Result<Self, String> {
-        if endpoints.is_empty() {
-            return Ok(NetPlan::default());
-        }
         let mut tcp: BTreeSet<u16> = BTreeSet::new();
         for e in endpoints.iter().filter(|e| matches!(e.scheme, Scheme::Any | Scheme::Tcp)) {
             tcp.extend(e.ports.first..=e.ports.last);
@@ -88,6 +89,7 @@ impl NetPlan {
         let mut stand_ins: Vec<(String, Ipv4Addr)> = Vec::new();
         for e in endpoints {
             if let HostPattern::Name(n) = &e.host
+                && !endpoint::is_localhost(n)
                 && !stand_ins.iter().any(|(m, _)| m == n)
             {
                 let next = u32::from(FIRST_STAND_IN) + stand_ins.len() as u32;
@@ -101,6 +103,9 @@ impl NetPlan {
             let hosts = match &e.host {
                 HostPattern::Ip(ip) => Hosts::One(ip.to_canonical()),
                 HostPattern::Cidr(net) => Hosts::Range(net.trunc()),
+                // The stub answers a localhost name with both loopback addresses, as the
+                // sandbox's /etc/hosts does.
+                HostPattern::Name(n) if endpoint::is_localhost(n) => Hosts::Localhost,
                 HostPattern::Name(n) => match stand_ins.iter().find(|(m, _)| m == n) {
                     Some((_, a)) => Hosts::One(IpAddr::V4(*a)),
                     None => continue,
@@ -135,7 +140,7 @@ impl NetPlan {
         local_routes.sort_unstable();
         local_routes.dedup();
         Ok(NetPlan {
-            dns: endpoints.iter().any(|e| e.host.is_name()),
+            dns: true,
             relay_ports,
             proxy_port,
             udp: udp.into_iter().collect(),
@@ -198,12 +203,15 @@ fn too_many_udp(e: &Endpoint, needed: u128) -> String {
 enum Hosts {
     One(IpAddr),
     Range(IpNet),
+    /// The loopback addresses a localhost name stands for.
+    Localhost,
 }
 
 impl Hosts {
     fn count(&self) -> u128 {
         match self {
             Hosts::One(_) => 1,
+            Hosts::Localhost => LOCALHOST.len() as u128,
             Hosts::Range(net) => {
                 let bits = u32::from(net.max_prefix_len() - net.prefix_len());
                 1u128.checked_shl(bits).unwrap_or(u128::MAX)
@@ -215,6 +223,7 @@ impl Hosts {
     fn iter(&self) -> Box<dyn Iterator<Item = IpAddr> + '_> {
         match self {
             Hosts::One(ip) => Box::new(std::iter::once(*ip)),
+            Hosts::Localhost => Box::new(LOCALHOST.iter().copied()),
             Hosts::Range(IpNet::V4(n)) => {
                 let first = u32::from(n.network());
                 Box::new((0..self.count() as u32).map(move |i| IpAddr::V4(Ipv4Addr::from(first + i))))
@@ -236,9 +245,23 @@ mod tests {
         NetPlan::for_endpoints(&eps)
     }
 
+    /// Issue 11: the same tool meets the same stub and proxy whatever its grant, so the hint of
+    /// a first, ungranted run is about the request a granted run makes.
     #[test]
-    fn nothing_declared_opens_nothing() {
-        assert!(plan(&[]).unwrap().is_empty());
+    fn nothing_declared_opens_only_the_stub_and_the_proxy() {
+        let p = plan(&[]).unwrap();
+        assert!(p.dns && p.proxy_port == Some(3128), "{p:?}");
+        assert!(p.relay_ports.is_empty() && p.udp.is_empty() && p.udp_wildcard.is_empty() && p.local_routes.is_empty());
+        assert!(plan(&["10.0.0.5:443"]).unwrap().dns, "a name may be looked up (and refused) all the same");
+    }
+
+    #[test]
+    fn localhost_names_are_the_loopback_addresses_without_stand_ins() {
+        let p = plan(&["localhost:5353", "udp://app.localhost:9000", "svc.test:80"]).unwrap();
+        assert_eq!(p.stand_ins, vec![("svc.test".to_string(), FIRST_STAND_IN)]);
+        let udp: Vec<String> = p.udp.iter().map(|a| a.to_string()).collect();
+        assert_eq!(udp, ["127.0.0.1:5353", "127.0.0.1:9000", "127.1.0.1:80", "[::1]:5353", "[::1]:9000"]);
+        assert_eq!(p.relay_ports, vec![80, 5353]);
     }
 
     #[test]

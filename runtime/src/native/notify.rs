@@ -14,7 +14,10 @@ use super::seccomp::observe;
 use super::sys;
 use crate::audit::PathUse;
 use crate::audit::{Capability, EventKind};
+use crate::egress::broker::FIRST_STAND_IN;
+use crate::egress::hint;
 use crate::grant::{Denial, LiveGrant};
+use crate::policy::endpoint::Transport;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, OwnedFd};
@@ -68,11 +71,11 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
             _ => None,
         };
         let _ = sys::notif_respond(fd, n.id, errno.is_none(), errno.unwrap_or(0));
-        record(&grant, &verdict, &mut counts);
+        record(&grant, &verdict, &plan, &mut counts);
     }
 }
 
-fn record(grant: &LiveGrant, verdict: &Verdict, counts: &mut [usize; 2]) {
+fn record(grant: &LiveGrant, verdict: &Verdict, plan: &NetPlan, counts: &mut [usize; 2]) {
     let (kind, denial) = match verdict {
         Verdict::Proceed => return,
         Verdict::Observe(paths) => {
@@ -82,15 +85,7 @@ fn record(grant: &LiveGrant, verdict: &Verdict, counts: &mut [usize; 2]) {
             return;
         }
         Verdict::Deny(nr, refusal) => (0, Denial::new(Capability::Syscall, &nr.to_string(), &refusal.reason, None)),
-        Verdict::Nowhere(to, datagram) => (
-            1,
-            Denial::new(
-                Capability::NetConnect,
-                &format!("{}{to}", if *datagram { "udp://" } else { "" }),
-                "not declared: no relay leads there from the sandbox, and the kernel refuses it",
-                Some(format!("--allow-net {}{to}", if *datagram { "udp://" } else { "" })),
-            ),
-        ),
+        Verdict::Nowhere(to, datagram) => (1, nowhere(to, *datagram, plan)),
     };
     counts[kind] += 1;
     match counts[kind] {
@@ -103,6 +98,37 @@ fn record(grant: &LiveGrant, verdict: &Verdict, counts: &mut [usize; 2]) {
             None,
         ),
         _ => {}
+    }
+}
+
+/// The refusal of a connection (or datagram) to `to` that nothing in the sandbox serves, with
+/// the flag that makes a relay lead there. A stand-in address is named by its name (the
+/// address means nothing outside); one the stub handed out for a name under a `*.suffix` is
+/// not known here, so that refusal has no hint.
+fn nowhere(to: &SocketAddr, datagram: bool, plan: &NetPlan) -> Denial {
+    let t = if datagram { Transport::Udp } else { Transport::Tcp };
+    let target = format!("{}{to}", if datagram { "udp://" } else { "" });
+    let reason = "not declared: no relay leads there from the sandbox, and the kernel refuses it";
+    let IpAddr::V4(v4) = to.ip() else {
+        return Denial::new(Capability::NetConnect, &target, reason, hint::connect(&to.ip().to_string(), to.port(), t));
+    };
+    let stand_ins = u32::from(FIRST_STAND_IN) & 0xffff_0000;
+    if u32::from(v4) & 0xffff_0000 != stand_ins {
+        return Denial::new(Capability::NetConnect, &target, reason, hint::connect(&v4.to_string(), to.port(), t));
+    }
+    match plan.stand_ins.iter().find(|(_, a)| *a == v4) {
+        Some((name, _)) => {
+            let reason = format!("{reason} (the stand-in address of {name}, not declared on this port)");
+            Denial::new(Capability::NetConnect, &target, &reason, hint::connect(name, to.port(), t))
+        }
+        None => Denial::new(
+            Capability::NetConnect,
+            &target,
+            &format!(
+                "{reason} (a stand-in address the DNS stub gave a name under a declared *.suffix, on a port not declared for it)"
+            ),
+            None,
+        ),
     }
 }
 
@@ -256,5 +282,21 @@ mod tests {
             Verdict::Nowhere("8.8.8.8:53".parse().unwrap(), true)
         );
         assert_eq!(judge(&connect, &plan, |_, _| None), Verdict::Proceed, "unreadable: no record, no guess");
+    }
+
+    /// Issue 11: a stand-in address is named by its name in the hint, which must parse.
+    #[test]
+    fn refusals_name_what_to_declare() {
+        let plan = NetPlan { stand_ins: vec![("svc.test".into(), FIRST_STAND_IN)], ..NetPlan::default() };
+        let hint = |to: &str, udp: bool| nowhere(&to.parse().unwrap(), udp, &plan).hint;
+        assert_eq!(hint("127.1.0.1:8080", false).as_deref(), Some("--allow-net svc.test:8080"));
+        assert_eq!(hint("127.1.0.1:5353", true).as_deref(), Some("--allow-net udp://svc.test:5353"));
+        assert_eq!(hint("127.1.0.9:8080", false), None, "a suffix name's stand-in: not known here");
+        assert_eq!(hint("127.0.0.1:8080", false).as_deref(), Some("--allow-net 127.0.0.1:8080"));
+        assert_eq!(hint("[::1]:8080", false).as_deref(), Some("--allow-net [::1]:8080"));
+        assert_eq!(hint("10.0.0.5:53", true).as_deref(), Some("--allow-net udp://10.0.0.5:53"));
+        let d = nowhere(&"127.1.0.1:8080".parse().unwrap(), false, &plan);
+        assert_eq!(d.target, "127.1.0.1:8080");
+        assert!(d.reason.contains("stand-in address of svc.test"), "{}", d.reason);
     }
 }

@@ -1,9 +1,14 @@
 //! Network endpoints: `[scheme://]host[:port]`, parsed once and matched many times.
 //!
-//! * no scheme: TCP and UDP to `host:port` (a port is required);
-//! * `tcp://` / `udp://`: only that transport (a port is required);
+//! * no scheme: TCP and UDP to `host:port` (a port is required), and HTTP(S) requests to it
+//!   (through the sandbox's HTTP proxy or `wasi:http`: the tool could have dialled it itself);
+//! * `tcp://`: TCP, and HTTP(S) requests (they ride on TCP); `udp://`: UDP only (a port is
+//!   required for both);
 //! * `http://` / `https://`: HTTP requests to that origin, plus the TCP connection they need;
 //!   the port defaults to 80 / 443.
+//!
+//! The name `localhost` and names under `.localhost` are the loopback addresses (RFC 6761): they
+//! are never asked of a resolver (see [`crate::egress`]).
 //!
 //! `host` is a DNS name, `*.suffix` (subdomains only, never the apex), an IPv4 address,
 //! a bracketed IPv6 address, or a CIDR range. `port` is `N`, `N-M` or `*`.
@@ -11,7 +16,7 @@
 use ipnet::IpNet;
 use serde::Serialize;
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 
 /// Which traffic an endpoint covers.
@@ -42,6 +47,9 @@ impl Scheme {
     pub fn covers(self, transport: Transport) -> bool {
         match (self, transport) {
             (Scheme::Any, Transport::Tcp | Transport::Udp) => true,
+            // A request to an endpoint the tool may dial itself: sending it through the proxy
+            // (or wasi:http) reaches nothing the connection would not.
+            (Scheme::Any | Scheme::Tcp, Transport::Http { .. }) => true,
             (Scheme::Tcp, Transport::Tcp) => true,
             (Scheme::Udp, Transport::Udp) => true,
             // An HTTP origin also covers the TCP connection its requests need.
@@ -58,6 +66,15 @@ impl Scheme {
             _ => None,
         }
     }
+}
+
+/// The addresses `localhost` and the names under `.localhost` stand for (RFC 6761 §6.3), IPv4
+/// first: they are never asked of a resolver, and need no `--resolve`.
+pub const LOCALHOST: [IpAddr; 2] = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
+
+/// Whether a normalised name is `localhost` or a name under it (`app.localhost`).
+pub fn is_localhost(name: &str) -> bool {
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 /// The host part of an endpoint.
@@ -94,6 +111,14 @@ impl HostPattern {
         match self {
             HostPattern::Ip(a) => a.to_canonical() == ip,
             HostPattern::Cidr(net) => net.contains(&ip),
+            _ => false,
+        }
+    }
+
+    /// Whether every name this pattern matches is a localhost name (see [`is_localhost`]).
+    pub fn is_localhost(&self) -> bool {
+        match self {
+            HostPattern::Name(n) | HostPattern::Suffix(n) => is_localhost(n),
             _ => false,
         }
     }
@@ -570,6 +595,22 @@ mod tests {
     }
 
     #[test]
+    fn localhost_names() {
+        for (text, local) in [
+            ("localhost:80", true),
+            ("LocalHost.:80", true),
+            ("app.localhost:80", true),
+            ("*.localhost:80", true),
+            ("*.a.localhost:80", true),
+            ("notlocalhost:80", false),
+            ("localhost.example.com:80", false),
+            ("127.0.0.1:80", false),
+        ] {
+            assert_eq!(ep(text).host.is_localhost(), local, "{text}");
+        }
+    }
+
+    #[test]
     fn literal_addresses_and_ranges() {
         assert!(ep("10.0.0.0/8:1").host.names_ip("10.9.9.9".parse().unwrap()));
         assert!(!ep("10.0.0.0/8:1").host.names_ip("11.0.0.1".parse().unwrap()));
@@ -579,11 +620,15 @@ mod tests {
 
     #[test]
     fn scheme_coverage() {
+        let (http, https) = (Transport::Http { tls: false }, Transport::Http { tls: true });
         assert!(Scheme::Any.covers(Transport::Tcp) && Scheme::Any.covers(Transport::Udp));
-        assert!(!Scheme::Any.covers(Transport::Http { tls: false }));
+        // Issue 11: a bare or tcp:// endpoint also covers HTTP(S) requests to it.
+        assert!(Scheme::Any.covers(http) && Scheme::Any.covers(https));
+        assert!(Scheme::Tcp.covers(http) && Scheme::Tcp.covers(https));
+        assert!(!Scheme::Udp.covers(http) && !Scheme::Udp.covers(https) && !Scheme::Udp.covers(Transport::Tcp));
         assert!(!Scheme::Tcp.covers(Transport::Udp));
         assert!(Scheme::Https.covers(Transport::Tcp));
-        assert!(!Scheme::Https.covers(Transport::Http { tls: false }));
-        assert!(!Scheme::Http.covers(Transport::Udp));
+        assert!(!Scheme::Https.covers(http));
+        assert!(!Scheme::Http.covers(Transport::Udp) && !Scheme::Http.covers(https));
     }
 }

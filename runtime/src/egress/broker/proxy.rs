@@ -1,7 +1,8 @@
 //! The broker's HTTP proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` inside the sandbox):
 //! `CONNECT host:port` opens a TCP tunnel, allowed like a relayed connection; an absolute-form
 //! request (`GET http://host[:port]/path`, the scheme in any case) is checked by scheme, host
-//! and port and sent on in origin form to the pinned address. A refusal is an answer, never a
+//! and port (an `http://` origin, or an endpoint the tool could dial itself: without a scheme
+//! or `tcp://`) and sent on in origin form to the pinned address. A refusal is an answer, never a
 //! reset: `403` with `x-proxy-error: blocked-by-allowlist` and the denial (with its fix) for what
 //! the grant does not declare, `400` for what is not a proxy request, `503` beyond the call's
 //! bound on relayed connections (written by the accept loop, which closes at once).
@@ -85,6 +86,12 @@ impl Broker {
     async fn route_connect(&self, target: &str) -> Result<Vec<SocketAddr>, Refusal> {
         let (host, port) = split_authority(target, None)
             .ok_or_else(|| Refusal::Bad(format!("CONNECT needs host:port, not `{target}`")))?;
+        // An undeclared name is refused before any look-up, with the port in its hint (a
+        // look-up's own would have to guess it).
+        if let Some(d) = self.grant.grant().net.undeclared_name(&host, port, Transport::Tcp) {
+            self.grant.audit().deny(&d);
+            return Err(Refusal::Denied(d));
+        }
         let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![ip],
             Err(_) => self.grant.lookup(&host).await.map_err(Refusal::Denied)?,
