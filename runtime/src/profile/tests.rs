@@ -217,6 +217,7 @@ fn the_host_view_hides_sensitive_paths_other_homes_and_kernel_trees() {
             ],
         ),
         ("/etc", vec![("/etc/hosts", EntryKind::File), ("/etc/shadow", EntryKind::File), ("/etc/ssl", EntryKind::Dir)]),
+        ("/etc/ssl", vec![("/etc/ssl/certs", EntryKind::Dir), ("/etc/ssl/private", EntryKind::Dir)]),
         ("/home", vec![("/home/u", EntryKind::Dir), ("/home/v", EntryKind::Dir)]),
         (
             "/home/u",
@@ -229,7 +230,7 @@ fn the_host_view_hides_sensitive_paths_other_homes_and_kernel_trees() {
     ]);
     let list = |d: &str| tree.get(d).map(|v| v.iter().map(|(p, k)| (p.to_string(), *k)).collect()).unwrap_or_default();
     let view = host_view(Some("/home/u"), &["/usr".to_string()], &list);
-    assert_eq!(view, ["/etc/hosts", "/etc/ssl", "/home/u/project", "/home/u/.bashrc", "/srv"], "{view:?}");
+    assert_eq!(view, ["/etc/hosts", "/etc/ssl/certs", "/home/u/project", "/home/u/.bashrc", "/srv"], "{view:?}");
     // The superuser learning: its own home is shown, minus its secrets.
     let tree_root: BTreeMap<&str, Vec<(&str, EntryKind)>> = BTreeMap::from([
         ("/", vec![("/root", EntryKind::Dir)]),
