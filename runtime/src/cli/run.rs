@@ -193,12 +193,19 @@ fn tool_path(name: &str) -> PathBuf {
     super::mcp::which(name)
 }
 
-/// With `--verbose`, one line on stderr per tree a native tool's runtime adds to its grant.
+/// With `--verbose`, one line on stderr per tree and variable a native tool's runtime adds to
+/// its grant, and the program run instead of a pyenv shim.
 pub fn report_runtime(tool: &crate::Tool, verbose: bool) {
-    if verbose {
-        for d in tool.runtime() {
-            eprintln!("mcp-sandbox: granted read+exec {} (runtime: {})", d.path.display(), d.why);
-        }
+    let Some(r) = tool.runtime().filter(|_| verbose) else { return };
+    if let Some((shim, why)) = &r.instead_of {
+        eprintln!("mcp-sandbox: runs {} instead of {} ({why})", tool.path().display(), shim.display());
+    }
+    for d in &r.deps {
+        let rights = if d.writable { "read+write+exec" } else { "read+exec" };
+        eprintln!("mcp-sandbox: granted {rights} {} (runtime: {})", d.path.display(), d.why);
+    }
+    for v in &r.env {
+        eprintln!("mcp-sandbox: set {}={} (runtime: {})", v.name, v.value, v.why);
     }
 }
 
