@@ -157,7 +157,13 @@ fn usage_error(e: &clap::Error) -> i32 {
     let first = if joined.is_empty() { "invalid arguments" } else { joined.trim_start_matches("error: ") };
     let sub =
         std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet"].contains(&a.as_str()));
-    eprintln!("mcp-sandbox: {first}; see `mcp-sandbox {} --help`", sub.as_deref().unwrap_or("run"));
+    let sub = sub.as_deref().unwrap_or("run");
+    let line = format!("{first}; see `mcp-sandbox {sub} --help`");
+    eprintln!("mcp-sandbox: {line}");
+    if sub == "proxy" {
+        // An MCP host waits for the proxy's answer to `initialize`: it gets this line.
+        return mcp::proxy_not_started(&line, 125);
+    }
     125
 }
 
