@@ -56,7 +56,8 @@ pub struct PolicyArgs {
     #[arg(long)]
     pub allow_degraded: bool,
     /// Print on stderr what is granted beyond the flags: a native tool's own runtime (its
-    /// interpreter, virtual environment, package tree), with the reason for each
+    /// interpreter, virtual environment, package tree, a launcher's cache, the variables it
+    /// needs), with the reason for each
     #[arg(long)]
     pub verbose: bool,
 }
