@@ -3,7 +3,10 @@
 //! is recorded. Nothing secret is written: env variables appear by name only, and file
 //! contents and payloads never appear at all.
 
+mod recorder;
 mod throttle;
+
+pub use recorder::{MAX_OBSERVED, PathUse, Recorder};
 
 pub use throttle::{MAX_KINDS, MAX_NEW_TARGETS_BEYOND, MAX_RECORDS_PER_INVOCATION, MAX_RECORDS_PER_KIND};
 
@@ -41,6 +44,10 @@ pub enum EventKind {
     /// verdict and findings, an approval over them.
     #[serde(rename = "vet")]
     Vet,
+    /// A call that deviated from its tool's behaviour profile (`crate::profile`), or a tool
+    /// quarantined for it.
+    #[serde(rename = "anomaly")]
+    Anomaly,
 }
 
 impl EventKind {
@@ -56,6 +63,7 @@ impl EventKind {
             EventKind::Degraded => "sandbox.degraded",
             EventKind::Suppressed => "suppressed",
             EventKind::Vet => "vet",
+            EventKind::Anomaly => "anomaly",
         }
     }
 }
@@ -241,39 +249,6 @@ impl AuditSink for Fanout {
     }
 }
 
-/// Keeps the denials and limits of the invocations being watched, until taken: how `serve`
-/// tells a client why its call failed.
-#[derive(Debug, Default)]
-pub struct Tap {
-    watched: Mutex<std::collections::HashMap<String, Vec<AuditEvent>>>,
-}
-
-impl Tap {
-    pub fn watch(&self, invocation: &str) {
-        if let Ok(mut w) = self.watched.lock() {
-            w.insert(invocation.to_string(), Vec::new());
-        }
-    }
-
-    /// Stops watching and returns what was kept.
-    pub fn take(&self, invocation: &str) -> Vec<AuditEvent> {
-        self.watched.lock().ok().and_then(|mut w| w.remove(invocation)).unwrap_or_default()
-    }
-}
-
-impl AuditSink for Tap {
-    fn record(&self, e: &AuditEvent) {
-        if !matches!(e.event, EventKind::Deny | EventKind::Limit | EventKind::Degraded | EventKind::Suppressed) {
-            return;
-        }
-        if let Ok(mut w) = self.watched.lock()
-            && let Some(kept) = w.get_mut(&e.invocation)
-        {
-            kept.push(e.clone());
-        }
-    }
-}
-
 /// Prints each denial and limit as one line on stderr, with its fix-it hint (the CLI's view).
 /// It sees what the audit throttle lets through, so a flood costs a few lines and a count.
 #[derive(Debug, Default)]
@@ -285,6 +260,11 @@ impl AuditSink for StderrDenials {
             eprintln!("mcp-sandbox: {}", one_line(e));
         }
     }
+}
+
+/// Whether an event refuses something (or says a layer is missing): kept for the call's outcome.
+fn is_refusal(event: EventKind) -> bool {
+    matches!(event, EventKind::Deny | EventKind::Limit | EventKind::Degraded)
 }
 
 /// `denied: connect 10.0.0.5:443 (not declared); to allow: --allow-net 10.0.0.5:443`
@@ -320,6 +300,8 @@ pub fn one_line(e: &AuditEvent) -> String {
 pub struct Auditor {
     sink: Arc<dyn AuditSink>,
     throttle: Arc<throttle::Throttle>,
+    /// What the invocation did, unthrottled, for profiles (see [`Recorder`]).
+    recorder: Arc<Recorder>,
     invocation: String,
     tool: String,
 }
@@ -327,7 +309,12 @@ pub struct Auditor {
 impl Auditor {
     pub fn new(sink: Arc<dyn AuditSink>, invocation: String, tool: String) -> Self {
         let throttle = Arc::new(throttle::Throttle::new(sink.clone(), invocation.clone(), tool.clone()));
-        Auditor { sink, throttle, invocation, tool }
+        Auditor { sink, throttle, recorder: Arc::default(), invocation, tool }
+    }
+
+    /// What the invocation did so far (recorded whether or not anyone listens to the log).
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
     }
 
     pub fn invocation(&self) -> &str {
@@ -361,14 +348,24 @@ impl Auditor {
         reason: Option<String>,
         detail: Option<serde_json::Value>,
     ) {
-        if !self.sink.enabled() {
+        if !self.sink.enabled() && !is_refusal(event) {
             return;
         }
         let mut e = self.event(event, capability);
         e.target = target;
         e.reason = reason;
         e.detail = detail;
-        self.throttle.record(&e);
+        self.record(&e);
+    }
+
+    /// Keeps a refusal's line for the invocation's outcome, then writes the event (throttled).
+    fn record(&self, e: &AuditEvent) {
+        if is_refusal(e.event) {
+            self.recorder.refusal(one_line(e));
+        }
+        if self.sink.enabled() {
+            self.throttle.record(e);
+        }
     }
 
     pub fn allow(&self, capability: Capability, target: impl Into<String>, reason: impl Into<String>) {
@@ -376,17 +373,17 @@ impl Auditor {
     }
 
     pub fn deny(&self, d: &crate::grant::Denial) {
-        if !self.sink.enabled() {
-            return;
-        }
+        self.recorder.refused(d.capability.verb(), &d.target);
         let mut e = self.event(EventKind::Deny, Some(d.capability));
         e.target = Some(d.target.clone());
         e.reason = Some(d.reason.clone());
         e.hint = d.hint.clone();
-        self.throttle.record(&e);
+        self.record(&e);
     }
 
     pub fn limit(&self, capability: Capability, target: impl Into<String>, reason: impl Into<String>) {
-        self.emit(EventKind::Limit, Some(capability), Some(target.into()), Some(reason.into()), None);
+        let target = target.into();
+        self.recorder.refused(capability.verb(), &target);
+        self.emit(EventKind::Limit, Some(capability), Some(target), Some(reason.into()), None);
     }
 }

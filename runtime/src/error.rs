@@ -54,6 +54,9 @@ pub enum Error {
     #[error("cannot use pins file {path}: {reason}; {hint}")]
     Pins { path: PathBuf, reason: String, hint: &'static str },
 
+    #[error("cannot read profile {origin}: {reason}; profiles are written by `mcp-sandbox learn`")]
+    ParseProfile { origin: String, reason: String },
+
     #[error("cannot serve MCP: {0}")]
     Serve(String),
 }

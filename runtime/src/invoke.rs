@@ -51,6 +51,10 @@ pub struct Call {
     /// Run a native tool even when a non-essential layer cannot be enforced here; each missing
     /// layer is audited (`sandbox.degraded`) and reported. Off by default: fail closed.
     pub allow_degraded: bool,
+    /// Record the paths a native tool opens, creates, removes and runs (for behaviour
+    /// profiles), at the cost of a round trip to the supervisor per such call. WebAssembly
+    /// tools' file use is seen by the host without it.
+    pub observe: bool,
 }
 
 /// How an invocation ended.
@@ -97,6 +101,12 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// Whether captured output reached the output limit and was cut.
     pub output_truncated: bool,
+    /// What the call did: its grant's checks and refusals, the paths and programs the executor
+    /// observed, its peaks. Filled by [`crate::Sandbox::run`] when the executor returns.
+    pub observed: crate::profile::Observation,
+    /// One line per refusal the call met (`denied: …; to allow: …`, limits, missing layers),
+    /// for whoever reports the call (`serve` tells its client). Filled with [`Outcome::observed`].
+    pub refusals: Vec<String>,
 }
 
 /// Async ends for [`Stdin::Stream`] and [`Output::Stream`] descriptors, for executors that

@@ -9,6 +9,8 @@
 //! * [`native`]: the native executor (namespaces, Landlock, seccomp);
 //! * [`sandbox`]: the small library API that ties them together;
 //! * [`mcp`]: tool manifests, per-call grants bound to arguments, `serve`, `proxy`, pins;
+//! * [`profile`]: behaviour profiles: what a tool was seen doing, the policy derived from it,
+//!   and the judgement of later calls against it;
 //! * [`vet`]: tool vetting (poisoned definitions) and the secret detector of the data-flow guard;
 //! * [`cli`]: the `mcp-sandbox` command line, a thin layer over the library.
 
@@ -21,6 +23,7 @@ pub mod invoke;
 pub mod mcp;
 pub mod native;
 pub mod policy;
+pub mod profile;
 pub mod sandbox;
 pub mod vet;
 pub mod wasm;

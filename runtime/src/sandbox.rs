@@ -248,13 +248,17 @@ impl Sandbox {
 
     /// Runs `tool` under an issued grant; the grant is revoked when this returns.
     pub async fn run(&self, tool: &Tool, grant: LiveGrant, call: Call) -> Result<Outcome> {
-        let result = match &tool.inner {
+        let started = std::time::Instant::now();
+        let mut result = match &tool.inner {
             ToolKind::Wasm(t) => match self.wasm() {
                 Ok(w) => w.run(t, &grant, call).await,
                 Err(e) => Err(e),
             },
             ToolKind::Native(t) => native::run(t, &grant, call).await,
         };
+        if let Ok(o) = &mut result {
+            observe(o, &grant, started.elapsed());
+        }
         finish(&grant, &result);
         result
     }
@@ -264,6 +268,33 @@ impl Sandbox {
         let grant = self.issue(tool, policy, None);
         self.run(tool, grant, call).await
     }
+}
+
+/// Completes what the executor observed with what the grant recorded and the call's measures.
+fn observe(o: &mut Outcome, grant: &LiveGrant, wall: Duration) {
+    let mut seen = grant.audit().recorder().snapshot();
+    // The executor's own observations (its memory peak) win over the recorder's defaults.
+    seen.memory = seen.memory.max(o.observed.memory);
+    seen.wall_ms = u64::try_from(wall.as_millis()).unwrap_or(u64::MAX);
+    seen.output_bytes = u64::try_from(o.stdout.len() + o.stderr.len()).unwrap_or(u64::MAX);
+    seen.processes = seen.processes.max(o.observed.processes).max(1);
+    // The sandbox's private scratch (its own /tmp…) is not host access: what the tool did there
+    // is dropped, except under a granted path, or for a path that exists on the host, or whose
+    // directory below the scratch root does (which the tool meant, and did not get).
+    let granted: Vec<&Path> = grant.grant().paths.iter().map(|p| p.path.as_path()).collect();
+    let host = |p: &String| {
+        let p = Path::new(p);
+        let scratch = |d: &Path| native::PRIVATE_TREES.iter().any(|t| d.starts_with(t));
+        let root = |d: &Path| native::PRIVATE_TREES.iter().any(|t| d == Path::new(t));
+        !scratch(p)
+            || granted.iter().any(|g| p.starts_with(g))
+            || (!p.starts_with("/proc") && (p.exists() || p.parent().is_some_and(|d| !root(d) && d.is_dir())))
+    };
+    for set in [&mut seen.reads, &mut seen.lists, &mut seen.writes, &mut seen.execs] {
+        set.retain(host);
+    }
+    o.observed = seen;
+    o.refusals = grant.audit().recorder().refusals();
 }
 
 /// Ends an invocation, for every executor alike: revokes the grant, then audits how it ended,

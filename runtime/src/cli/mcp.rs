@@ -53,6 +53,8 @@ pub struct ServeArgs {
     /// audit it, or also replace it by a tool error
     #[arg(long, value_enum, value_name = "MODE", default_value_t = ResultMode::Audit)]
     on_injected_result: ResultMode,
+    #[command(flatten)]
+    watch: super::learn::WatchArgs,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +165,8 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
         eprintln!("mcp-sandbox: skipped {}: {e}", path.display());
     }
     tools.on_injected_result(a.on_injected_result);
+    let tools_dir = std::fs::canonicalize(&a.tools).unwrap_or_else(|_| a.tools.clone());
+    tools.watch(a.watch.build(format!("serve:{}", tools_dir.display()))?);
     for v in tools.vet(a.vet_deny.map(super::vet::FailOn::severity)) {
         for f in &v.report.findings {
             eprintln!(
@@ -186,7 +190,19 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
     }
     let names: Vec<&str> = tools.specs().map(|s| s.name.as_str()).collect();
     eprintln!("mcp-sandbox: {} tools: {}", names.len(), names.join(", "));
-    let server = McpServer::new(Arc::new(tools));
+    let tools = Arc::new(tools);
+    let server = McpServer::new(tools.clone());
+    let served = serve_on(server, &a, token).await;
+    for (tool, c) in tools.watch_counters() {
+        eprintln!("mcp-sandbox: watch: tool `{tool}`: {} call(s), {} anomaly(ies)", c.calls, c.anomalies);
+        for x in &c.last {
+            eprintln!("mcp-sandbox: watch:   {:?} {:?} {}: {}", x.severity, x.kind, x.what, x.detail);
+        }
+    }
+    served
+}
+
+async fn serve_on(server: McpServer, a: &ServeArgs, token: Option<String>) -> Result<()> {
     match a.listen {
         None => server.serve_stdio().await,
         Some(addr) => {
@@ -199,7 +215,8 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
                 let _ = tokio::signal::ctrl_c().await;
                 on_signal.cancel();
             });
-            let options = HttpOptions { allowed_hosts: a.allow_host, allowed_origins: a.allow_origin, token };
+            let options =
+                HttpOptions { allowed_hosts: a.allow_host.clone(), allowed_origins: a.allow_origin.clone(), token };
             serve_http(server, listener, options, stop).await
         }
     }

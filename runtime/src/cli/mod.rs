@@ -3,6 +3,7 @@
 //! Exit statuses: the tool's own; 124 wall-clock timeout; 125 sandbox or policy error;
 //! 126 tool cannot be loaded; 134 the tool trapped; 137 killed for a resource limit.
 
+mod learn;
 mod mcp;
 mod run;
 mod vet;
@@ -76,6 +77,17 @@ Examples:
 
 Exit status: 0 nothing at or above --fail-on; 1 findings at or above it; 125 bad input.";
 
+const LEARN_EXAMPLES: &str = "\
+Examples:
+  # learn over a few varied runs, then review and use the policy
+  mcp-sandbox learn --allow-read ./data -p fetch.profile.json -o fetch.toml ./fetch.py ./data/a.json
+  mcp-sandbox learn --allow-read ./data -p fetch.profile.json -o fetch.toml ./fetch.py ./data/b.json
+  mcp-sandbox run --policy fetch.toml ./fetch.py ./data/c.json
+
+The tool runs under the flags given, observed: what it opens, runs, looks up and dials is
+recorded, allowed or not (a refused attempt shows what it needs). Nothing beyond the flags is
+granted while learning.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mcp-sandbox",
@@ -104,6 +116,12 @@ enum Command {
     /// Vet tool definitions for poisoning: JSON files, manifest directories, or a live server
     #[command(after_help = VET_EXAMPLES)]
     Vet(Box<vet::VetArgs>),
+    /// Run a tool confined and observed; write its profile and the least-privilege policy derived from it
+    #[command(after_help = LEARN_EXAMPLES)]
+    Learn(Box<learn::LearnArgs>),
+    /// Show, compare, or derive a policy from behaviour profiles written by `learn`
+    #[command(subcommand)]
+    Profile(learn::ProfileCommand),
     /// Policy file helpers
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -138,6 +156,8 @@ pub fn main() -> i32 {
         Command::Proxy(args) => mcp::proxy(*args),
         Command::Pins(cmd) => mcp::pins(cmd),
         Command::Vet(args) => vet::command(*args),
+        Command::Learn(args) => learn::command(*args),
+        Command::Profile(cmd) => learn::profile(cmd),
         Command::Policy(PolicyCommand::Schema) => {
             print!("{}", crate::policy::file::json_schema());
             0

@@ -178,7 +178,13 @@ fn run(a: RunArgs) -> crate::Result<i32> {
     }
     let tool = sandbox.load_command(&tool_path(&name), &args, a.native)?;
     report_runtime(&tool, a.policy.verbose);
-    let call = Call { args, stdin: Stdin::Inherit, output: Output::Inherit, allow_degraded: a.policy.allow_degraded };
+    let call = Call {
+        args,
+        stdin: Stdin::Inherit,
+        output: Output::Inherit,
+        allow_degraded: a.policy.allow_degraded,
+        observe: false,
+    };
     let outcome = rt.block_on(sandbox.invoke(&tool, &policy, call))?;
     report_status(&outcome.status);
     Ok(outcome.status.exit_code())
@@ -186,7 +192,7 @@ fn run(a: RunArgs) -> crate::Result<i32> {
 
 /// The tool's path: as given if it exists there (or names a directory), else a bare name
 /// looked up in PATH as a shell would (`run python3`).
-fn tool_path(name: &str) -> PathBuf {
+pub fn tool_path(name: &str) -> PathBuf {
     let given = PathBuf::from(name);
     if given.exists() || name.contains('/') {
         return given;

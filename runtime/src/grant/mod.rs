@@ -16,6 +16,7 @@ use crate::audit::{Auditor, Capability, EventKind};
 use crate::egress::{Egress, NetGrant};
 use crate::policy::endpoint::Transport;
 use crate::policy::{Limits, PathRule};
+use crate::profile::Proto;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -261,8 +262,9 @@ impl LiveGrant {
             Ok(()) => self.0.egress.lookup(name, &self.0.audit).await,
             Err(d) => Err(d),
         };
-        if let Err(d) = &r {
-            self.0.audit.deny(d);
+        match &r {
+            Ok(addrs) => self.0.audit.recorder().looked_up(name, addrs),
+            Err(d) => self.0.audit.deny(d),
         }
         r
     }
@@ -274,7 +276,12 @@ impl LiveGrant {
             Ok(()) => self.0.egress.check_connect(addr, t, &self.0.audit).await.map(|why| ((), why)),
             Err(d) => Err(d),
         };
-        self.audited(r, Capability::NetConnect, &target)
+        let r = self.audited(r, Capability::NetConnect, &target);
+        if r.is_ok() {
+            let proto = if t == Transport::Udp { Proto::Udp } else { Proto::Tcp };
+            self.0.audit.recorder().dialled(addr, proto);
+        }
+        r
     }
 
     /// Binding (and, with `listen`, listening on) a local address.
@@ -300,7 +307,11 @@ impl LiveGrant {
             }),
             Err(d) => Err(d),
         };
-        self.audited(r, Capability::NetHttp, &target)
+        let r = self.audited(r, Capability::NetHttp, &target);
+        if r.is_ok() {
+            self.0.audit.recorder().origin(tls, host, port);
+        }
+        r
     }
 }
 

@@ -38,6 +38,7 @@ pub async fn list_tools(
         stdin: Stdin::Stream(Arc::new(to_server_r)),
         output: Output::Stream(Arc::new(from_server_w)),
         allow_degraded,
+        observe: false,
     };
     let mut input = tokio::net::unix::pipe::Sender::from_owned_fd(to_server_w)
         .map_err(|e| Error::RunTool(format!("stdio pipe: {e}")))?;

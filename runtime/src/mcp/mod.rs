@@ -30,10 +30,11 @@ pub mod proxy;
 mod relay;
 pub mod server;
 mod vetting;
+pub mod watch;
 pub mod wire;
 pub use vetting::Vetted;
 
-use crate::audit::{AuditEvent, Auditor, Capability, EventKind, Tap, one_line};
+use crate::audit::{Auditor, Capability, EventKind};
 use crate::error::{Error, Result};
 use crate::grant::GrantId;
 use crate::invoke::{Call, Output, Status, Stdin};
@@ -44,7 +45,6 @@ pub use manifest::{Artifact, ToolSpec};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 pub use tokio_util::sync::CancellationToken;
@@ -103,8 +103,8 @@ pub struct CallReport {
     pub structured: Option<Value>,
     /// Why structured output was rejected, if it was.
     pub output_error: Option<String>,
-    /// The denials and limits the call met.
-    pub denials: Vec<AuditEvent>,
+    /// The denials and limits the call met, one line each (`denied: …; to allow: …`).
+    pub denials: Vec<String>,
 }
 
 impl CallReport {
@@ -138,7 +138,7 @@ impl CallReport {
             s.push_str(&format!(": {e}"));
         }
         for d in &self.denials {
-            s.push_str(&format!("\nmcp-sandbox: {}", one_line(d)));
+            s.push_str(&format!("\nmcp-sandbox: {d}"));
         }
         for (name, bytes) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
             let text = String::from_utf8_lossy(bytes);
@@ -165,13 +165,14 @@ struct Entry {
 #[derive(Debug)]
 pub struct ToolSet {
     sandbox: Sandbox,
-    tap: Arc<Tap>,
     tools: BTreeMap<String, Entry>,
     slots: Semaphore,
     admitted: AtomicUsize,
     limits: Concurrency,
     /// What happens to a result carrying instructions aimed at the model.
     on_injected_result: guard::ResultMode,
+    /// Behaviour profiles: learning, monitoring, quarantine.
+    watch: watch::Watch,
 }
 
 fn validator(schema: &Map<String, Value>) -> Result<jsonschema::Validator> {
@@ -182,18 +183,32 @@ impl ToolSet {
     /// Builds the sandbox the tools run in (pooled for `limits.running` WebAssembly
     /// instances) and an empty tool set.
     pub fn new(sandbox: SandboxBuilder, limits: Concurrency) -> Result<ToolSet> {
-        let tap = Arc::new(Tap::default());
         let running = limits.running.max(1);
-        let sandbox = sandbox.also_audit(tap.clone()).pooling(u32::try_from(running).unwrap_or(u32::MAX)).build()?;
+        let sandbox = sandbox.pooling(u32::try_from(running).unwrap_or(u32::MAX)).build()?;
         Ok(ToolSet {
             sandbox,
-            tap,
             tools: BTreeMap::new(),
             slots: Semaphore::new(running),
             admitted: AtomicUsize::new(0),
             limits: Concurrency { running, queued: limits.queued },
             on_injected_result: guard::ResultMode::default(),
+            watch: watch::Watch::default(),
         })
+    }
+
+    /// Learns and judges every call (see [`watch`]).
+    pub fn watch(&mut self, w: watch::Watch) {
+        self.watch = w;
+    }
+
+    /// Calls and anomalies per watched tool this session.
+    pub fn watch_counters(&self) -> std::collections::BTreeMap<String, watch::Counters> {
+        self.watch.counters()
+    }
+
+    /// Why `name` is withheld from listing and calls (quarantined), if it is.
+    pub fn withheld(&self, name: &str) -> Option<String> {
+        self.watch.withheld(name)
     }
 
     /// What happens to a result carrying instructions aimed at the model.
@@ -260,6 +275,10 @@ impl ToolSet {
             let refused = CallError::InvalidArguments { field, message: e.to_string() };
             self.audit_refusal(entry, &refused);
             return Err(refused);
+        }
+        if let Some(why) = self.watch.withheld(name) {
+            let id = self.audit_deny(entry, name.to_string(), why.clone());
+            return Ok(self.report(id, CallEnd::Guarded(why)));
         }
         if let Some(refused) = self.guard_arguments(entry, &value) {
             return Ok(refused);
@@ -343,7 +362,6 @@ impl ToolSet {
     ) -> CallReport {
         let grant = self.sandbox.issue(&entry.tool, policy, None);
         let id = grant.id().to_string();
-        self.tap.watch(&id);
         let handle = grant.revocation_handle();
         let stdin = if entry.spec.stdin_arguments {
             Stdin::Bytes(serde_json::to_vec(args).unwrap_or_default())
@@ -355,7 +373,9 @@ impl ToolSet {
             stdin,
             output: Output::Capture,
             allow_degraded: false,
+            observe: self.watch.observes(),
         };
+        let audit = grant.audit().clone();
         let run = self.sandbox.run(&entry.tool, grant, call);
         tokio::pin!(run);
         let result = tokio::select! {
@@ -367,14 +387,18 @@ impl ToolSet {
         };
         let mut report = match result {
             Ok(o) => {
+                if o.status != Status::Revoked {
+                    let definition = serde_json::to_value(server::definition(&entry.spec)).unwrap_or_default();
+                    self.watch.after_call(&entry.spec.name, &definition, &o.observed, &audit);
+                }
                 let mut r = self.report(id.clone(), CallEnd::Ran(o.status));
                 r.stdout = o.stdout;
                 r.stderr = o.stderr;
+                r.denials = o.refusals;
                 r
             }
             Err(e) => self.report(id.clone(), CallEnd::Failed(e.to_string())),
         };
-        report.denials = self.tap.take(&id);
         if let (Some(v), CallEnd::Ran(Status::Exited(0))) = (&entry.output, &report.end) {
             match serde_json::from_slice::<Value>(&report.stdout) {
                 Ok(json) => {

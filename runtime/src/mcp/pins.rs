@@ -276,6 +276,10 @@ impl PinStore {
         &self.file.servers
     }
 
+    pub(crate) fn servers_mut(&mut self) -> &mut BTreeMap<String, ServerPins> {
+        &mut self.file.servers
+    }
+
     /// How `tool` compares with the pins of `server`; changes nothing.
     pub fn verdict(&self, server: &str, tool: &Value) -> Verdict {
         let name = tool.get("name").and_then(Value::as_str).unwrap_or("");

@@ -102,6 +102,7 @@ pub async fn run(
         stdin: Stdin::Stream(Arc::new(to_server_r)),
         output: Output::Streams { stdout: Arc::new(from_server_w), stderr: Arc::new(err_w) },
         allow_degraded,
+        observe: false,
     };
     let done = CancellationToken::new();
     let drained = CancellationToken::new();

@@ -174,7 +174,9 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult { tools: self.listing.as_ref().clone(), ..Default::default() })
+        // A quarantined tool is withheld until approved.
+        let tools = self.listing.iter().filter(|t| self.tools.withheld(&t.name).is_none()).cloned().collect();
+        Ok(ListToolsResult { tools, ..Default::default() })
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

@@ -12,6 +12,7 @@ pub mod init;
 pub mod landlock;
 pub mod layers;
 mod mounts;
+pub use mounts::{PRIVATE_TREES, provided_paths};
 pub mod net;
 mod notify;
 mod route;
@@ -216,7 +217,7 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     let mut spec = spec_for(tool, grant, call.args)?;
     spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
     spec.cgroups = cgroup_count;
-    spec.seccomp = packed_filters()?;
+    spec.seccomp = packed_filters(call.observe)?;
     let paths: Vec<_> = grant.grant().paths.iter().map(|p| p.handle.fd()).collect();
     handover::send_paths(&ours, &paths).map_err(Error::RunTool)?;
     init::write_spec(pipe, &spec).map_err(|e| Error::RunTool(format!("pass sandbox spec: {e}")))?;
@@ -288,23 +289,48 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         stderr = e;
         truncated |= cut;
     }
-    Ok(Outcome { invocation: grant.id(), status, stdout, stderr, output_truncated: truncated })
+    Ok(Outcome {
+        invocation: grant.id(),
+        status,
+        stdout,
+        stderr,
+        output_truncated: truncated,
+        observed: Default::default(),
+        refusals: Vec::new(),
+    })
 }
 
 /// The seccomp filters, packed for the spec: the same for every sandbox, so compiled once per
 /// process (a server runs many sandboxes).
-fn packed_filters() -> Result<Vec<String>> {
-    static PACKED: std::sync::OnceLock<std::result::Result<Vec<String>, String>> = std::sync::OnceLock::new();
-    PACKED
-        .get_or_init(|| seccomp::compile().map(|f| f.iter().map(|p| bpf::pack(p)).collect()).map_err(|e| e.to_string()))
+fn packed_filters(observe: bool) -> Result<Vec<String>> {
+    type Packed = std::sync::OnceLock<std::result::Result<Vec<String>, String>>;
+    static PACKED: [Packed; 2] = [Packed::new(), Packed::new()];
+    PACKED[usize::from(observe)]
+        .get_or_init(|| {
+            seccomp::compile_for(observe).map(|f| f.iter().map(|p| bpf::pack(p)).collect()).map_err(|e| e.to_string())
+        })
         .clone()
         .map_err(Error::RunTool)
 }
 
-/// The program that runs the init stages: `$MCP_SANDBOX_INIT`, else `mcp-sandbox-init` next to
+/// The init program set by [`set_init_program`].
+static INIT_PROGRAM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Names the program that runs the init stages (an `mcp-sandbox-init` binary), for a program
+/// embedding the library that neither dispatches [`init_stage`] in its own `main` nor ships
+/// `mcp-sandbox-init` beside itself. Set once per process; later calls are ignored.
+pub fn set_init_program(path: &std::path::Path) {
+    let _ = INIT_PROGRAM.set(path.to_path_buf());
+}
+
+/// The program that runs the init stages: the one [`set_init_program`] named, else
+/// `$MCP_SANDBOX_INIT`, else `mcp-sandbox-init` next to
 /// this executable (small, so quick to start: it does not carry the WebAssembly runtime), else
 /// this executable itself (`mcp-sandbox` dispatches `__native-init` too).
 fn init_program() -> Result<PathBuf> {
+    if let Some(p) = INIT_PROGRAM.get() {
+        return Ok(p.clone());
+    }
     if let Some(p) = std::env::var_os("MCP_SANDBOX_INIT") {
         return Ok(PathBuf::from(p));
     }

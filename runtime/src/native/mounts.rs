@@ -54,6 +54,25 @@ pub const SYNTHETIC_FILES: &[(&str, &str)] = &[
     ("/etc/resolv.conf", "nameserver 127.0.0.1\n"),
 ];
 
+/// The sandbox's own scratch trees: what a tool does there never reaches the host, unless a
+/// granted path lies beneath.
+pub const PRIVATE_TREES: &[&str] = &["/tmp", "/dev/shm", "/proc"];
+
+/// Every path a native sandbox provides without a grant: the system view, the devices, the
+/// synthetic files, `/dev` and `/proc`. A behaviour profile needs no grant for what it saw
+/// there.
+pub fn provided_paths() -> Vec<String> {
+    let own = ["/dev", "/proc"];
+    SYSTEM_PATHS
+        .iter()
+        .map(|(p, _, _)| *p)
+        .chain(DEVICES.iter().map(|(p, _)| *p))
+        .chain(SYNTHETIC_FILES.iter().map(|(p, _)| *p))
+        .chain(own)
+        .map(String::from)
+        .collect()
+}
+
 /// The system view as binds, for the paths that exist on this host (symlinks reported apart).
 pub fn system_binds() -> (Vec<Bind>, Vec<(PathBuf, PathBuf)>) {
     let mut binds = Vec::new();

@@ -10,7 +10,9 @@
 //! one last event saying so.
 
 use super::net::NetPlan;
+use super::seccomp::observe;
 use super::sys;
+use crate::audit::PathUse;
 use crate::audit::{Capability, EventKind};
 use crate::grant::{Denial, LiveGrant};
 use std::io::Read;
@@ -29,7 +31,12 @@ enum Verdict {
     Nowhere(SocketAddr, bool),
     /// Proceed without a record (a relay, the stub, the proxy, a unix socket, unreadable).
     Proceed,
+    /// An observed path call the allowlist permits: record its paths, then proceed.
+    Observe(Vec<(PathUse, String)>),
 }
+
+/// The longest path read from a caller's memory (`PATH_MAX`).
+const PATH_MAX: usize = 4096;
 
 /// Answers the listener's notifications until the sandbox is gone (blocking; run it on its
 /// own thread). Never leaves a call unanswered while it runs.
@@ -50,7 +57,10 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
             return;
         }
         let Ok(n) = sys::notif_recv(fd) else { continue };
-        let verdict = judge(&n, &plan, |addr, len| read_memory(n.pid, addr, len));
+        let verdict = match observe::observed(i64::from(n.nr)) {
+            Some(args) => observe_call(&n, args, |addr, len| read_memory(n.pid, addr, len), |fd| link(n.pid, fd)),
+            None => judge(&n, &plan, |addr, len| read_memory(n.pid, addr, len)),
+        };
         // What was read must belong to this call, not to a later one of a recycled pid.
         let verdict = if sys::notif_id_valid(fd, n.id) { verdict } else { Verdict::Proceed };
         let errno = match &verdict {
@@ -65,6 +75,12 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
 fn record(grant: &LiveGrant, verdict: &Verdict, counts: &mut [usize; 2]) {
     let (kind, denial) = match verdict {
         Verdict::Proceed => return,
+        Verdict::Observe(paths) => {
+            for (how, path) in paths {
+                grant.audit().recorder().path(*how, path.clone());
+            }
+            return;
+        }
         Verdict::Deny(nr, refusal) => (0, Denial::new(Capability::Syscall, &nr.to_string(), &refusal.reason, None)),
         Verdict::Nowhere(to, datagram) => (
             1,
@@ -104,6 +120,48 @@ fn judge(n: &sys::Notification, plan: &NetPlan, read: impl Fn(u64, usize) -> Opt
         Some(to) if !plan.serves(to) => Verdict::Nowhere(to, datagram),
         _ => Verdict::Proceed,
     }
+}
+
+/// The verdict on an observed path call: refused as the allowlist would refuse it, else its
+/// paths (made absolute against the descriptor or the working directory, read through
+/// `link(Some(fd))` / `link(None)`) to record.
+fn observe_call(
+    n: &sys::Notification,
+    args: observe::PathArgs,
+    read: impl Fn(u64, usize) -> Option<Vec<u8>>,
+    link: impl Fn(Option<i32>) -> Option<String>,
+) -> Verdict {
+    let nr = i64::from(n.nr);
+    let allowed = super::seccomp::ALLOWED.iter().find(|(x, _, _)| *x == nr).map(|(_, how, _)| *how);
+    if !allowed.is_some_and(|how| observe::permits(how, &n.args)) {
+        return Verdict::Deny(nr, super::seccomp::refusal(nr, &n.args));
+    }
+    let how = observe::path_use(args.how, &n.args);
+    let mut paths = Vec::new();
+    for (dirfd, at) in args.paths {
+        let Some(bytes) = read(n.args[*at], PATH_MAX) else { continue };
+        let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+        let path = String::from_utf8_lossy(&bytes[..end]).into_owned();
+        // `execveat(fd, "", …, AT_EMPTY_PATH)` names the descriptor itself.
+        let fd = dirfd.map(|i| n.args[i] as i32).filter(|fd| *fd != libc::AT_FDCWD);
+        let absolute = if path.starts_with('/') {
+            observe::absolute("/", &path)
+        } else {
+            let Some(base) = link(fd) else { continue };
+            if path.is_empty() { base } else { observe::absolute(&base, &path) }
+        };
+        paths.push((how, absolute));
+    }
+    Verdict::Observe(paths)
+}
+
+/// Where process `pid`'s descriptor `fd` (or, for `None`, its working directory) leads.
+fn link(pid: u32, fd: Option<i32>) -> Option<String> {
+    let at = match fd {
+        Some(fd) => format!("/proc/{pid}/fd/{fd}"),
+        None => format!("/proc/{pid}/cwd"),
+    };
+    std::fs::read_link(at).ok().map(|p| p.to_string_lossy().into_owned())
 }
 
 /// An AF_INET or AF_INET6 `sockaddr`; `None` for other families (unix sockets, AF_UNSPEC).

@@ -23,9 +23,10 @@
 use libc as c;
 
 mod compile;
+pub mod observe;
 #[cfg(test)]
 pub(crate) use compile::allow_rules;
-pub use compile::compile;
+pub use compile::{compile, compile_for};
 
 /// How a syscall is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

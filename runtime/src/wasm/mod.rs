@@ -9,6 +9,7 @@ mod cache;
 mod host_memory;
 mod http;
 mod lookup;
+mod observe;
 mod preopen;
 mod sockets;
 mod state;
@@ -108,6 +109,7 @@ impl WasmEngine {
             .map_err(|e| Error::StartEngine(e.to_string()))?;
         lookup::add_to_linker(&mut linker).map_err(|e| Error::StartEngine(e.to_string()))?;
         sockets::add_to_linker(&mut linker).map_err(|e| Error::StartEngine(e.to_string()))?;
+        observe::add_to_linker(&mut linker).map_err(|e| Error::StartEngine(e.to_string()))?;
 
         let disk = cache_root.and_then(|root| match ComponentCache::open(root, &engine) {
             Ok(c) => Some(c),
@@ -259,6 +261,7 @@ impl WasmEngine {
             quota,
             socket_permits: Vec::new(),
             host_calls: 0,
+            observed_dirs: call.observe.then(std::collections::HashMap::new),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -298,7 +301,15 @@ impl WasmEngine {
                 "captured output cut at the limit",
             );
         }
-        Ok(Outcome { invocation: g.id, status, stdout, stderr, output_truncated: truncated })
+        Ok(Outcome {
+            invocation: g.id,
+            status,
+            stdout,
+            stderr,
+            output_truncated: truncated,
+            observed: Default::default(),
+            refusals: Vec::new(),
+        })
     }
 }
 

@@ -28,6 +28,9 @@ pub(crate) struct StoreState {
     pub socket_permits: Vec<Permit>,
     /// Host calls so far (what the host holds is counted every few).
     pub host_calls: u64,
+    /// When the call is observed (`Call::observe`): the path of each directory descriptor the
+    /// guest holds, by resource, so that what it opens is recorded by path ([`super::observe`]).
+    pub observed_dirs: Option<std::collections::HashMap<u32, String>>,
 }
 
 impl StoreState {

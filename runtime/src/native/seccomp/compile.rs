@@ -10,20 +10,28 @@ use seccompiler::{
 use std::collections::BTreeMap;
 
 /// `S_ISUID | S_ISGID`: the mode bits no file the tool touches may get.
-const SETID_BITS: u64 = (c::S_ISUID | c::S_ISGID) as u64;
+pub(super) const SETID_BITS: u64 = (c::S_ISUID | c::S_ISGID) as u64;
 /// `family & INET_FAMILIES_MASK == AF_INET` holds for AF_INET (2) and AF_INET6 (10) alone: one
 /// rule for both, which keeps the filter short.
 const INET_FAMILIES_MASK: u64 = !((c::AF_INET ^ c::AF_INET6) as u64) & 0xFFFF_FFFF;
 /// The open flags that create a file, and so make the kernel read the mode: `O_CREAT`, and the
 /// bit proper to `O_TMPFILE` (which also carries `O_DIRECTORY`).
-const CREATING: u64 = (c::O_CREAT | (c::O_TMPFILE & !c::O_DIRECTORY)) as u64;
+pub(super) const CREATING: u64 = (c::O_CREAT | (c::O_TMPFILE & !c::O_DIRECTORY)) as u64;
 
 /// The allowlist as seccompiler rules, by syscall number (ascending). [`Audited`] calls are
 /// left out (handed to the supervisor), and so are [`Enosys`] ones (answered by the first
 /// filter; were it missing, the allowlist would still refuse them).
+#[cfg(test)]
 pub(crate) fn allow_rules() -> Result<Vec<(i64, Vec<SeccompRule>)>, seccompiler::BackendError> {
+    allow_rules_for(false)
+}
+
+/// [`allow_rules`], without the calls [`super::observe::OBSERVED`] when `observe`: those are
+/// handed to the supervisor, which records their paths.
+fn allow_rules_for(observe: bool) -> Result<Vec<(i64, Vec<SeccompRule>)>, seccompiler::BackendError> {
     let mut rules = BTreeMap::new();
-    for (nr, how, _) in ALLOWED.iter().filter(|(_, how, _)| !matches!(how, Audited | Enosys)) {
+    let kept = |nr: &i64| !observe || super::observe::observed(*nr).is_none();
+    for (nr, how, _) in ALLOWED.iter().filter(|(nr, how, _)| !matches!(how, Audited | Enosys) && kept(nr)) {
         rules.insert(*nr, conditions(*how)?);
     }
     Ok(rules.into_iter().collect())
@@ -79,8 +87,14 @@ fn conditions(how: Allow) -> Result<Vec<SeccompRule>, seccompiler::BackendError>
 }
 
 /// Compiles the two filters, in the order they are to be installed.
-#[cfg(target_arch = "x86_64")]
 pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
+    compile_for(false)
+}
+
+/// The two filters; with `observe`, the path calls go to the supervisor as well
+/// ([`super::observe`]).
+#[cfg(target_arch = "x86_64")]
+pub fn compile_for(observe: bool) -> Result<Vec<BpfProgram>, FilterError> {
     let e = |e: seccompiler::BackendError| FilterError(e.to_string());
     let arch = TargetArch::x86_64;
     let enosys: BTreeMap<i64, Vec<SeccompRule>> =
@@ -88,7 +102,7 @@ pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
     let first =
         SeccompFilter::new(enosys, SeccompAction::Allow, SeccompAction::Errno(c::ENOSYS as u32), arch).map_err(e)?;
     let allow = super::super::bpf::search_filter(
-        allow_rules().map_err(e)?,
+        allow_rules_for(observe).map_err(e)?,
         SeccompAction::Errno(c::EPERM as u32),
         SeccompAction::Allow,
         arch,
@@ -98,7 +112,7 @@ pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-pub fn compile() -> Result<Vec<BpfProgram>, FilterError> {
+pub fn compile_for(_observe: bool) -> Result<Vec<BpfProgram>, FilterError> {
     Err(FilterError("no syscall table for this architecture yet".into()))
 }
 
