@@ -19,7 +19,7 @@ use crate::egress::resolve::Resolve;
 use crate::error::{Error, Result};
 use crate::grant::{GrantBroker, GrantRequest, LiveGrant, ToolDigest};
 use crate::invoke::{Call, Outcome, Status};
-use crate::native::runtime_deps::{self, Resolution};
+use crate::native::runtime_deps::{self, Resolution, RuntimeDep};
 use crate::native::{self, NativeTool};
 use crate::policy::{Access, EnvRule, PathRule, Policy};
 use crate::wasm::{WasmEngine, WasmTool, default_cache_root};
@@ -58,8 +58,14 @@ impl Tool {
         matches!(self.inner, ToolKind::Native(_))
     }
 
-    /// What a native tool's own runtime adds to every grant (`None` for components).
-    pub fn runtime(&self) -> Option<&Resolution> {
+    /// The trees a native tool's own runtime adds to every grant (empty for components).
+    pub fn runtime(&self) -> &[RuntimeDep] {
+        self.resolution().map_or(&[], |r| &r.deps)
+    }
+
+    /// All a native tool's own runtime adds: its trees, the variables it needs, the program run
+    /// instead of the one given (`None` for components).
+    pub fn resolution(&self) -> Option<&Resolution> {
         match &self.inner {
             ToolKind::Native(t) => Some(&t.runtime),
             ToolKind::Wasm(_) => None,

@@ -203,7 +203,7 @@ pub fn tool_path(name: &str) -> PathBuf {
 /// With `--verbose`, one line on stderr per tree and variable a native tool's runtime adds to
 /// its grant, and the program run instead of a pyenv shim.
 pub fn report_runtime(tool: &crate::Tool, verbose: bool) {
-    let Some(r) = tool.runtime().filter(|_| verbose) else { return };
+    let Some(r) = tool.resolution().filter(|_| verbose) else { return };
     if let Some((shim, why)) = &r.instead_of {
         eprintln!("mcp-sandbox: runs {} instead of {} ({why})", tool.path().display(), shim.display());
     }
