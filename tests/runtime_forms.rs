@@ -107,3 +107,55 @@ fn an_editable_install_in_a_venv_is_importable_and_its_neighbours_are_not() {
     assert_eq!(r.stdout, "editable-ok\nSECRET-DENIED\n", "{}", r.stderr);
     assert!(r.stderr.contains(&format!("granted read+exec {} (runtime: editable install", s(&src))), "{}", r.stderr);
 }
+
+/// A stdio MCP server in plain JavaScript (no dependencies): one tool, `where`, answering the
+/// directory it runs in and the first line of `./data.txt`, read relative to it.
+const NODE_SERVER: &str = r#"const fs = require('fs');
+let buf = '';
+const send = (m) => process.stdout.write(JSON.stringify(m) + '\n');
+process.stdin.on('data', (d) => {
+  buf += d;
+  let i;
+  while ((i = buf.indexOf('\n')) >= 0) {
+    const line = buf.slice(0, i); buf = buf.slice(i + 1);
+    if (!line.trim()) continue;
+    const m = JSON.parse(line);
+    if (m.id === undefined) continue;
+    if (m.method === 'initialize') {
+      send({jsonrpc: '2.0', id: m.id, result: {protocolVersion: m.params.protocolVersion, capabilities: {tools: {}}, serverInfo: {name: 'where', version: '1'}}});
+    } else if (m.method === 'tools/list') {
+      send({jsonrpc: '2.0', id: m.id, result: {tools: [{name: 'where', description: 'Where the server runs.', inputSchema: {type: 'object'}}]}});
+    } else if (m.method === 'tools/call') {
+      let text;
+      try { text = process.cwd() + ' ' + fs.readFileSync('data.txt', 'utf8').trim(); } catch (e) { text = String(e); }
+      send({jsonrpc: '2.0', id: m.id, result: {content: [{type: 'text', text}]}});
+    } else {
+      send({jsonrpc: '2.0', id: m.id, error: {code: -32601, message: 'no such method'}});
+    }
+  }
+});
+"#;
+
+/// `node server.js` from the project's directory, as a host configuration with a `cwd` (or a
+/// shell) starts it: the script is found relative to that directory, its package (the project,
+/// by its `package.json`) is granted read-only, and the server runs there. Control: from another
+/// directory the same relative script is not the project's, and nothing is found.
+#[test]
+fn a_node_script_given_relative_to_the_working_directory_runs_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().canonicalize().unwrap();
+    let project = top.join("my-server");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(project.join("package.json"), r#"{"name": "my-server", "version": "1.0.0"}"#).unwrap();
+    std::fs::write(project.join("server.js"), NODE_SERVER).unwrap();
+    std::fs::write(project.join("data.txt"), "project data\n").unwrap();
+    let pins = top.join("pins.json");
+    let calls = json!([{"label": "where", "name": "where", "arguments": {}}]);
+    let node = ["--pins", s(&pins), "--", "node", "server.js"];
+    let (v, stderr) = ref_session_in(&project, &strings(&node), &calls);
+    assert_eq!(tool_names(&v), ["where"], "{stderr}");
+    assert_eq!(call_text(&v, "where", false), format!("{} project data", s(&project)));
+    // Control: started from the directory above, `server.js` is no file there.
+    let (v, _) = ref_session_in(&top, &strings(&node), &calls);
+    assert!(v["initialize"].get("ok").is_none(), "{v}");
+}

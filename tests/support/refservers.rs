@@ -6,7 +6,7 @@
 
 use super::{python, root, s};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The version of `@modelcontextprotocol/server-filesystem` `./dev` installs (`REF_NPM`).
@@ -37,7 +37,20 @@ pub fn filesystem_server() -> String {
 /// One session: `mcp-sandbox PROXY_ARGS` under the SDK client, `calls` made in order, with
 /// `env` added to the proxy's environment. Returns what the client saw and the proxy's stderr.
 pub fn ref_session(proxy_args: &[String], calls: &Value, env: &[(&str, String)]) -> (Value, String) {
-    let out = Command::new(python())
+    session(proxy_args, calls, env, None)
+}
+
+/// [`ref_session`] with the client, and so the proxy, started in `dir`.
+pub fn ref_session_in(dir: &Path, proxy_args: &[String], calls: &Value) -> (Value, String) {
+    session(proxy_args, calls, &[], Some(dir))
+}
+
+fn session(proxy_args: &[String], calls: &Value, env: &[(&str, String)], dir: Option<&Path>) -> (Value, String) {
+    let mut cmd = Command::new(python());
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    let out = cmd
         .arg(root().join("tests/mcp/ref_client.py"))
         .arg(REF_STEP_TIMEOUT)
         .arg(calls.to_string())
