@@ -101,9 +101,9 @@ impl Resolver<'_> {
     fn npx(&mut self, args: &[String]) {
         let Some(packages) = npx_packages(args, |a| self.absolute(a)) else { return };
         let hash = npx_hash(&packages);
-        let Some(dir) = self.cache_root().map(|r| r.join("npx").join(&hash)) else { return };
+        let Some(root) = self.cache_root() else { return };
         let why = format!("npx's cache for {} (its own; made if missing)", packages.join(" "));
-        let Some(dir) = self.add_writable(&dir, why) else { return };
+        let Some(dir) = self.add_writable(&root, &Path::new("npx").join(&hash), why) else { return };
         let why = "npx: its cache, and to use what it holds before asking the registry";
         self.set("npm_config_cache", dir.display().to_string(), why);
         self.set("npm_config_prefer_offline", "true".into(), why);
@@ -120,9 +120,9 @@ impl Resolver<'_> {
     fn uvx(&mut self, args: &[String]) {
         let Some(key) = uvx_key(args) else { return };
         let hash = hex(&Sha256::digest(key.join("\n").as_bytes()))[..16].to_string();
-        let Some(dir) = self.cache_root().map(|r| r.join("uvx").join(&hash)) else { return };
+        let Some(root) = self.cache_root() else { return };
         let why = format!("uvx's cache for {} (its own; made if missing)", key.join(" "));
-        let Some(dir) = self.add_writable(&dir, why) else { return };
+        let Some(dir) = self.add_writable(&root, &Path::new("uvx").join(&hash), why) else { return };
         let why = "uvx: its cache, and the Python it may install";
         self.set("UV_CACHE_DIR", dir.join("cache").display().to_string(), why);
         self.set("UV_PYTHON_INSTALL_DIR", dir.join("python").display().to_string(), why);

@@ -174,14 +174,17 @@ impl Resolver<'_> {
         true
     }
 
-    /// Adds a writable tree that may not exist yet: its nearest existing ancestor is resolved,
-    /// the rest kept as written.
-    fn add_writable(&mut self, path: &Path, why: String) -> Option<PathBuf> {
-        let existing = path.ancestors().find_map(|a| Some((a, self.fs.canonical(a)?)))?;
-        let (at, real) = existing;
-        let rest = path.strip_prefix(at).ok()?;
-        let path = if rest.as_os_str().is_empty() { real } else { real.join(rest) };
-        if self.refused(&path) || rest.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+    /// Adds a writable tree `rest` under `root`, which may not exist yet: `root`'s nearest
+    /// existing ancestor is resolved, the rest kept as written (so that a symlink planted at the
+    /// tree itself is refused when the grant is opened, never followed).
+    fn add_writable(&mut self, root: &Path, rest: &Path, why: String) -> Option<PathBuf> {
+        let (at, real) = root.ancestors().find_map(|a| Some((a, self.fs.canonical(a)?)))?;
+        let rest = root.strip_prefix(at).ok()?.join(rest);
+        if rest.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+            return None;
+        }
+        let path = real.join(rest);
+        if self.refused(&path) {
             return None;
         }
         self.out.deps.retain(|d| !d.path.starts_with(&path));

@@ -248,6 +248,12 @@ fn npx_gets_a_cache_of_its_own_per_package_never_the_users() {
         .file("/usr/lib/node_modules/npm/bin/npm-cli.js", "#!/usr/bin/env node\n");
     let r = resolve_with(&fs, "/usr/bin/npm", &["exec", "--registry", "https://r.example", "left-pad"]);
     assert_eq!(paths(&r), [format!("/var/cache/ms/npx/{} (rw)", npx_hash_of("left-pad"))]);
+    // A symlink planted where the cache goes is kept as the path (the grant's open refuses
+    // it), never followed to where it leads.
+    let planted = format!("/var/cache/ms/npx/{}", npx_hash_of("left-pad"));
+    let fs = fs.dir("/home/u/.ssh").link(&planted, "/home/u/.ssh");
+    let r = resolve_with(&fs, "/usr/bin/npx", &["-y", "left-pad"]);
+    assert_eq!(paths(&r), [format!("{planted} (rw)")]);
     // `--call` names no package: nothing.
     assert!(resolve_with(&fs, "/usr/bin/npx", &["-c", "echo hi"]).deps.is_empty());
 }
