@@ -19,9 +19,9 @@ use crate::egress::resolve::Resolve;
 use crate::error::{Error, Result};
 use crate::grant::{GrantBroker, GrantRequest, LiveGrant, ToolDigest};
 use crate::invoke::{Call, Outcome, Status};
-use crate::native::runtime_deps::RuntimeDep;
+use crate::native::runtime_deps::{self, Resolution, RuntimeDep};
 use crate::native::{self, NativeTool};
-use crate::policy::{Access, PathRule, Policy};
+use crate::policy::{Access, EnvRule, PathRule, Policy};
 use crate::wasm::{WasmEngine, WasmTool, default_cache_root};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -58,34 +58,53 @@ impl Tool {
         matches!(self.inner, ToolKind::Native(_))
     }
 
-    /// What a native tool's own runtime adds to every grant (empty for components).
+    /// The trees a native tool's own runtime adds to every grant (empty for components).
     pub fn runtime(&self) -> &[RuntimeDep] {
+        self.resolution().map_or(&[], |r| &r.deps)
+    }
+
+    /// All a native tool's own runtime adds: its trees, the variables it needs, the program run
+    /// instead of the one given (`None` for components).
+    pub fn resolution(&self) -> Option<&Resolution> {
         match &self.inner {
-            ToolKind::Native(t) => &t.runtime.deps,
-            ToolKind::Wasm(_) => &[],
+            ToolKind::Native(t) => Some(&t.runtime),
+            ToolKind::Wasm(_) => None,
         }
     }
 }
 
-/// `policy` plus a native tool's runtime trees, read+exec and read-only, each with its reason:
-/// the one place they enter a grant. A tree the policy already grants executable is left as
-/// declared; one that cannot be opened as a grant (it changed since it was resolved) is left
-/// out, and the tool fails visibly without it.
-fn with_runtime(policy: &Policy, deps: &[RuntimeDep]) -> Policy {
+/// `policy` plus a native tool's runtime trees, each with its reason, and the variables it
+/// needs: the one place they enter a grant. Trees are read+exec and read-only, except a
+/// launcher's own cache (read+write+exec, made if missing, mode 0700). A tree the policy
+/// already grants (executable, and writable if the runtime's is) is left as declared; one that
+/// cannot be opened as a grant (it changed since it was resolved) is left out, and the tool
+/// fails visibly without it. A variable the policy sets itself keeps the policy's value.
+fn with_runtime(policy: &Policy, runtime: &Resolution) -> Policy {
     let mut policy = policy.clone();
-    for d in deps {
-        if policy.paths.iter().any(|p| p.exec && d.path.starts_with(&p.path)) {
+    for d in &runtime.deps {
+        let covered =
+            |p: &PathRule| p.exec && (!d.writable || p.access == Access::Write) && d.path.starts_with(&p.path);
+        if policy.paths.iter().any(covered) {
             continue;
+        }
+        if d.writable {
+            use std::os::unix::fs::DirBuilderExt;
+            let _ = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&d.path);
         }
         let Some(text) = d.path.to_str() else { continue };
         if let Ok((path, handle)) = crate::policy::path::open(Path::new("/"), text) {
             policy.paths.push(PathRule {
                 path,
-                access: Access::Read,
+                access: if d.writable { Access::Write } else { Access::Read },
                 exec: true,
                 handle,
                 reason: Some(format!("runtime: {}", d.why)),
             });
+        }
+    }
+    for v in &runtime.env {
+        if !policy.env.iter().any(|e| e.name() == v.name) {
+            policy.env.push(EnvRule::Set(v.name.clone(), v.value.clone()));
         }
     }
     policy
@@ -196,6 +215,10 @@ impl Sandbox {
     /// virtual environment, package tree: `native::runtime_deps`) is resolved from the program
     /// and, for `node SCRIPT`, from its arguments, and granted with every call.
     pub fn load_command(&self, path: &Path, args: &[String], force_native: bool) -> Result<Tool> {
+        // A pyenv shim runs as the interpreter it would start (the shim needs pyenv's scripts).
+        let given = path;
+        let unshimmed = runtime_deps::unshim(&runtime_deps::RealFs, path);
+        let path = unshimmed.as_ref().map_or(path, |(p, _)| p.as_path());
         let bytes = std::fs::read(path).map_err(|source| Error::ReadTool { path: path.into(), source })?;
         let digest = ToolDigest::of(&bytes);
         if force_native || native::is_native(&bytes) {
@@ -205,7 +228,9 @@ impl Sandbox {
                 let reason = "a native tool must be executable".to_string();
                 return Err(Error::LoadTool { path: path.into(), reason, hint: "chmod +x it" });
             }
-            return Ok(Tool { inner: ToolKind::Native(Arc::new(NativeTool::new(path, digest, args))) });
+            let mut native = NativeTool::new(path, digest, args);
+            native.runtime.instead_of = unshimmed.map(|(_, why)| (given.to_path_buf(), why));
+            return Ok(Tool { inner: ToolKind::Native(Arc::new(native)) });
         }
         Ok(Tool { inner: ToolKind::Wasm(self.wasm()?.load(path, &bytes, digest)?) })
     }
@@ -219,9 +244,9 @@ impl Sandbox {
     /// [`revocation_handle`](LiveGrant::revocation_handle) to cancel the call from outside.
     pub fn issue(&self, tool: &Tool, policy: &Policy, ttl: Option<Duration>) -> LiveGrant {
         if let ToolKind::Native(t) = &tool.inner
-            && !t.runtime.deps.is_empty()
+            && (!t.runtime.deps.is_empty() || !t.runtime.env.is_empty())
         {
-            let policy = with_runtime(policy, &t.runtime.deps);
+            let policy = with_runtime(policy, &t.runtime);
             return self.broker.issue(GrantRequest { tool: tool.digest().clone(), policy: &policy, ttl });
         }
         self.broker.issue(GrantRequest { tool: tool.digest().clone(), policy, ttl })

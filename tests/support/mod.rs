@@ -3,11 +3,14 @@
 
 mod host;
 mod python;
+mod refservers;
 mod sinks;
 #[allow(unused_imports)]
 pub use host::*;
 #[allow(unused_imports)]
 pub use python::*;
+#[allow(unused_imports)]
+pub use refservers::*;
 #[allow(unused_imports)]
 pub use sinks::*;
 

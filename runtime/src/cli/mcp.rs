@@ -235,18 +235,52 @@ pub(super) fn which(program: &str) -> PathBuf {
 }
 
 pub fn proxy(a: ProxyArgs) -> i32 {
-    match proxy_inner(a) {
+    // Refused before the server starts: the client still gets an answer (`mcp::not_started`).
+    let ready = match prepare(a) {
+        Ok(r) => r,
+        Err(e) => return proxy_not_started(&e.to_string(), fail(&e)),
+    };
+    match relay(ready) {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
 }
 
-fn proxy_inner(a: ProxyArgs) -> Result<i32> {
+/// Answers the client's requests with `reason` (the line already printed on stderr) and
+/// returns `status`: `proxy` could not start its server.
+pub(super) fn proxy_not_started(reason: &str, status: i32) -> i32 {
+    crate::mcp::not_started::answer_stdio(reason, status)
+}
+
+/// What `proxy` checks and loads before its server starts.
+struct Ready {
+    policy: crate::Policy,
+    sandbox: crate::Sandbox,
+    tool: crate::Tool,
+    rt: tokio::runtime::Runtime,
+    options: ProxyOptions,
+    args: Vec<String>,
+}
+
+fn prepare(a: ProxyArgs) -> Result<Ready> {
+    // Flags come before COMMAND: one clap did not know is a mistake, not a program named `--x`.
+    let name = &a.command[0];
+    if name.starts_with('-') && !Path::new(name).exists() {
+        return Err(Error::InvalidValue {
+            origin: "proxy".into(),
+            what: "flag",
+            value: name.clone(),
+            reason: "is not a flag of `mcp-sandbox proxy` (flags go before COMMAND)".into(),
+            hint: "see `mcp-sandbox proxy --help`; a program whose name starts with `-` is given as ./NAME".into(),
+        });
+    }
     let mut builder = a.policy.builder()?;
     // A server lives as long as the session: no wall-clock limit unless one is given.
     builder.default_timeout(Duration::from_secs(365 * 24 * 3600));
     let policy = builder.build();
     let pins = pins_path(a.pins)?;
+    // Read now, so that a pins file it cannot use is reported before the server starts.
+    PinStore::open(&pins)?;
     let program = which(&a.command[0]);
     let server = a.server_name.unwrap_or_else(|| a.command.join(" "));
     let rt = runtime()?;
@@ -257,7 +291,11 @@ fn proxy_inner(a: ProxyArgs) -> Result<i32> {
     options.vet = a.vet;
     options.allow_secrets_to = a.allow_secrets_to;
     options.on_injected_result = a.on_injected_result;
-    let args = a.command[1..].to_vec();
+    Ok(Ready { policy, sandbox, tool, rt, options, args: a.command[1..].to_vec() })
+}
+
+fn relay(r: Ready) -> Result<i32> {
+    let Ready { policy, sandbox, tool, rt, options, args } = r;
     let outcome =
         rt.block_on(proxy::run(&sandbox, &tool, &policy, args, options, tokio::io::stdin(), tokio::io::stdout()))?;
     if outcome.ended_early {

@@ -40,9 +40,19 @@ Examples:
 Each tools/call gets its own grant: the manifest's policy plus what the call's arguments bind.";
 
 const PROXY_EXAMPLES: &str = "\
-Examples:
-  # a Python MCP server: its interpreter tree executable, its code readable, one HTTPS origin
-  mcp-sandbox proxy --allow-exec /usr/lib/python3 --allow-read ./server --allow-net https://api.example.com -- python3 ./server/main.py
+Examples (the server's own runtime, its interpreter, venv, package tree or launcher cache, is
+found and granted read-only by itself: grant its data and the origins it reaches):
+  # a Python server's console script in a venv, and the repository it works on
+  mcp-sandbox proxy --allow-write ~/repo -- ~/venv/bin/mcp-server-git --repository ~/repo
+
+  # a Node server: node and its script, and the directory it serves
+  mcp-sandbox proxy --allow-read ~/docs -- node ~/src/docs-server/dist/index.js ~/docs
+
+  # npx; the first run also needs its registry: --allow-net https://registry.npmjs.org
+  mcp-sandbox proxy --allow-write ~/notes -- npx -y @modelcontextprotocol/server-filesystem ~/notes
+
+  # uvx; its first run also needs PyPI: --allow-net https://pypi.org and files.pythonhosted.org
+  mcp-sandbox proxy -- uvx mcp-server-time
 
 A tool whose definition changes after it was first seen is withheld until approved:
   mcp-sandbox pins list
@@ -50,7 +60,9 @@ A tool whose definition changes after it was first seen is withheld until approv
 
 If the server ends (or cannot start) while the client is connected, every request is answered
 with an error carrying its exit status and last stderr lines, one line on stderr gives the
-likely fix, and proxy exits with 69.";
+likely fix, and proxy exits with 69. Refused before the server starts (a program not found or not
+executable, a granted path that does not exist, a bad flag), proxy answers the client's requests
+with that line for up to 10 s, then exits with 125 or 126.";
 
 const VET_EXAMPLES: &str = "\
 Examples:
@@ -177,7 +189,13 @@ fn usage_error(e: &clap::Error) -> i32 {
     let first = if joined.is_empty() { "invalid arguments" } else { joined.trim_start_matches("error: ") };
     let sub =
         std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet"].contains(&a.as_str()));
-    eprintln!("mcp-sandbox: {first}; see `mcp-sandbox {} --help`", sub.as_deref().unwrap_or("run"));
+    let sub = sub.as_deref().unwrap_or("run");
+    let line = format!("{first}; see `mcp-sandbox {sub} --help`");
+    eprintln!("mcp-sandbox: {line}");
+    if sub == "proxy" {
+        // An MCP host waits for the proxy's answer to `initialize`: it gets this line.
+        return mcp::proxy_not_started(&line, 125);
+    }
     125
 }
 

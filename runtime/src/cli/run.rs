@@ -56,7 +56,8 @@ pub struct PolicyArgs {
     #[arg(long)]
     pub allow_degraded: bool,
     /// Print on stderr what is granted beyond the flags: a native tool's own runtime (its
-    /// interpreter, virtual environment, package tree), with the reason for each
+    /// interpreter, virtual environment, package tree, a launcher's cache, the variables it
+    /// needs), with the reason for each
     #[arg(long)]
     pub verbose: bool,
 }
@@ -199,12 +200,19 @@ pub fn tool_path(name: &str) -> PathBuf {
     super::mcp::which(name)
 }
 
-/// With `--verbose`, one line on stderr per tree a native tool's runtime adds to its grant.
+/// With `--verbose`, one line on stderr per tree and variable a native tool's runtime adds to
+/// its grant, and the program run instead of a pyenv shim.
 pub fn report_runtime(tool: &crate::Tool, verbose: bool) {
-    if verbose {
-        for d in tool.runtime() {
-            eprintln!("mcp-sandbox: granted read+exec {} (runtime: {})", d.path.display(), d.why);
-        }
+    let Some(r) = tool.resolution().filter(|_| verbose) else { return };
+    if let Some((shim, why)) = &r.instead_of {
+        eprintln!("mcp-sandbox: runs {} instead of {} ({why})", tool.path().display(), shim.display());
+    }
+    for d in &r.deps {
+        let rights = if d.writable { "read+write+exec" } else { "read+exec" };
+        eprintln!("mcp-sandbox: granted {rights} {} (runtime: {})", d.path.display(), d.why);
+    }
+    for v in &r.env {
+        eprintln!("mcp-sandbox: set {}={} (runtime: {})", v.name, v.value, v.why);
     }
 }
 

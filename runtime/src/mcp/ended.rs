@@ -76,7 +76,26 @@ fn path_in(line: &str) -> Option<String> {
         .map(|w| w.trim_end_matches([':', ',', ';', ')', '.']).to_string())
 }
 
+/// Package registries a launcher (`npx`, `uvx`) downloads from: `(host in its error line, the
+/// flags that declare it)`.
+const REGISTRIES: &[(&str, &str)] = &[
+    ("registry.npmjs.org", "--allow-net https://registry.npmjs.org"),
+    ("pypi.org", "--allow-net https://pypi.org --allow-net https://files.pythonhosted.org"),
+    ("files.pythonhosted.org", "--allow-net https://pypi.org --allow-net https://files.pythonhosted.org"),
+];
+
+/// Words of a failed name lookup or connection in npm's and uv's error lines.
+const UNREACHABLE: &[&str] = &["EAI_AGAIN", "ENOTFOUND", "ECONNREFUSED", "dns error", "Failed to fetch", "403"];
+
 fn fix_for_line(line: &str) -> Option<String> {
+    if let Some((_, flags)) = REGISTRIES.iter().find(|(host, _)| line.contains(host))
+        && UNREACHABLE.iter().any(|w| line.contains(w))
+    {
+        return Some(format!(
+            "its package launcher could not reach the registry to download the server: declare it ({flags}); \
+             once its cache (under mcp-sandbox's cache directory) holds the package, it runs without"
+        ));
+    }
     // The sandbox's own messages carry their fix.
     if let Some(rest) = line.split("; to allow: ").nth(1) {
         return Some(format!("a request was denied: to allow it, {rest}"));
@@ -147,6 +166,20 @@ mod tests {
             &["mcp-sandbox: denied: connect tcp://10.0.0.5:443 (not declared); to allow: --allow-net 10.0.0.5:443"],
         );
         assert!(f.ends_with("--allow-net 10.0.0.5:443"), "{f}");
+    }
+
+    #[test]
+    fn a_launcher_without_its_registry_is_told_to_declare_it() {
+        let f = fix(
+            Status::Exited(1),
+            &[
+                "npm error request to https://registry.npmjs.org/x failed, reason: getaddrinfo EAI_AGAIN registry.npmjs.org",
+                "npm error A complete log of this run can be found in: /c/_logs/1-debug-0.log",
+            ],
+        );
+        assert!(f.contains("--allow-net https://registry.npmjs.org)"), "{f}");
+        let f = fix(Status::Exited(2), &["error: Failed to fetch: `https://pypi.org/simple/mcp-server-time/`"]);
+        assert!(f.contains("--allow-net https://files.pythonhosted.org"), "{f}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod guard;
 pub mod lines;
 pub mod list;
 pub mod manifest;
+pub mod not_started;
 pub mod pins;
 pub mod proxy;
 mod relay;
