@@ -3,6 +3,7 @@
 use super::fail;
 use crate::audit::{AuditSink, Fanout, JsonLinesSink, StderrDenials};
 use crate::egress::resolve::DnsServerResolver;
+use crate::workdir::Executor;
 use crate::{Call, Error, Output, Policy, PolicyBuilder, Sandbox, SandboxBuilder, Status, Stdin};
 use clap::Args;
 use std::net::SocketAddr;
@@ -175,12 +176,31 @@ fn run(a: RunArgs) -> crate::Result<i32> {
     if args.first().is_some_and(|a| a == "--") {
         args.remove(0);
     }
-    let tool = sandbox.load_command(&tool_path(&name), &args, a.native)?;
+    let mut tool = sandbox.load_command(&tool_path(&name), &args, a.native)?;
+    let here = std::env::current_dir().ok();
+    if let Some(dir) = &here {
+        tool = tool.in_dir(dir.clone());
+    }
     report_runtime(&tool, a.policy.verbose);
+    let hint = relative_path_hint(&tool, &policy, here.as_deref(), &args);
     let call = Call { args, stdin: Stdin::Inherit, output: Output::Inherit, allow_degraded: a.policy.allow_degraded };
     let outcome = rt.block_on(sandbox.invoke(&tool, &policy, call))?;
     report_status(&outcome.status);
+    if let Some(line) = hint {
+        eprintln!("mcp-sandbox: {line}");
+    }
     Ok(outcome.status.exit_code())
+}
+
+/// The hint for a relative argument that names something in the caller's directory when the
+/// tool will not start there (`crate::workdir`).
+pub fn relative_path_hint(tool: &crate::Tool, policy: &Policy, here: Option<&Path>, args: &[String]) -> Option<String> {
+    let here = here?;
+    if tool.starts_in(policy).is_some() {
+        return None;
+    }
+    let executor = if tool.is_native() { Executor::Native } else { Executor::Component };
+    crate::workdir::relative_hint(executor, here, args, |p| p.exists())
 }
 
 /// The tool's path: as given if it exists there (or names a directory), else a bare name
