@@ -46,14 +46,14 @@ pub struct PolicyArgs {
     /// Wall-clock limit [default: 30s for `run`, none for `proxy`]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Memory limit [default: 256MiB]
+    /// Memory limit: a component's memory, a native tool's whole process tree [default: 256MiB]
     #[arg(long, value_name = "SIZE")]
     pub memory: Option<String>,
     /// Append JSON-lines audit events to this file
     #[arg(long, value_name = "FILE")]
     pub audit: Option<PathBuf>,
-    /// Run a native tool even if a layer (Landlock, the process limit) cannot be enforced on
-    /// this host; each missing layer is reported and audited
+    /// Run a native tool even if a layer (Landlock, the memory cgroup a declared --memory needs)
+    /// cannot be enforced on this host; each missing layer is reported and audited
     #[arg(long)]
     pub allow_degraded: bool,
     /// Print on stderr what is granted beyond the flags: a native tool's own runtime (its

@@ -19,7 +19,7 @@ pub const PROCESS_LIMIT: u64 = 1024;
 /// file's `memory`), each process's data (`RLIMIT_DATA`) is held at this, not at the default
 /// 256 MiB: that default bounds a whole tree, and RLIMIT_DATA counts what a process maps
 /// writable, not what it uses: every thread's stack counts whole (8 MiB each under the usual
-/// `ulimit -s`), so a Python pool of 64 threads needs about 520 MiB of it before it touches any.
+/// `ulimit -s`), so a Python pool of 64 threads needs about 560 MiB of it before it touches any.
 pub const UNDECLARED_DATA_LIMIT: u64 = 1 << 30;
 
 /// CPU time (`RLIMIT_CPU`, counted over all of a process's threads) each process may use: a
