@@ -205,7 +205,10 @@ fn the_tool_has_no_address_space_limit() {
 fn node_and_its_worker_threads_start_at_the_default_memory_limit() {
     let node = "/usr/bin/node";
     if !std::path::Path::new(node).exists() {
-        skipped("node_and_its_worker_threads_start_at_the_default_memory_limit", "no /usr/bin/node (apt-get install nodejs)");
+        skipped(
+            "node_and_its_worker_threads_start_at_the_default_memory_limit",
+            "no /usr/bin/node (apt-get install nodejs)",
+        );
         return;
     }
     let script = "const { Worker } = require('worker_threads'); let n = 0; \

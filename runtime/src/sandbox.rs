@@ -78,7 +78,10 @@ impl Tool {
             return None;
         }
         let granted = policy.paths.iter().map(|p| p.path.as_path());
-        crate::workdir::tool_dir(self.workdir.as_deref(), granted.chain(self.runtime().iter().map(|d| d.path.as_path())))
+        crate::workdir::tool_dir(
+            self.workdir.as_deref(),
+            granted.chain(self.runtime().iter().map(|d| d.path.as_path())),
+        )
     }
 
     /// What a native tool's own runtime adds to every grant (empty for components).

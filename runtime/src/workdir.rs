@@ -31,7 +31,12 @@ pub enum Executor {
 /// that work when followed: for a native tool, grant the directory (it then starts there) or
 /// grant the path itself and pass it whole; for a component, the latter. `None` when no
 /// argument is such a path.
-pub fn relative_hint(executor: Executor, caller: &Path, args: &[String], exists: impl Fn(&Path) -> bool) -> Option<String> {
+pub fn relative_hint(
+    executor: Executor,
+    caller: &Path,
+    args: &[String],
+    exists: impl Fn(&Path) -> bool,
+) -> Option<String> {
     let arg = args.iter().find(|a| {
         let p = Path::new(a.as_str());
         !a.is_empty() && !a.starts_with('-') && p.is_relative() && exists(&caller.join(p))

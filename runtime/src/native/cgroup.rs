@@ -154,7 +154,8 @@ impl Cgroups {
                 continue;
             }
             let ok = if memory_wanted {
-                set_memory_v1(&dir, memory).map_err(|e| why.push(format!("cannot set the limit in {} ({e})", dir.display())))
+                set_memory_v1(&dir, memory)
+                    .map_err(|e| why.push(format!("cannot set the limit in {} ({e})", dir.display())))
             } else {
                 set_pids(&dir, pids_max).then_some(()).ok_or(())
             };

@@ -98,8 +98,9 @@ pub fn ending(code: i32, oom_kills: Option<u64>, limit: u64) -> (Status, Option<
     let size = format_size(limit);
     match oom_kills {
         Some(n) if n > 0 && code == 128 + libc::SIGKILL => {
-            let why =
-                format!("killed by the kernel: the process tree reached its memory limit of {size} (the memory cgroup)");
+            let why = format!(
+                "killed by the kernel: the process tree reached its memory limit of {size} (the memory cgroup)"
+            );
             (Status::MemoryExceeded(why.clone()), Some(why))
         }
         Some(n) if n > 0 => {

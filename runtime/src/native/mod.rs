@@ -171,7 +171,12 @@ async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (V
 /// the grant and audits the end, whatever happened.
 /// `workdir` is the caller's working directory: the tool starts there when the grant shows it
 /// (`crate::workdir`), else in its private `/tmp`.
-pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call, workdir: Option<&std::path::Path>) -> Result<Outcome> {
+pub async fn run(
+    tool: &NativeTool,
+    grant: &LiveGrant,
+    call: Call,
+    workdir: Option<&std::path::Path>,
+) -> Result<Outcome> {
     let facts = layers::HostFacts::probe();
     let missing = layers::missing(&facts);
     for m in &missing {
@@ -231,7 +236,9 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call, workdir: Opti
         }
         Some(limits::Fallback::Undeclared(why)) => {
             let target = match bound {
-                limits::MemoryBound::PerProcess(n) => format!("{} of data per process", crate::policy::units::format_size(n)),
+                limits::MemoryBound::PerProcess(n) => {
+                    format!("{} of data per process", crate::policy::units::format_size(n))
+                }
                 limits::MemoryBound::Tree => String::new(),
             };
             grant.audit().allow(Capability::Memory, target, why);
