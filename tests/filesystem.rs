@@ -154,3 +154,32 @@ fn run_with_env(args: &[&str], key: &str, value: &str) -> Run {
     // The runtime's own environment holds the secret; only a grant may pass it on.
     support::run_env(args, &[(key, value)])
 }
+
+/// A component resolves relative paths from `/` (WASI's libc starts there and never asks the
+/// host for a working directory), so a relative argument fails even from a granted directory;
+/// one line says so, and its fix (the path granted and passed whole) works when followed.
+#[test]
+fn a_relative_path_given_to_a_component_is_explained_and_the_fix_works() {
+    let t = tree();
+    let reader = tool("read-file");
+    let from = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
+            .arg("run")
+            .args(args)
+            .current_dir(&t.granted)
+            .env("MCP_SANDBOX_CACHE", root().join("target/test-component-cache"))
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, out, err) = from(&["--allow-read", s(&t.granted), s(&reader), "--", "note.txt"]);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    let hint = err.lines().find(|l| l.contains("is relative to")).unwrap_or_else(|| panic!("no hint: {err}"));
+    let whole = t.granted.join("note.txt");
+    let fix = format!("--allow-read {0}, and {0} as the argument", whole.display());
+    assert!(hint.contains("a WebAssembly component resolves relative paths from /") && hint.ends_with(&fix), "{hint}");
+    let (code, out, err) = from(&["--allow-read", s(&whole), s(&reader), "--", s(&whole)]);
+    assert_eq!((code, out.as_str()), (0, "public note"), "{err}");
+    assert!(!err.contains("is relative to"), "{err}");
+}

@@ -303,3 +303,49 @@ fn the_sandbox_init_does_not_show_host_paths() {
     assert!(r.stdout.starts_with("mcp-sandbox-init __native-init"), "{}", r.stdout);
     assert!(!r.stdout.contains('/'), "a host path leaks: {}", r.stdout);
 }
+
+/// `mcp-sandbox run ARGS` started in `dir`: (status, stdout, stderr).
+fn run_from(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox")).arg("run").args(args).current_dir(dir).output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+/// A relative path in the tool's arguments: from a granted working directory the tool starts
+/// there and it works; from one that is not granted the tool starts in its own `/tmp`, the path
+/// fails, one line says why, and each fix that line gives works when followed.
+#[test]
+fn a_relative_path_works_from_a_granted_directory_and_is_explained_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::create_dir(d.join("data")).unwrap();
+    std::fs::write(d.join("data/q.txt"), "RELATIVE-OK").unwrap();
+    // Control: on the host, from that directory.
+    let host = Command::new("/bin/cat").arg("data/q.txt").current_dir(&d).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&host.stdout), "RELATIVE-OK");
+
+    let (code, out, err) = run_from(&d, &["--allow-read", s(&d), "/bin/sh", "-c", "pwd; cat data/q.txt"]);
+    assert_eq!((code, out.as_str()), (0, format!("{}\nRELATIVE-OK", d.display()).as_str()), "{err}");
+    assert!(!err.contains("is relative to"), "{err}");
+
+    let (code, out, err) = run_from(&d, &["/bin/cat", "data/q.txt"]);
+    assert_ne!(code, 0);
+    assert!(!out.contains("RELATIVE-OK"), "{out}");
+    let hint = err.lines().find(|l| l.contains("is relative to")).unwrap_or_else(|| panic!("no hint: {err}"));
+    let expected = format!(
+        "mcp-sandbox: `data/q.txt` is relative to {0}, which the tool cannot see (not granted), so it runs elsewhere; \
+         to run it in {0}: --allow-read {0} (or --allow-write); or grant just the path and pass it whole: \
+         --allow-read {0}/data/q.txt, and {0}/data/q.txt as the argument",
+        d.display()
+    );
+    assert_eq!(hint, expected);
+    // Each fix, taken from the line itself.
+    let grants: Vec<&str> =
+        hint.split("--allow-read ").skip(1).map(|rest| rest.split([' ', ',']).next().unwrap_or_default()).collect();
+    assert_eq!(grants.len(), 2, "{hint}");
+    let (code, out, err) = run_from(&d, &["--allow-read", grants[0], "/bin/cat", "data/q.txt"]);
+    assert_eq!((code, out.as_str()), (0, "RELATIVE-OK"), "{err}");
+    let (code, out, err) = run_from(&d, &["--allow-read", grants[1], "/bin/cat", grants[1]]);
+    assert_eq!((code, out.as_str()), (0, "RELATIVE-OK"), "{err}");
+    assert!(!err.contains("is relative to"), "{err}");
+}

@@ -196,8 +196,8 @@ fn node_project() -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
     Some((dir, modules, cli))
 }
 
-/// V8 reserves more address space than the default `--memory` allows (issue 11, not this part).
-const NODE_MEMORY: &[&str] = &["--memory", "16GiB"];
+/// Node runs at the default `--memory` (no address-space limit: `native::limits`).
+const NODE_MEMORY: &[&str] = &[];
 
 #[test]
 fn a_node_packages_bin_script_finds_its_dependencies() {

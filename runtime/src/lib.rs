@@ -27,6 +27,7 @@ pub mod profile;
 pub mod sandbox;
 pub mod vet;
 pub mod wasm;
+pub mod workdir;
 
 pub use error::{Error, Result};
 pub use invoke::{Call, Outcome, Output, Status, Stdin};

@@ -31,6 +31,9 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Tool {
     inner: ToolKind,
+    /// The caller's working directory, where the tool starts when its grant shows it
+    /// (`crate::workdir`); `None`: where it always starts.
+    workdir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +59,29 @@ impl Tool {
 
     pub fn is_native(&self) -> bool {
         matches!(self.inner, ToolKind::Native(_))
+    }
+
+    /// Starts a native tool in `dir` (the caller's working directory) whenever its grant
+    /// shows that directory: granted, or below a granted directory. `run` and `proxy` pass
+    /// theirs, so that relative paths in the tool's arguments work; `serve` does not (its
+    /// directory means nothing to a client). A component starts at `/` whatever this says:
+    /// WASI's libc resolves relative paths from there and never asks the host for a directory.
+    pub fn in_dir(mut self, dir: PathBuf) -> Tool {
+        self.workdir = Some(dir);
+        self
+    }
+
+    /// Where this tool will start under `policy`, if in the caller's directory (see
+    /// [`in_dir`](Self::in_dir)); always `None` for a component.
+    pub fn starts_in(&self, policy: &Policy) -> Option<PathBuf> {
+        if !self.is_native() {
+            return None;
+        }
+        let granted = policy.paths.iter().map(|p| p.path.as_path());
+        crate::workdir::tool_dir(
+            self.workdir.as_deref(),
+            granted.chain(self.runtime().iter().map(|d| d.path.as_path())),
+        )
     }
 
     /// The trees a native tool's own runtime adds to every grant (empty for components).
@@ -230,9 +256,9 @@ impl Sandbox {
             }
             let mut native = NativeTool::new(path, digest, args);
             native.runtime.instead_of = unshimmed.map(|(_, why)| (given.to_path_buf(), why));
-            return Ok(Tool { inner: ToolKind::Native(Arc::new(native)) });
+            return Ok(Tool { inner: ToolKind::Native(Arc::new(native)), workdir: None });
         }
-        Ok(Tool { inner: ToolKind::Wasm(self.wasm()?.load(path, &bytes, digest)?) })
+        Ok(Tool { inner: ToolKind::Wasm(self.wasm()?.load(path, &bytes, digest)?), workdir: None })
     }
 
     /// [`load_as`](Self::load_as) with detection by content.
@@ -260,7 +286,7 @@ impl Sandbox {
                 Ok(w) => w.run(t, &grant, call).await,
                 Err(e) => Err(e),
             },
-            ToolKind::Native(t) => native::run(t, &grant, call).await,
+            ToolKind::Native(t) => native::run(t, &grant, call, tool.workdir.as_deref()).await,
         };
         if let Ok(o) = &mut result {
             observe(o, &grant, started.elapsed());

@@ -285,8 +285,15 @@ fn prepare(a: ProxyArgs) -> Result<Ready> {
     let server = a.server_name.unwrap_or_else(|| a.command.join(" "));
     let rt = runtime()?;
     let sandbox = sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref())?.build()?;
-    let tool = sandbox.load_command(&program, &a.command[1..], false)?;
+    let mut tool = sandbox.load_command(&program, &a.command[1..], false)?;
+    let here = std::env::current_dir().ok();
+    if let Some(dir) = &here {
+        tool = tool.in_dir(dir.clone());
+    }
     super::run::report_runtime(&tool, a.policy.verbose);
+    if let Some(line) = super::run::relative_path_hint(&tool, &policy, here.as_deref(), &a.command[1..]) {
+        eprintln!("mcp-sandbox: {line}");
+    }
     let mut options = ProxyOptions::new(server, pins, a.policy.allow_degraded);
     options.vet = a.vet;
     options.allow_secrets_to = a.allow_secrets_to;

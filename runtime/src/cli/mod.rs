@@ -1,7 +1,8 @@
 //! The `mcp-sandbox` command line: argument parsing and exit codes over the library API.
 //!
 //! Exit statuses: the tool's own; 124 wall-clock timeout; 125 sandbox or policy error;
-//! 126 tool cannot be loaded; 134 the tool trapped; 137 killed for a resource limit.
+//! 126 tool cannot be loaded; 130 revoked; 134 the tool trapped; 137 killed for memory; a
+//! native tool killed by signal N: 128 + N (the README's table says which).
 
 mod learn;
 mod mcp;
@@ -17,8 +18,8 @@ Examples:
   # JSON in, JSON out; nothing else granted
   echo '{\"q\":1}' | mcp-sandbox run echo-json.wasm
 
-  # read one directory, reach one HTTPS origin, keep an audit trail
-  mcp-sandbox run --allow-read ./data --allow-net https://api.example.com --audit audit.jsonl fetcher.wasm -- --input ./data/q.json
+  # read one directory, reach one HTTPS origin, keep an audit trail (a component resolves paths from /)
+  mcp-sandbox run --allow-read ./data --allow-net https://api.example.com --audit audit.jsonl fetcher.wasm -- --input \"$PWD/data/q.json\"
 
   # the capabilities in a policy file, plus one env variable
   mcp-sandbox run --policy policies/http-get.toml --allow-env LANG http-get.wasm -- https://example.com
@@ -27,7 +28,8 @@ Examples:
   mcp-sandbox run --allow-net api.local:8080 --resolve api.local:127.0.0.1 tcp-ping.wasm -- api.local:8080
 
 Exit status: the tool's own; 124 timeout; 125 sandbox or policy error; 126 tool cannot be
-loaded; 134 tool trapped; 137 resource limit.";
+loaded; 130 revoked; 134 tool trapped; 137 killed for memory; 128+N a native tool killed by
+signal N (README.md lists them).";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:

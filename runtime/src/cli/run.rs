@@ -3,6 +3,7 @@
 use super::fail;
 use crate::audit::{AuditSink, Fanout, JsonLinesSink, StderrDenials};
 use crate::egress::resolve::DnsServerResolver;
+use crate::workdir::Executor;
 use crate::{Call, Error, Output, Policy, PolicyBuilder, Sandbox, SandboxBuilder, Status, Stdin};
 use clap::Args;
 use std::net::SocketAddr;
@@ -45,14 +46,14 @@ pub struct PolicyArgs {
     /// Wall-clock limit [default: 30s for `run`, none for `proxy`]
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Memory limit [default: 256MiB]
+    /// Memory limit: a component's memory, a native tool's whole process tree [default: 256MiB]
     #[arg(long, value_name = "SIZE")]
     pub memory: Option<String>,
     /// Append JSON-lines audit events to this file
     #[arg(long, value_name = "FILE")]
     pub audit: Option<PathBuf>,
-    /// Run a native tool even if a layer (Landlock, the process limit) cannot be enforced on
-    /// this host; each missing layer is reported and audited
+    /// Run a native tool even if a layer (Landlock, the memory cgroup a declared --memory needs)
+    /// cannot be enforced on this host; each missing layer is reported and audited
     #[arg(long)]
     pub allow_degraded: bool,
     /// Print on stderr what is granted beyond the flags: a native tool's own runtime (its
@@ -176,8 +177,13 @@ fn run(a: RunArgs) -> crate::Result<i32> {
     if args.first().is_some_and(|a| a == "--") {
         args.remove(0);
     }
-    let tool = sandbox.load_command(&tool_path(&name), &args, a.native)?;
+    let mut tool = sandbox.load_command(&tool_path(&name), &args, a.native)?;
+    let here = std::env::current_dir().ok();
+    if let Some(dir) = &here {
+        tool = tool.in_dir(dir.clone());
+    }
     report_runtime(&tool, a.policy.verbose);
+    let hint = relative_path_hint(&tool, &policy, here.as_deref(), &args);
     let call = Call {
         args,
         stdin: Stdin::Inherit,
@@ -187,7 +193,21 @@ fn run(a: RunArgs) -> crate::Result<i32> {
     };
     let outcome = rt.block_on(sandbox.invoke(&tool, &policy, call))?;
     report_status(&outcome.status);
+    if let Some(line) = hint {
+        eprintln!("mcp-sandbox: {line}");
+    }
     Ok(outcome.status.exit_code())
+}
+
+/// The hint for a relative argument that names something in the caller's directory when the
+/// tool will not start there (`crate::workdir`).
+pub fn relative_path_hint(tool: &crate::Tool, policy: &Policy, here: Option<&Path>, args: &[String]) -> Option<String> {
+    let here = here?;
+    if tool.starts_in(policy).is_some() {
+        return None;
+    }
+    let executor = if tool.is_native() { Executor::Native } else { Executor::Component };
+    crate::workdir::relative_hint(executor, here, args, |p| p.exists())
 }
 
 /// The tool's path: as given if it exists there (or names a directory), else a bare name

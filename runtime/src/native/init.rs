@@ -202,7 +202,7 @@ fn stage2(spec: &Spec, channel: OwnedFd, trees: Vec<Option<identity::Tree>>, han
         .args(&spec.args)
         .env_clear()
         .envs(spec.env.iter().cloned())
-        .current_dir("/tmp")
+        .current_dir(&spec.cwd)
         .spawn();
     let child = match child {
         Ok(c) => c,
@@ -221,17 +221,23 @@ fn stage2(spec: &Spec, channel: OwnedFd, trees: Vec<Option<identity::Tree>>, han
     }
 }
 
+/// Sets each limit, soft and hard, at the spec's value, or at the inherited hard limit where
+/// that is lower (raising one takes CAP_SYS_RESOURCE, which the sandbox never holds).
 fn apply_rlimits(spec: &Spec) -> Result<(), String> {
-    use rustix::process::{Resource, Rlimit, setrlimit};
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let l = spec.limits;
-    for (res, v) in [
+    let mut limits = vec![
         (Resource::Core, 0),
         (Resource::Cpu, l.cpu_seconds),
-        (Resource::As, l.address_space),
         (Resource::Nproc, l.processes),
         (Resource::Nofile, l.open_files),
         (Resource::Fsize, l.file_size),
-    ] {
+    ];
+    if let Some(data) = l.data {
+        limits.push((Resource::Data, data));
+    }
+    for (res, v) in limits {
+        let v = getrlimit(res).maximum.map_or(v, |hard| v.min(hard));
         setrlimit(res, Rlimit { current: Some(v), maximum: Some(v) }).map_err(|e| format!("{res:?}: {e}"))?;
     }
     Ok(())

@@ -11,6 +11,7 @@ mod identity;
 pub mod init;
 pub mod landlock;
 pub mod layers;
+pub mod limits;
 mod mounts;
 pub use mounts::{PRIVATE_TREES, provided_paths};
 pub mod net;
@@ -32,9 +33,6 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Processes (and threads) one sandbox may hold at once.
-const PROCESS_LIMIT: u64 = 256;
 
 /// A native program: an ELF executable or a `#!` script.
 #[derive(Debug, Clone)]
@@ -69,7 +67,15 @@ fn unsupported(what: String) -> Error {
     Error::RunTool(what)
 }
 
-fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<Spec> {
+/// The sandbox's plan for one call: `data` is the per-process data bound where no memory
+/// cgroup holds the tree (`limits::memory_bound`), `workdir` the caller's working directory.
+fn spec_for(
+    tool: &NativeTool,
+    grant: &LiveGrant,
+    args: Vec<String>,
+    data: Option<u64>,
+    workdir: Option<&std::path::Path>,
+) -> Result<Spec> {
     let g = grant.grant();
     if !g.net.listen.is_empty() {
         return Err(unsupported(
@@ -118,14 +124,16 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
             }
         }
     }
-    let secs = g.limits.timeout.as_secs().max(1) + 1;
+    // No address-space limit: runtimes reserve far more than they use (see `limits`).
     let limits = RLimits {
-        cpu_seconds: secs,
-        address_space: g.limits.memory,
-        processes: 256,
+        cpu_seconds: limits::cpu_seconds(g.limits.timeout, std::thread::available_parallelism().map_or(1, |n| n.get())),
+        data,
+        processes: limits::PROCESS_LIMIT,
         open_files: 1024,
         file_size: 1 << 30,
     };
+    let granted = g.paths.iter().map(|p| p.path.as_path());
+    let cwd = crate::workdir::tool_dir(workdir, granted).unwrap_or_else(|| PathBuf::from("/tmp"));
     let (outer_uid, outer_gid) = identity::tool_host_ids().map_err(Error::RunTool)?;
     Ok(Spec {
         program,
@@ -136,6 +144,7 @@ fn spec_for(tool: &NativeTool, grant: &LiveGrant, args: Vec<String>) -> Result<S
         outer_uid,
         outer_gid,
         limits,
+        cwd,
         net,
         landlock: true,
         cgroups: 0,
@@ -161,7 +170,14 @@ async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (V
 
 /// Runs one invocation under `grant`. The caller ([`Sandbox::run`](crate::Sandbox::run)) revokes
 /// the grant and audits the end, whatever happened.
-pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
+/// `workdir` is the caller's working directory: the tool starts there when the grant shows it
+/// (`crate::workdir`), else in its private `/tmp`.
+pub async fn run(
+    tool: &NativeTool,
+    grant: &LiveGrant,
+    call: Call,
+    workdir: Option<&std::path::Path>,
+) -> Result<Outcome> {
     let facts = layers::HostFacts::probe();
     let missing = layers::missing(&facts);
     for m in &missing {
@@ -208,13 +224,36 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
     // quietly if the pipe closes empty, as it does when anything fails here and the child is
     // killed). The process-count limit: a pids cgroup where we can make one; RLIMIT_NPROC
     // always (it binds a root supervisor's tool too: that one runs as an unprivileged host
-    // user). The memory limit: a memory cgroup over the whole tree where we can make one;
-    // RLIMIT_AS (per process) always. Stage 1 joins them before it starts anything.
-    let cgroups = cgroup::Cgroups::create(&grant.id().to_string(), PROCESS_LIMIT, grant.grant().limits.memory);
+    // user). The memory limit: a memory cgroup over the whole tree where we can make one, else
+    // what `limits::memory_bound` decides. Stage 1 joins them before it starts anything.
+    let memory = grant.grant().limits;
+    let cgroups = cgroup::Cgroups::create(&grant.id().to_string(), limits::PROCESS_LIMIT, memory.memory);
+    let (bound, fallback) =
+        limits::memory_bound(memory.memory, memory.memory_declared, call.allow_degraded, cgroups.no_memory.as_deref())
+            .map_err(Error::RunTool)?;
+    match fallback {
+        Some(limits::Fallback::Degraded(why)) => {
+            grant.audit().emit(EventKind::Degraded, None, Some("memory cgroup".into()), Some(why), None);
+        }
+        Some(limits::Fallback::Undeclared(why)) => {
+            let target = match bound {
+                limits::MemoryBound::PerProcess(n) => {
+                    format!("{} of data per process", crate::policy::units::format_size(n))
+                }
+                limits::MemoryBound::Tree => String::new(),
+            };
+            grant.audit().allow(Capability::Memory, target, why);
+        }
+        None => {}
+    }
+    let data = match bound {
+        limits::MemoryBound::PerProcess(n) => Some(n),
+        limits::MemoryBound::Tree => None,
+    };
     let joiners = cgroups.joiners().map_err(|e| Error::RunTool(format!("open the sandbox's cgroup: {e}")))?;
     let cgroup_count = joiners.len();
     handover::send_cgroups(&ours, joiners).map_err(Error::RunTool)?;
-    let mut spec = spec_for(tool, grant, call.args)?;
+    let mut spec = spec_for(tool, grant, call.args, data, workdir)?;
     spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
     spec.cgroups = cgroup_count;
     spec.seccomp = packed_filters(call.observe)?;
@@ -253,11 +292,13 @@ pub async fn run(tool: &NativeTool, grant: &LiveGrant, call: Call) -> Result<Out
         s = child.wait() => match s {
             Ok(s) => {
                 use std::os::unix::process::ExitStatusExt;
-                match s.code() {
-                    Some(137) => Status::MemoryExceeded("killed (SIGKILL), most likely for memory".into()),
-                    Some(c) => Status::Exited(c),
-                    None => Status::Exited(128 + s.signal().unwrap_or(9)),
+                let code = s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(libc::SIGKILL));
+                // Asked before the cgroups go: did the memory cgroup kill anything?
+                let (status, memory_kill) = limits::ending(code, cgroups.oom_kills(), memory.memory);
+                if let Some(why) = memory_kill {
+                    grant.audit().limit(Capability::Memory, crate::policy::units::format_size(memory.memory), why);
                 }
+                status
             }
             Err(e) => return Err(Error::RunTool(format!("wait for the sandbox: {e}"))),
         },

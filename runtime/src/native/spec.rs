@@ -34,6 +34,8 @@ pub struct Spec {
     pub outer_uid: u32,
     pub outer_gid: u32,
     pub limits: RLimits,
+    /// The tool's working directory: the caller's when the grant shows it, else `/tmp`.
+    pub cwd: PathBuf,
     /// The egress sockets to open inside.
     pub net: super::net::NetPlan,
     /// Apply Landlock (off only in a sandbox the caller allowed to be degraded).
@@ -50,11 +52,13 @@ pub struct Spec {
     pub handles: Vec<usize>,
 }
 
-/// Resource limits applied with setrlimit before the tool starts.
+/// Resource limits applied with setrlimit before the tool starts. No address-space limit
+/// (`RLIMIT_AS`): V8, Go, the JVM and wasmtime reserve far more than they use.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct RLimits {
     pub cpu_seconds: u64,
-    pub address_space: u64,
+    /// `RLIMIT_DATA`, only where no memory cgroup holds the tree (`limits::MemoryBound`).
+    pub data: Option<u64>,
     pub processes: u64,
     pub open_files: u64,
     pub file_size: u64,

@@ -85,16 +85,22 @@ pub struct Limits {
     /// Wall-clock limit; the invocation is stopped (exit 124) when it passes.
     #[serde(with = "humantime_serde_secs")]
     pub timeout: Duration,
-    /// Bytes of linear memory the tool may hold (exit 137 beyond it).
+    /// Bytes of memory the tool may hold (exit 137 beyond it): a component's linear memory and
+    /// what the host holds for it; a native tool's process tree (its memory cgroup).
     pub memory: u64,
     /// Bytes of stdout and of stderr kept when output is captured (library and `serve`).
     pub output: u64,
+    /// `memory` was declared (`--memory`, a policy file, [`PolicyBuilder::limits`]) rather
+    /// than left at its default: a native sandbox that cannot enforce a declared limit over
+    /// the whole tree refuses to run (see `native::limits`).
+    #[serde(skip)]
+    pub memory_declared: bool,
 }
 
 impl Default for Limits {
     /// 30 s wall clock, 256 MiB memory, 16 MiB of captured output per stream.
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(30), memory: 256 << 20, output: 16 << 20 }
+        Limits { timeout: Duration::from_secs(30), memory: 256 << 20, output: 16 << 20, memory_declared: false }
     }
 }
 
@@ -349,6 +355,7 @@ impl PolicyBuilder {
             timeout: self.timeout.unwrap_or(d.timeout).min(units::MAX_TIMEOUT),
             memory: self.memory.unwrap_or(d.memory).min(units::MAX_MEMORY),
             output: self.output.unwrap_or(d.output).min(units::MAX_OUTPUT),
+            memory_declared: self.memory.is_some(),
         };
         p.paths.sort_by(|a, b| a.path.cmp(&b.path));
         // One rule per path: the wider access, executable if either said so.
@@ -478,6 +485,8 @@ mod tests {
         assert_eq!(p.pins["api.example.com"], vec!["::1".parse::<IpAddr>().unwrap()]);
         assert_eq!(p.limits.timeout, Duration::from_secs(5));
         assert_eq!(p.limits.memory, 256 << 20);
+        assert!(!p.limits.memory_declared, "the default memory limit is not a declared one");
+        assert!(Policy::builder().memory("256MiB").unwrap().build().limits.memory_declared);
         assert!(!format!("{p:?}").contains("fast"), "env values are redacted");
     }
 

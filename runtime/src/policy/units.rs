@@ -9,8 +9,8 @@ use std::time::Duration;
 /// writing the grant's expiry as a date could overflow.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(31_557_600);
 
-/// The largest memory limit: 1 TiB. Applied to WebAssembly linear memory, a native tool's
-/// address space and its memory cgroup.
+/// The largest memory limit: 1 TiB. Applied to WebAssembly linear memory and a native tool's
+/// memory cgroup (or, without one, each of its processes' data).
 pub const MAX_MEMORY: u64 = 1 << 40;
 
 /// The largest cap on captured output: 1 GiB per stream, held in the supervisor's memory.
