@@ -145,7 +145,7 @@ fn options(a: &LearnArgs, tool: &crate::Tool, policy: &crate::Policy) -> DeriveO
 
 /// The read-only view of the host a learning tool sees (`profile::host_view` over this host's
 /// directories), minus what the sandbox provides anyway.
-fn host_view(home: Option<&str>, own: &[String]) -> Vec<String> {
+fn host_view(home: Option<&str>, own: &[String], named: &[String]) -> Vec<String> {
     use crate::profile::EntryKind;
     let list = |dir: &str| -> Vec<(String, EntryKind)> {
         let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
@@ -163,7 +163,7 @@ fn host_view(home: Option<&str>, own: &[String]) -> Vec<String> {
     };
     let mut skip = crate::native::provided_paths();
     skip.extend(own.iter().cloned());
-    crate::profile::host_view(home, &skip, &list)
+    crate::profile::host_view(home, &skip, named, &list)
 }
 
 fn existing_only(p: &Profile) -> Profile {
@@ -216,7 +216,11 @@ fn learn(a: LearnArgs) -> crate::Result<i32> {
     // The tool and its runtime are granted read+exec; the read-only view stays off them.
     let mut own = vec![tool.path().to_string_lossy().into_owned()];
     own.extend(tool.runtime().iter().map(|d| d.path.to_string_lossy().into_owned()));
-    let view = if a.no_host_view { Vec::new() } else { host_view(home.as_deref(), &own) };
+    // In the shared /tmp, only what the tool is pointed at is shown.
+    let mut named: Vec<String> = args.iter().filter(|x| x.starts_with('/')).cloned().collect();
+    named.extend(own.iter().cloned());
+    named.extend(std::env::current_dir().ok().map(|d| d.to_string_lossy().into_owned()));
+    let view = if a.no_host_view { Vec::new() } else { host_view(home.as_deref(), &own, &named) };
     let mut shown = 0;
     for path in &view {
         // A path gone since it was listed (a temporary file) is simply not shown.

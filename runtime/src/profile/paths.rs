@@ -171,19 +171,37 @@ pub const NOT_IN_VIEW: &[(&str, &str)] = &[
 /// [`NOT_IN_VIEW`], [`SENSITIVE`] paths and other users' homes, as the fewest whole trees
 /// (a directory holding something hidden is replaced by its entries, recursively). `list`
 /// lists a directory; `skip` names trees provided otherwise (the system view).
-pub fn host_view(home: Option<&str>, skip: &[String], list: &dyn Fn(&str) -> Vec<(String, EntryKind)>) -> Vec<String> {
+///
+/// `/tmp` is shared scratch (other programs' files come and go there): of its entries, only
+/// those holding one of `named` (the paths the tool is given, its own, the working directory)
+/// are shown.
+pub fn host_view(
+    home: Option<&str>,
+    skip: &[String],
+    named: &[String],
+    list: &dyn Fn(&str) -> Vec<(String, EntryKind)>,
+) -> Vec<String> {
     let mut out = Vec::new();
-    cover("/", home, skip, list, &mut out);
+    let v = View { home, skip, named, list };
+    v.cover("/", &mut out);
     out
 }
 
-fn cover(
-    dir: &str,
-    home: Option<&str>,
-    skip: &[String],
-    list: &dyn Fn(&str) -> Vec<(String, EntryKind)>,
-    out: &mut Vec<String>,
-) {
+struct View<'a> {
+    home: Option<&'a str>,
+    skip: &'a [String],
+    named: &'a [String],
+    list: &'a dyn Fn(&str) -> Vec<(String, EntryKind)>,
+}
+
+impl View<'_> {
+    fn cover(&self, dir: &str, out: &mut Vec<String>) {
+        cover(dir, self, out);
+    }
+}
+
+fn cover(dir: &str, v: &View<'_>, out: &mut Vec<String>) {
+    let (home, skip, list) = (v.home, v.skip, v.list);
     let own_home = |p: &str| home.is_some_and(|h| Path::new(h) == Path::new(p));
     // The superuser's home is hidden unless it is the learner's own (its secrets still are).
     let sensitive = |p: &str| {
@@ -213,8 +231,11 @@ fn cover(
         if homes && !home.is_some_and(|h| is_under(h, &path)) {
             continue;
         }
+        if scratch && !v.named.iter().any(|n| is_under(n, &path)) {
+            continue;
+        }
         match kind {
-            EntryKind::Dir => cover(&path, home, skip, list, out),
+            EntryKind::Dir => v.cover(&path, out),
             EntryKind::File if !hidden(&path) => out.push(path),
             _ => {}
         }

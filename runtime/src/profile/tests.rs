@@ -229,7 +229,7 @@ fn the_host_view_hides_sensitive_paths_other_homes_and_kernel_trees() {
         ),
     ]);
     let list = |d: &str| tree.get(d).map(|v| v.iter().map(|(p, k)| (p.to_string(), *k)).collect()).unwrap_or_default();
-    let view = host_view(Some("/home/u"), &["/usr".to_string()], &list);
+    let view = host_view(Some("/home/u"), &["/usr".to_string()], &[], &list);
     assert_eq!(view, ["/etc/hosts", "/etc/ssl/certs", "/home/u/project", "/home/u/.bashrc", "/srv"], "{view:?}");
     // The superuser learning: its own home is shown, minus its secrets.
     let tree_root: BTreeMap<&str, Vec<(&str, EntryKind)>> = BTreeMap::from([
@@ -238,5 +238,20 @@ fn the_host_view_hides_sensitive_paths_other_homes_and_kernel_trees() {
     ]);
     let list =
         |d: &str| tree_root.get(d).map(|v| v.iter().map(|(p, k)| (p.to_string(), *k)).collect()).unwrap_or_default();
-    assert_eq!(host_view(Some("/root"), &[], &list), ["/root/work"]);
+    assert_eq!(host_view(Some("/root"), &[], &[], &list), ["/root/work"]);
+}
+
+#[test]
+fn the_shared_tmp_shows_only_what_the_tool_is_pointed_at() {
+    use std::collections::BTreeMap;
+    let tree: BTreeMap<&str, Vec<(&str, EntryKind)>> = BTreeMap::from([
+        ("/", vec![("/tmp", EntryKind::Dir)]),
+        (
+            "/tmp",
+            vec![("/tmp/work", EntryKind::Dir), ("/tmp/other-user", EntryKind::Dir), ("/tmp/x.sock", EntryKind::Other)],
+        ),
+    ]);
+    let list = |d: &str| tree.get(d).map(|v| v.iter().map(|(p, k)| (p.to_string(), *k)).collect()).unwrap_or_default();
+    assert_eq!(host_view(None, &[], &["/tmp/work/in.json".to_string()], &list), ["/tmp/work"]);
+    assert!(host_view(None, &[], &[], &list).is_empty());
 }
