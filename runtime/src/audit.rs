@@ -4,6 +4,7 @@
 //! contents and payloads never appear at all.
 
 mod throttle;
+pub mod window;
 
 pub use throttle::{MAX_KINDS, MAX_NEW_TARGETS_BEYOND, MAX_RECORDS_PER_INVOCATION, MAX_RECORDS_PER_KIND};
 
@@ -41,6 +42,10 @@ pub enum EventKind {
     /// verdict and findings, an approval over them.
     #[serde(rename = "vet")]
     Vet,
+    /// A call started or ended under a just-in-time window (`proxy`): whether the window is
+    /// open, the calls in flight, what the call bound (`detail`). See [`window`].
+    #[serde(rename = "net.window")]
+    NetWindow,
 }
 
 impl EventKind {
@@ -56,6 +61,7 @@ impl EventKind {
             EventKind::Degraded => "sandbox.degraded",
             EventKind::Suppressed => "suppressed",
             EventKind::Vet => "vet",
+            EventKind::NetWindow => "net.window",
         }
     }
 }

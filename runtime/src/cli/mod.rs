@@ -3,6 +3,7 @@
 //! Exit statuses: the tool's own; 124 wall-clock timeout; 125 sandbox or policy error;
 //! 126 tool cannot be loaded; 134 the tool trapped; 137 killed for a resource limit.
 
+mod audit;
 mod mcp;
 mod run;
 mod vet;
@@ -42,6 +43,13 @@ const PROXY_EXAMPLES: &str = "\
 Examples:
   # a Python MCP server: its interpreter tree executable, its code readable, one HTTPS origin
   mcp-sandbox proxy --allow-exec /usr/lib/python3 --allow-read ./server --allow-net https://api.example.com -- python3 ./server/main.py
+
+  # a fetch server: each call may reach the origin its `url` names, under *.example.org
+  mcp-sandbox proxy --bind fetch.url=connect:https://*.example.org --audit audit.jsonl -- python3 ./fetch/server.py
+
+The server's network is open only while a tools/call is in flight (closed at start-up and
+between calls; what a call opened is cut when it ends). --jit off opens it for the session.
+How long it was open: mcp-sandbox audit window audit.jsonl
 
 A tool whose definition changes after it was first seen is withheld until approved:
   mcp-sandbox pins list
@@ -95,6 +103,9 @@ enum Command {
     /// Policy file helpers
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Audit log analysis
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +137,7 @@ pub fn main() -> i32 {
         Command::Proxy(args) => mcp::proxy(*args),
         Command::Pins(cmd) => mcp::pins(cmd),
         Command::Vet(args) => vet::command(*args),
+        Command::Audit(cmd) => audit::command(cmd),
         Command::Policy(PolicyCommand::Schema) => {
             print!("{}", crate::policy::file::json_schema());
             0
@@ -156,7 +168,7 @@ fn usage_error(e: &clap::Error) -> i32 {
     let joined = message.join(" ");
     let first = if joined.is_empty() { "invalid arguments" } else { joined.trim_start_matches("error: ") };
     let sub =
-        std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet"].contains(&a.as_str()));
+        std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet", "audit"].contains(&a.as_str()));
     eprintln!("mcp-sandbox: {first}; see `mcp-sandbox {} --help`", sub.as_deref().unwrap_or("run"));
     125
 }

@@ -10,8 +10,9 @@
 //!   and answers 403 with `x-proxy-error: blocked-by-allowlist` and the reason when the grant
 //!   says no ([`proxy`]).
 //!
-//! Every attempt is audited through the grant; revocation cuts every open relay. What the
-//! broker holds for the call (relayed connections, UDP flows) is bounded by [`super::quota`]:
+//! Every attempt is audited through the grant; revocation cuts every open relay. Under a
+//! just-in-time window (`proxy`), each connection and flow runs in a [`Lease`] taken before its
+//! checks, and is cut when the window it was opened in closes. What the broker holds for the call (relayed connections, UDP flows) is bounded by [`super::quota`]:
 //! beyond, a connection is closed at once (the proxy answers 503) and a datagram dropped, with
 //! a `limit` record.
 
@@ -21,7 +22,7 @@ mod udp;
 use super::dns;
 use super::quota::{Held, Permit, Quota};
 use crate::audit::Capability;
-use crate::grant::{Denial, LiveGrant};
+use crate::grant::{Denial, Lease, LiveGrant};
 use crate::policy::endpoint::Transport;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -203,7 +204,10 @@ impl Broker {
                     };
                     match self.quota.acquire_or_audit(Held::Relayed, &target, self.grant.audit()) {
                         Some(held) => {
-                            tokio::spawn(handle(self.clone(), stream, held));
+                            // Taken before the checks: a window closing meanwhile cuts it.
+                            let lease = self.grant.lease();
+                            let work = handle(self.clone(), stream, held);
+                            tokio::spawn(async move { lease.scope(work).await });
                         }
                         None if proxy => {
                             let _ = stream.try_write(proxy::busy().as_bytes());
@@ -259,10 +263,13 @@ impl Broker {
         self.pipe(&mut inside, &mut outside).await;
     }
 
+    /// Moves bytes both ways until either side ends or the task's [`Lease`] does (the grant
+    /// revoked, the window the connection was opened in closed).
     async fn pipe(&self, a: &mut TcpStream, b: &mut TcpStream) {
+        let lease = Lease::current().unwrap_or_else(|| self.grant.lease());
         tokio::select! {
             _ = tokio::io::copy_bidirectional_with_sizes(a, b, RELAY_BUFFER, RELAY_BUFFER) => {}
-            () = self.grant.revoked() => {}
+            () = lease.ended() => {}
         }
     }
 }

@@ -11,16 +11,21 @@
 //! * what the proxy cannot parse or attribute is dropped and audited, never relayed raw;
 //! * every relayed and refused call is audited.
 //!
-//! The server runs natively (or as a component) under one grant for the whole session:
-//! its files, env and egress are what the policy declares, nothing else.
+//! The server runs natively (or as a component) under one grant for the whole session: its
+//! files, env and egress are what the policy declares, nothing else. Its network is open only
+//! while a `tools/call` is in flight (just-in-time egress, [`crate::grant::window`]; `jit:
+//! false` opens it for the whole session), and what a call's arguments bind (`binds`) is granted
+//! to that call while it is in flight.
 
 use super::ended::{self, Tail};
 use super::guard::{ResultMode, VetMode};
 use super::lines::{Line, Lines};
+use super::bind::ToolBinding;
 use super::manifest::derive;
 use super::pins::PinStore;
 use super::relay::Relay;
 use crate::error::{Error, Result};
+use crate::grant::window::{Bindable, WindowSpec};
 use crate::invoke::{Call, Outcome, Output, Stdin};
 use crate::policy::Policy;
 use crate::sandbox::{Sandbox, Tool};
@@ -57,6 +62,11 @@ pub struct ProxyOptions {
     pub allow_secrets_to: Vec<String>,
     /// What happens to a result carrying instructions aimed at the model.
     pub on_injected_result: ResultMode,
+    /// Just-in-time egress: the server's network open only while a `tools/call` is in flight
+    /// (default); `false`: for the whole session.
+    pub jit: bool,
+    /// `--bind`: endpoints a call's arguments name, granted to that call while it is in flight.
+    pub binds: Vec<ToolBinding>,
 }
 
 impl ProxyOptions {
@@ -70,6 +80,8 @@ impl ProxyOptions {
             vet: VetMode::default(),
             allow_secrets_to: Vec::new(),
             on_injected_result: ResultMode::default(),
+            jit: true,
+            binds: Vec::new(),
         }
     }
 }
@@ -92,10 +104,24 @@ pub async fn run(
     let (to_server_r, to_server_w) = pipe()?;
     let (from_server_r, from_server_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
-    let grant = sandbox.issue(tool, policy, None);
+    let bindable = options
+        .binds
+        .iter()
+        .map(|b| Bindable {
+            tool: b.tool.clone(),
+            argument: b.binding.argument().to_string(),
+            patterns: b.patterns().to_vec(),
+        })
+        .collect();
+    let window = WindowSpec { jit: options.jit, bindable };
+    let grant = sandbox.issue_windowed(tool, policy, None, Some(window));
     let allow_degraded = options.allow_degraded;
-    let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &[]))
-        .with_capabilities(Capabilities { shared: true, ..super::guard::capabilities(policy) });
+    let bindings: Vec<_> = options.binds.iter().map(|b| b.binding.clone()).collect();
+    let mut capabilities = super::guard::capabilities(policy);
+    capabilities.network.extend(options.binds.iter().flat_map(|b| b.patterns().iter().map(ToString::to_string)));
+    let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &bindings))
+        .with_capabilities(Capabilities { shared: true, ..capabilities })
+        .with_window(grant.call_window());
     let handle = grant.revocation_handle();
     let call = Call {
         args,

@@ -1,0 +1,56 @@
+//! The just-in-time part of [`Relay`]: each `tools/call` relayed to the server opens the grant's
+//! network window ([`crate::grant::window`]) with what its arguments bind (`--bind`), and its
+//! end (the reply relayed, a cancellation, the server's end) closes it. The relay knows both,
+//! since every request goes to the server under an id of the proxy's own.
+
+use super::Relay;
+use crate::audit::{Capability, EventKind};
+use crate::grant::BoundEndpoint;
+use crate::mcp::bind::Bound;
+use crate::mcp::guard;
+use serde_json::{Map, Value, json};
+
+impl Relay {
+    /// What `--bind` grants a call to `name`, from its arguments; an argument outside its
+    /// patterns gets the call a tool error (audited), and the call never reaches the server.
+    pub(super) fn bind_call(&self, name: &str, params: Option<&Value>, id: &Value) -> Result<Vec<BoundEndpoint>, Value> {
+        let empty = Map::new();
+        let args = params.and_then(|p| p.get("arguments")).and_then(Value::as_object).unwrap_or(&empty);
+        let mut out = Vec::new();
+        for b in self.options.binds.iter().filter(|b| b.tool == name) {
+            match b.binding.bind(args) {
+                Ok(bound) => out.extend(bound.into_iter().filter_map(|x| match x {
+                    Bound::Endpoint(endpoint) => {
+                        Some(BoundEndpoint { argument: b.binding.argument().to_string(), endpoint })
+                    }
+                    Bound::Path { .. } => None,
+                })),
+                Err(r) => {
+                    let message = format!(
+                        "refused by mcp-sandbox proxy: argument `{}` ({:?}): {}; {} (the patterns of --bind {name}.{})",
+                        r.argument, r.value, r.reason, r.hint, r.argument
+                    );
+                    eprintln!("mcp-sandbox: proxy: {message}");
+                    let target = format!("{name}({}={:?})", r.argument, r.value);
+                    self.audit.emit(EventKind::Deny, Some(Capability::McpTool), Some(target), Some(r.reason), None);
+                    return Err(json!({"jsonrpc": "2.0", "id": id, "result": guard::tool_error(&message)}));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A call was relayed: its window opens.
+    pub(super) fn call_started(&self, pid: u64, tool: &str, client_id: &Value, bound: Vec<BoundEndpoint>) {
+        if let Some(w) = &self.window {
+            w.start(pid, tool, client_id, bound);
+        }
+    }
+
+    /// A request ended; if it was a call, its window closes (ignored otherwise).
+    pub(super) fn call_ended(&self, pid: u64, tool: Option<&str>, why: &str) {
+        if let (Some(w), Some(tool)) = (&self.window, tool) {
+            w.end(pid, tool, why);
+        }
+    }
+}
