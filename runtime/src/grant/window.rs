@@ -244,6 +244,11 @@ impl Lease {
         }
     }
 
+    /// Whether what the lease holds must be cut now.
+    pub fn is_over(&self) -> bool {
+        self.grant.is_revoked() || self.grant.0.window.as_ref().is_some_and(|w| self.over(w))
+    }
+
     /// Resolves when what the lease holds must be cut.
     pub async fn ended(&self) {
         let Some(w) = &self.grant.0.window else {
@@ -290,6 +295,11 @@ fn declares(net: &NetGrant, asked: &Asked<'_>) -> bool {
 }
 
 impl LiveGrant {
+    /// Whether the grant has a just-in-time window.
+    pub fn has_window(&self) -> bool {
+        self.0.window.is_some()
+    }
+
     /// The relay's handle on this grant's window, if it has one.
     pub fn call_window(&self) -> Option<CallWindow> {
         self.0.window.clone().map(CallWindow)

@@ -259,6 +259,8 @@ impl WasmEngine {
             quota,
             socket_permits: Vec::new(),
             host_calls: 0,
+            tcp_leases: HashMap::new(),
+            seen_generation: 0,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

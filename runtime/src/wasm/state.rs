@@ -28,6 +28,10 @@ pub(crate) struct StoreState {
     pub socket_permits: Vec<Permit>,
     /// Host calls so far (what the host holds is counted every few).
     pub host_calls: u64,
+    /// TCP connections made under a just-in-time window, by resource, with their lease.
+    pub tcp_leases: std::collections::HashMap<u32, crate::grant::Lease>,
+    /// The window generation `tcp_leases` were last checked at.
+    pub seen_generation: u64,
 }
 
 impl StoreState {
@@ -35,6 +39,7 @@ impl StoreState {
     /// holds for the guest and charges it against the memory limit.
     pub(crate) fn after_host_call(&mut self) -> wasmtime::Result<()> {
         self.host_calls += 1;
+        self.cut_closed_connections();
         if !self.host_calls.is_multiple_of(host_memory::COUNT_EVERY) {
             return Ok(());
         }
