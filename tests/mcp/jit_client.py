@@ -195,6 +195,12 @@ async def window(session, out, listener, shared, datagrams, audit):
         out["held_wait"] = await listener.wait_for(lambda c: c[held]["ended"] is not None, "the held end")
         out["send_held"] = await order(shared, 2, "send-held")
     out["listener"] = listener.snapshot()
+    # Fire and forget: each call sends and returns at once; what it sent arrives all the same.
+    texts = [f"post {i};" for i in range(5)]
+    out["posts"] = [await call(session, "post", {"text": t}) for t in texts]
+    out["posts_wait"] = await listener.wait_for(
+        lambda c: all(any(t in x["data"] for x in c) for t in texts), "every posted text"
+    )
     # UDP: a flow opened during a call, then the same socket between calls.
     out["udp_probe"] = await call(session, "udp_probe")
     out["udp_during"] = await wait_until(lambda: "during" in datagrams.got, "the datagram sent during the call")

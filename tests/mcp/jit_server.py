@@ -14,6 +14,8 @@ Tools:
 * `probe()`: tries the listener during the call;
 * `hold()`: connects during the call and keeps the connection after it;
 * `udp_probe()`: sends `during` to the UDP listener;
+* `post(text)`: connects, sends `text`, closes and returns at once (what it sent must still
+  arrive, though the call's window closes right after);
 * `fetch(url, also)`: GETs `url`, then `also` if given (urllib: through HTTP_PROXY), and says
   what each got (the status, or the proxy's refusal).
 
@@ -117,6 +119,16 @@ def probe() -> str:
 @server.tool(description="Connects to the listener and keeps the connection after the call.")
 def hold() -> str:
     return attempt(keep=True)
+
+
+@server.tool(description="Sends a text to the listener and returns at once.")
+def post(text: str) -> str:
+    try:
+        with socket.create_connection(("127.0.0.1", PORT), timeout=10) as s:
+            s.sendall(text.encode())
+        return "sent"
+    except OSError as e:
+        return f"refused: {e}"
 
 
 @server.tool(description="Sends a datagram to the UDP listener.")

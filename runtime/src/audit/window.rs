@@ -114,7 +114,8 @@ impl Session {
         let start = self.start?;
         let end = self.end.or(self.last)?;
         let session = end.duration_since(start).unwrap_or_default();
-        let mut open = self.open + self.open_since.map(|s| end.duration_since(s).unwrap_or_default()).unwrap_or_default();
+        let mut open =
+            self.open + self.open_since.map(|s| end.duration_since(s).unwrap_or_default()).unwrap_or_default();
         let exposure = if !self.endpoints && !self.bindable {
             open = Duration::ZERO;
             Exposure::NoNetwork
@@ -193,7 +194,7 @@ pub fn describe(w: &SessionWindow) -> String {
         Exposure::Persistent => "persistent (--jit off)",
         Exposure::NoNetwork => "no network granted",
     };
-    let per_call = if w.calls > 0 {
+    let per_call = if w.calls > 0 && w.exposure == Exposure::JustInTime {
         format!(", {} open per call", human(w.open / u32::try_from(w.calls).unwrap_or(u32::MAX)))
     } else {
         String::new()
@@ -216,12 +217,18 @@ mod tests {
     use serde_json::json;
 
     fn rec(id: &str, ms: u64, event: &str, detail: Value) -> Value {
-        let ts = humantime::format_rfc3339_millis(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + ms));
+        let ts =
+            humantime::format_rfc3339_millis(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + ms));
         json!({ "ts": ts.to_string(), "invocation": id, "tool": "sha256:0", "event": event, "detail": detail })
     }
 
     fn issued(id: &str, jit: bool, endpoints: Value) -> Value {
-        rec(id, 0, "grant.issued", json!({ "net": { "endpoints": endpoints }, "window": { "jit": jit, "bindable": [] } }))
+        rec(
+            id,
+            0,
+            "grant.issued",
+            json!({ "net": { "endpoints": endpoints }, "window": { "jit": jit, "bindable": [] } }),
+        )
     }
 
     fn call(id: &str, from: u64, to: u64, n: &mut u64) -> [Value; 2] {

@@ -13,7 +13,7 @@ mod broker;
 pub mod window;
 
 pub use broker::{GrantBroker, GrantRequest};
-pub use window::{Basis, BoundEndpoint, CallWindow, Lease, WindowSpec};
+pub use window::{Basis, BoundEndpoint, CallWindow, Lease, Settle, WindowSpec};
 
 use crate::audit::{Auditor, Capability, EventKind};
 use crate::egress::{Egress, NetGrant};
@@ -282,6 +282,7 @@ impl LiveGrant {
         };
         if let Err(d) = &r {
             self.0.audit.deny(d);
+            Lease::refused_current();
         }
         r
     }
@@ -294,7 +295,9 @@ impl LiveGrant {
             Ok(()) => self.windowed_connect(addr, t, &target).await,
             Err(d) => Err(d),
         };
-        self.audited(r, Capability::NetConnect, &target).map(Lease::note_current)
+        self.audited(r, Capability::NetConnect, &target)
+            .map(Lease::note_current)
+            .inspect_err(|_| Lease::refused_current())
     }
 
     /// Binding (and, with `listen`, listening on) a local address.
@@ -322,10 +325,11 @@ impl LiveGrant {
             }),
             Err(d) => Err(d),
         };
-        self.audited(r, Capability::NetHttp, &target).map(|(basis, a)| {
+        let r = self.audited(r, Capability::NetHttp, &target).map(|(basis, a)| {
             Lease::note_current(basis);
             a
-        })
+        });
+        r.inspect_err(|_| Lease::refused_current())
     }
 }
 

@@ -23,7 +23,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Why a network check failed while no call was in flight.
@@ -79,9 +81,22 @@ struct State {
     closes: u64,
 }
 
+/// How long a call's end waits, at most, for what the server did before it to be relayed
+/// (connections it made still queued or being checked, bytes it sent not yet copied out) before
+/// the window closes and cuts them: a server that sends and then replies at once loses nothing.
+pub const CLOSE_SETTLE: Duration = Duration::from_secs(1);
+
+/// What relays the server's network (the native egress broker): waits until it has caught up
+/// with what the server did so far.
+pub trait Settle: Send + Sync + std::fmt::Debug {
+    fn settle(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
 /// The window of one grant.
 #[derive(Debug)]
 pub(crate) struct Window {
+    /// What to wait for before a call's end cuts anything ([`Settle`]).
+    settler: Mutex<Option<Weak<dyn Settle>>>,
     spec: WindowSpec,
     state: Mutex<State>,
     /// Bumped at every call start and end.
@@ -94,7 +109,15 @@ pub(crate) struct Window {
 impl Window {
     pub(crate) fn new(spec: WindowSpec, net: &NetGrant, resolver: Arc<dyn Resolve>, audit: Auditor) -> Self {
         let (changes, _) = watch::channel(0);
-        Window { spec, state: Mutex::default(), changes, resolver, pins: net.pins.clone(), audit }
+        Window {
+            settler: Mutex::new(None),
+            spec,
+            state: Mutex::default(),
+            changes,
+            resolver,
+            pins: net.pins.clone(),
+            audit,
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -111,7 +134,13 @@ impl Window {
     }
 
     fn record(&self, call: u64, tool: &str, reason: String, detail: Value) {
-        self.audit.emit(EventKind::NetWindow, None, Some(format!("tools/call {tool} (call {call})")), Some(reason), Some(detail));
+        self.audit.emit(
+            EventKind::NetWindow,
+            None,
+            Some(format!("tools/call {tool} (call {call})")),
+            Some(reason),
+            Some(detail),
+        );
     }
 }
 
@@ -120,6 +149,32 @@ impl Window {
 pub struct CallWindow(Arc<Window>);
 
 impl CallWindow {
+    /// Before `calls` end: if their end would cut anything (the window closes, or one bound
+    /// endpoints), waits (at most [`CLOSE_SETTLE`]) until what the server did so far is relayed.
+    pub async fn settle_before_ending(&self, calls: &[u64]) {
+        let w = &self.0;
+        let cuts = {
+            let s = w.state();
+            let left = s.calls.keys().filter(|c| !calls.contains(c)).count();
+            let ending: Vec<&Arc<InFlight>> = calls.iter().filter_map(|c| s.calls.get(c)).collect();
+            !ending.is_empty() && ((left == 0 && w.spec.jit) || ending.iter().any(|c| c.egress.is_some()))
+        };
+        let settler = w.settler.lock().ok().and_then(|s| s.as_ref().and_then(Weak::upgrade));
+        if let (true, Some(settler)) = (cuts, settler)
+            && tokio::time::timeout(CLOSE_SETTLE, settler.settle()).await.is_err()
+        {
+            let ids: Vec<String> = calls.iter().map(ToString::to_string).collect();
+            w.audit.limit(
+                Capability::Resources,
+                format!("call {}", ids.join(", ")),
+                format!(
+                    "what the server did before its call ended was not all relayed within {} (CLOSE_SETTLE); the rest is cut with the window",
+                    humantime::format_duration(CLOSE_SETTLE)
+                ),
+            );
+        }
+    }
+
     /// A call was relayed to the server: the window opens (if it was closed) and what its
     /// arguments bound is granted, until [`end`](Self::end). `client_id` is only audited.
     pub fn start(&self, call: u64, tool: &str, client_id: &Value, bound: Vec<BoundEndpoint>) {
@@ -201,7 +256,15 @@ pub struct Lease {
     grant: LiveGrant,
     /// The window's close count when the lease was taken.
     closes: u64,
-    basis: Arc<Mutex<Option<Basis>>>,
+    shared: Arc<LeaseState>,
+}
+
+/// What the clones of a lease share.
+#[derive(Debug, Default)]
+struct LeaseState {
+    basis: Mutex<Option<Basis>>,
+    /// A check in the lease let something through or refused it.
+    decided: AtomicBool,
 }
 
 impl Lease {
@@ -220,8 +283,24 @@ impl Lease {
         let _ = CURRENT.try_with(|l| l.note(basis));
     }
 
+    /// Notes in the current task's lease, if any, that a check refused.
+    pub(super) fn refused_current() {
+        let _ = CURRENT.try_with(|l| l.shared.decided.store(true, Ordering::SeqCst));
+    }
+
+    /// Whether a check in this lease let something through.
+    pub fn is_allowed(&self) -> bool {
+        self.shared.basis.lock().map(|b| b.is_some()).unwrap_or(false)
+    }
+
+    /// Whether a check in this lease was decided (let through or refused).
+    pub fn is_decided(&self) -> bool {
+        self.shared.decided.load(Ordering::SeqCst)
+    }
+
     fn note(&self, basis: Basis) {
-        let mut b = self.basis.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.shared.decided.store(true, Ordering::SeqCst);
+        let mut b = self.shared.basis.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *b = match (b.take(), basis) {
             (Some(Basis::Grant), _) | (_, Basis::Grant) => Some(Basis::Grant),
             (Some(Basis::Calls(mut a)), Basis::Calls(more)) => {
@@ -235,7 +314,7 @@ impl Lease {
     }
 
     fn over(&self, w: &Window) -> bool {
-        let basis = self.basis.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let basis = self.shared.basis.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let s = w.state();
         let closed_since = s.closes > self.closes;
         match basis {
@@ -289,12 +368,24 @@ fn declares(net: &NetGrant, asked: &Asked<'_>) -> bool {
     };
     net.endpoints.iter().any(|e| match *asked {
         Asked::Name(n) => name_or_ip(e, n),
-        Asked::Connect(a, t) => e.scheme.covers(t) && e.ports.contains(a.port()) && e.host.names_ip(a.ip().to_canonical()),
+        Asked::Connect(a, t) => {
+            e.scheme.covers(t) && e.ports.contains(a.port()) && e.host.names_ip(a.ip().to_canonical())
+        }
         Asked::Http(tls, h, p) => e.scheme.covers(Transport::Http { tls }) && e.ports.contains(p) && name_or_ip(e, h),
     })
 }
 
 impl LiveGrant {
+    /// Registers what relays this grant's network, to be waited for before a call's end cuts
+    /// anything ([`CallWindow::settle_before_ending`]).
+    pub fn set_settler(&self, settler: Weak<dyn Settle>) {
+        if let Some(w) = &self.0.window
+            && let Ok(mut s) = w.settler.lock()
+        {
+            *s = Some(settler);
+        }
+    }
+
     /// Whether the grant has a just-in-time window.
     pub fn has_window(&self) -> bool {
         self.0.window.is_some()
@@ -308,7 +399,7 @@ impl LiveGrant {
     /// A lease for what is about to be checked and opened: take it before the checks.
     pub fn lease(&self) -> Lease {
         let closes = self.0.window.as_ref().map_or(0, |w| w.state().closes);
-        Lease { grant: self.clone(), closes, basis: Arc::default() }
+        Lease { grant: self.clone(), closes, shared: Arc::default() }
     }
 
     /// Changes every time a call starts or ends (0 without a window): a refusal remembered

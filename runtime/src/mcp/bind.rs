@@ -229,7 +229,8 @@ impl ToolBinding {
             });
         }
         let allow: Vec<String> = patterns.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect();
-        let file = BindingFile { argument: argument.to_string(), access: access.to_string(), within: Vec::new(), allow };
+        let file =
+            BindingFile { argument: argument.to_string(), access: access.to_string(), within: Vec::new(), allow };
         let binding = file.validate(Path::new("/")).map_err(|e| format!("{e} ({BIND_EXAMPLE})"))?;
         Ok(ToolBinding { tool: tool.to_string(), binding })
     }
@@ -242,7 +243,10 @@ impl ToolBinding {
             let b = ToolBinding::parse(t).map_err(|e| (t.clone(), e))?;
             let same = out.iter_mut().find(|o| o.tool == b.tool && o.binding.argument() == b.binding.argument());
             match (same, b.binding) {
-                (Some(ToolBinding { binding: Binding::Connect { patterns, .. }, .. }), Binding::Connect { patterns: more, .. }) => {
+                (
+                    Some(ToolBinding { binding: Binding::Connect { patterns, .. }, .. }),
+                    Binding::Connect { patterns: more, .. },
+                ) => {
                     patterns.extend(more);
                 }
                 (_, binding) => out.push(ToolBinding { tool: b.tool, binding }),

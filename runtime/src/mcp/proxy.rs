@@ -17,10 +17,10 @@
 //! false` opens it for the whole session), and what a call's arguments bind (`binds`) is granted
 //! to that call while it is in flight.
 
+use super::bind::ToolBinding;
 use super::ended::{self, Tail};
 use super::guard::{ResultMode, VetMode};
 use super::lines::{Line, Lines};
-use super::bind::ToolBinding;
 use super::manifest::derive;
 use super::pins::PinStore;
 use super::relay::Relay;
@@ -174,7 +174,9 @@ pub async fn run(
                     (why, serde_json::json!({ "exit_status": e.exit_code(), "stderr": lines }))
                 }
             };
-            send(&out, relay.server_ended(why, data)).await;
+            let answers = relay.server_ended(why, data);
+            relay.close_ended().await;
+            send(&out, answers).await;
         }
         done.cancel();
         r
@@ -291,6 +293,7 @@ async fn client_to_server(
             }
         };
         let actions = relay.on_client_line(line);
+        relay.close_ended().await;
         // Replies to the client failing means it is gone; its input's end will follow.
         send(out, actions.to_client).await;
         if !actions.to_server.is_empty() && to_server.send(actions.to_server).await.is_err() {
@@ -308,6 +311,8 @@ async fn server_to_client(
     let mut lines = Lines::new(server_out);
     while let Ok(Some(line)) = lines.next().await {
         let actions = relay.on_server_line(line);
+        // A call's end closes its window before its reply reaches the client.
+        relay.close_ended().await;
         if !actions.to_server.is_empty()
             && let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = to_server.try_send(actions.to_server)
         {

@@ -80,6 +80,8 @@ struct State {
     vetted: HashSet<String>,
     /// The server ended: why (each request from now on is answered with it).
     ended: Option<(String, Value)>,
+    /// Calls that ended, whose windows close at the next `close_ended`: (id, tool, why).
+    ending: Vec<(u64, String, String)>,
 }
 
 pub struct Relay {

@@ -163,6 +163,7 @@ impl Broker {
     /// Relays datagrams sent to `inside` (bound at `dialled`) until the grant is revoked.
     pub async fn serve_udp(self: Arc<Self>, inside: UdpSocket, dialled: SocketAddr) {
         let inside = Arc::new(inside);
+        self.watched.socket(Arc::downgrade(&inside) as std::sync::Weak<dyn AsFd + Send + Sync>);
         self.until_revoked(self.exact_loop(&inside, dialled)).await;
     }
 
@@ -170,6 +171,7 @@ impl Broker {
     /// under a declared UDP `*.suffix`, until the grant is revoked.
     pub async fn serve_udp_suffix(self: Arc<Self>, inside: UdpSocket, port: u16) {
         let inside = Arc::new(inside);
+        self.watched.socket(Arc::downgrade(&inside) as std::sync::Weak<dyn AsFd + Send + Sync>);
         self.until_revoked(self.suffix_loop(&inside, port)).await;
     }
 
@@ -177,6 +179,7 @@ impl Broker {
         let mut flows = Flows::new();
         let mut buf = vec![0u8; MAX_DATAGRAM];
         while let Ok((n, peer)) = inside.recv_from(&mut buf).await {
+            let _busy = self.watched.busy();
             let open = Open { inside, back: Back::To(peer) };
             flows.forward(self, peer, &buf[..n], self.flow_target(dialled), open).await;
         }
@@ -189,6 +192,7 @@ impl Broker {
             let received =
                 inside.async_io(Interest::READABLE, || sys::recv_with_destination(inside.as_fd(), &mut buf)).await;
             let Ok((n, peer, to)) = received else { return };
+            let _busy = self.watched.busy();
             // The kernel reports it for every datagram once the option is set.
             let Some(to) = to else { continue };
             let dialled = SocketAddrV4::new(to, port);

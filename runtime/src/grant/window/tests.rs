@@ -113,3 +113,50 @@ async fn jit_off_leaves_the_grant_open_and_windows_only_what_calls_bind() {
     assert!(!over(&lease), "the grant's own connection stays");
     assert!(over(&bound_lease), "the bound one is cut");
 }
+
+/// A settler that finishes when told to, and counts how often it was asked.
+#[derive(Debug, Default)]
+struct Gate {
+    asked: std::sync::atomic::AtomicUsize,
+    open: tokio::sync::Notify,
+}
+
+impl Settle for Gate {
+    fn settle(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        Box::pin(self.open.notified())
+    }
+}
+
+#[tokio::test]
+async fn a_calls_end_waits_for_the_broker_to_catch_up_before_it_cuts() {
+    let (g, _) = grant(true, &["127.0.0.1:9"]);
+    let w = g.call_window().unwrap();
+    let gate = Arc::new(Gate::default());
+    let settler: Weak<dyn Settle> = Arc::downgrade(&gate) as Weak<Gate>;
+    g.set_settler(settler);
+    w.start(1, "post", &json!(1), Vec::new());
+    w.start(2, "post", &json!(2), Vec::new());
+    // Call 1 ends while 2 runs, binding nothing: nothing is cut, nothing waited for.
+    w.settle_before_ending(&[1]).await;
+    w.end(1, "post", "the server replied");
+    assert_eq!(gate.asked.load(Ordering::SeqCst), 0);
+    // The last call's end closes the window: it waits for the settler first.
+    let ending = tokio::spawn({
+        let w = w.clone();
+        async move {
+            w.settle_before_ending(&[2]).await;
+            w.end(2, "post", "the server replied");
+        }
+    });
+    let asked = async {
+        while gate.asked.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), asked).await.expect("the last call's end asks the broker to settle");
+    assert!(g.check_connect(addr("127.0.0.1:9"), Transport::Tcp).await.is_ok(), "open while the broker catches up");
+    gate.open.notify_one();
+    ending.await.unwrap();
+    assert!(g.check_connect(addr("127.0.0.1:9"), Transport::Tcp).await.is_err(), "closed after");
+}

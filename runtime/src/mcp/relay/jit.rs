@@ -1,9 +1,11 @@
 //! The just-in-time part of [`Relay`]: each `tools/call` relayed to the server opens the grant's
 //! network window ([`crate::grant::window`]) with what its arguments bind (`--bind`), and its
 //! end (the reply relayed, a cancellation, the server's end) closes it. The relay knows both,
-//! since every request goes to the server under an id of the proxy's own.
+//! since every request goes to the server under an id of the proxy's own. A call's end is noted
+//! as the line is read and carried out by [`Relay::close_ended`] before what the line led to is
+//! sent on, once the broker has relayed what the server did before it.
 
-use super::Relay;
+use super::{Relay, lock};
 use crate::audit::{Capability, EventKind};
 use crate::grant::BoundEndpoint;
 use crate::mcp::bind::Bound;
@@ -13,7 +15,12 @@ use serde_json::{Map, Value, json};
 impl Relay {
     /// What `--bind` grants a call to `name`, from its arguments; an argument outside its
     /// patterns gets the call a tool error (audited), and the call never reaches the server.
-    pub(super) fn bind_call(&self, name: &str, params: Option<&Value>, id: &Value) -> Result<Vec<BoundEndpoint>, Value> {
+    pub(super) fn bind_call(
+        &self,
+        name: &str,
+        params: Option<&Value>,
+        id: &Value,
+    ) -> Result<Vec<BoundEndpoint>, Value> {
         let empty = Map::new();
         let args = params.and_then(|p| p.get("arguments")).and_then(Value::as_object).unwrap_or(&empty);
         let mut out = Vec::new();
@@ -47,10 +54,26 @@ impl Relay {
         }
     }
 
-    /// A request ended; if it was a call, its window closes (ignored otherwise).
+    /// A request ended; if it was a call, its window closes at the next
+    /// [`close_ended`](Self::close_ended).
     pub(super) fn call_ended(&self, pid: u64, tool: Option<&str>, why: &str) {
-        if let (Some(w), Some(tool)) = (&self.window, tool) {
-            w.end(pid, tool, why);
+        if let (Some(_), Some(tool)) = (&self.window, tool) {
+            lock(&self.state).ending.push((pid, tool.to_string(), why.to_string()));
+        }
+    }
+
+    /// Ends the calls whose end was read (before the lines that led to it are sent on): waits
+    /// (bounded) for what the server did before to be relayed, then closes their windows.
+    pub async fn close_ended(&self) {
+        let ending = std::mem::take(&mut lock(&self.state).ending);
+        let Some(w) = &self.window else { return };
+        if ending.is_empty() {
+            return;
+        }
+        let calls: Vec<u64> = ending.iter().map(|(pid, _, _)| *pid).collect();
+        w.settle_before_ending(&calls).await;
+        for (pid, tool, why) in ending {
+            w.end(pid, &tool, &why);
         }
     }
 }

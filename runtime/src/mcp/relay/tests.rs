@@ -117,7 +117,8 @@ fn windowed() -> (Relay, crate::grant::LiveGrant, tempfile::TempDir) {
     let sink = Arc::new(MemorySink::default());
     let policy = crate::policy::Policy::builder().build();
     let window = Some(WindowSpec { jit: true, bindable: Vec::new() });
-    let grant = GrantBroker::new(sink).issue(GrantRequest { tool: ToolDigest::of(b"s"), policy: &policy, ttl: None, window });
+    let grant =
+        GrantBroker::new(sink).issue(GrantRequest { tool: ToolDigest::of(b"s"), policy: &policy, ttl: None, window });
     let mut options = ProxyOptions::new("srv".into(), pins_path.clone(), false);
     options.binds = crate::mcp::bind::ToolBinding::parse_all(&["fetch.url=connect:http://127.0.0.1:*".into()]).unwrap();
     let derived = Derived { read_only: false, destructive: false, open_world: true };
@@ -146,6 +147,8 @@ async fn each_call_opens_the_window_until_its_reply_cancellation_or_the_servers_
     assert!(g.check_connect(to(8081), tcp).await.is_err(), "only that one");
     let back = r.on_server_line(text(json!({"jsonrpc":"2.0","id":2,"result":{"content":[]}})));
     assert_eq!(back.to_client[0]["id"], 7);
+    assert!(g.check_connect(to(8080), tcp).await.is_ok(), "open until the end is carried out");
+    r.close_ended().await;
     assert!(g.check_connect(to(8080), tcp).await.is_err(), "closed once the reply is relayed");
 
     let refused = r.on_client_line(fetch(8, "http://10.1.1.1/"));
@@ -157,10 +160,12 @@ async fn each_call_opens_the_window_until_its_reply_cancellation_or_the_servers_
     assert!(g.check_connect(to(8080), tcp).await.is_ok());
     let cancel = json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}});
     assert_eq!(r.on_client_line(text(cancel)).to_server.len(), 1);
+    r.close_ended().await;
     assert!(g.check_connect(to(8080), tcp).await.is_err(), "closed by the cancellation");
 
     r.on_client_line(fetch(10, "http://127.0.0.1:8080/"));
     assert!(g.check_connect(to(8080), tcp).await.is_ok());
     assert_eq!(r.server_ended("gone".into(), json!({})).len(), 2, "the cancelled call and this one are answered");
+    r.close_ended().await;
     assert!(g.check_connect(to(8080), tcp).await.is_err(), "closed when the server ends");
 }
