@@ -13,9 +13,9 @@
 //! Every attempt is audited through the grant; revocation cuts every open relay. Under a
 //! just-in-time window (`proxy`), each connection and flow runs in a [`Lease`] taken before its
 //! checks, and is cut when the window it was opened in closes, once the broker has relayed what
-//! the server did before its call ended ([`settle`]). What the broker holds for the call (relayed connections, UDP flows) is bounded by [`super::quota`]:
-//! beyond, a connection is closed at once (the proxy answers 503) and a datagram dropped, with
-//! a `limit` record.
+//! the server did before its call ended ([`settle`]). What the broker holds for the call
+//! (relayed connections, UDP flows) is bounded by [`super::quota`]: beyond, a connection is
+//! closed at once (the proxy answers 503) and a datagram dropped, with a `limit` record.
 
 mod proxy;
 mod settle;
@@ -278,9 +278,8 @@ impl Broker {
     }
 
     /// Moves bytes both ways until either side ends or the task's [`Lease`] does (the grant
-    /// revoked, the window the connection was opened in closed).
-    /// `a` is the server's side: what it sends is counted, for a call's end to wait until it
-    /// has gone out ([`settle`]).
+    /// revoked, the window the connection was opened in closed). `a` is the server's side: what
+    /// it sends is counted, for a call's end to wait until it has gone out ([`settle`]).
     async fn pipe(&self, a: &mut TcpStream, b: &mut TcpStream) {
         let lease = Lease::current().unwrap_or_else(|| self.grant.lease());
         let progress = settle::PROGRESS.try_with(Clone::clone).ok();

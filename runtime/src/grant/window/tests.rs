@@ -3,6 +3,7 @@ use crate::audit::MemorySink;
 use crate::grant::{GrantBroker, GrantRequest, ToolDigest};
 use crate::policy::Policy;
 use std::pin::pin;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 fn grant(jit: bool, endpoints: &[&str]) -> (LiveGrant, Arc<MemorySink>) {
