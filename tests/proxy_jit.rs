@@ -27,6 +27,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_mcp-sandbox");
 
 /// Runs `jit_client.py MODE` around `proxy FLAGS`; returns what it printed.
 fn client(mode: &[&str], flags: &[String]) -> Value {
+    client_and_stderr(mode, flags).0
+}
+
+/// [`client`], and the proxy's stderr (the client passes it through).
+fn client_and_stderr(mode: &[&str], flags: &[String]) -> (Value, String) {
     let out = Command::new(python())
         .arg(root().join("tests/mcp/jit_client.py"))
         .args(mode)
@@ -39,7 +44,7 @@ fn client(mode: &[&str], flags: &[String]) -> Value {
     let v: Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("client printed no result ({e}): {stdout}\n{stderr}"));
     assert!(v["scenario"].get("timeout").is_none() && v["scenario"].get("other").is_none(), "{v}\n{stderr}");
-    v
+    (v, stderr)
 }
 
 fn flags(pins: &Path, audit: &Path, extra: &[&str]) -> Vec<String> {
@@ -154,7 +159,18 @@ fn with_jit_off_the_same_attempts_arrive_and_the_held_connection_stays() {
 fn a_bound_argument_grants_its_own_origin_to_its_call_only() {
     let dir = tempfile::tempdir().unwrap();
     let (pins, audit) = (dir.path().join("pins.json"), dir.path().join("audit.jsonl"));
-    let v = client(&["bind"], &flags(&pins, &audit, &["--bind", "fetch.url=connect:http://127.0.0.1:*"]));
+    let binds = [
+        "--bind",
+        "fetch.url=connect:http://127.0.0.1:*",
+        // Misspelt: said once, granting nothing.
+        "--bind",
+        "fetch.uri=connect:http://127.0.0.1:*",
+        "--bind",
+        "fetc.url=connect:http://127.0.0.1:*",
+    ];
+    let (v, stderr) = client_and_stderr(&["bind"], &flags(&pins, &audit, &binds));
+    assert!(stderr.contains("--bind fetch.uri: tool `fetch` has no argument `uri` in its inputSchema"), "{stderr}");
+    assert!(stderr.contains("--bind fetc.url: the server lists no tool `fetc`"), "{stderr}");
     assert_eq!(text(&v, "a"), "200 hello from 127.0.0.1", "the origin its argument names: {v}");
     // The same call's other request, to an origin the pattern covers but no argument named.
     let both = text(&v, "a_and_b");

@@ -78,15 +78,17 @@ impl GrantBroker {
         };
         let audit = Auditor::new(self.audit.clone(), grant.id.to_string(), grant.tool.to_string());
         if audit.enabled() {
-            let detail = serde_json::json!({
+            let mut detail = serde_json::json!({
                 "paths": grant.paths,
                 "env": grant.env,
                 "net": grant.net,
                 "limits": grant.limits,
                 "issued_at": humantime::format_rfc3339_millis(grant.issued_at).to_string(),
                 "expires_at": humantime::format_rfc3339_millis(grant.expires_at).to_string(),
-                "window": grant.window,
             });
+            if let Some(w) = &grant.window {
+                detail["window"] = serde_json::json!(w);
+            }
             audit.emit(EventKind::GrantIssued, None, None, None, Some(detail));
         }
         let (revoked_tx, _) = watch::channel(false);

@@ -82,6 +82,8 @@ struct State {
     ended: Option<(String, Value)>,
     /// Calls that ended, whose windows close at the next `close_ended`: (id, tool, why).
     ending: Vec<(u64, String, String)>,
+    /// `--bind` was checked against a listing.
+    binds_checked: bool,
 }
 
 pub struct Relay {

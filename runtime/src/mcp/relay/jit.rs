@@ -47,6 +47,26 @@ impl Relay {
         Ok(out)
     }
 
+    /// Says, once a session, which `--bind` names a tool the server does not list, or an
+    /// argument its input schema does not have (such a binding never grants anything).
+    pub(super) fn check_binds(&self, tools: &[Value]) {
+        if self.options.binds.is_empty() || std::mem::replace(&mut lock(&self.state).binds_checked, true) {
+            return;
+        }
+        for b in &self.options.binds {
+            let arg = b.binding.argument();
+            let tool = tools.iter().find(|t| t.get("name").and_then(Value::as_str) == Some(b.tool.as_str()));
+            let problem = match tool {
+                None => format!("the server lists no tool `{}`", b.tool),
+                Some(t) if t.pointer("/inputSchema/properties").and_then(|p| p.get(arg)).is_none() => {
+                    format!("tool `{}` has no argument `{arg}` in its inputSchema", b.tool)
+                }
+                Some(_) => continue,
+            };
+            eprintln!("mcp-sandbox: proxy: warning: --bind {}.{arg}: {problem}; it grants nothing", b.tool);
+        }
+    }
+
     /// A call was relayed: its window opens.
     pub(super) fn call_started(&self, pid: u64, tool: &str, client_id: &Value, bound: Vec<BoundEndpoint>) {
         if let Some(w) = &self.window {
@@ -71,7 +91,10 @@ impl Relay {
             return;
         }
         let calls: Vec<u64> = ending.iter().map(|(pid, _, _)| *pid).collect();
-        w.settle_before_ending(&calls).await;
+        if !self.has_ended() {
+            // (A server that ended has nothing left to relay.)
+            w.settle_before_ending(&calls).await;
+        }
         for (pid, tool, why) in ending {
             w.end(pid, &tool, &why);
         }

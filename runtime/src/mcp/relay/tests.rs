@@ -125,7 +125,8 @@ fn windowed() -> (Relay, crate::grant::LiveGrant, tempfile::TempDir) {
     let r = Relay::new(PinStore::open(&pins_path).unwrap(), options, grant.audit().clone(), derived)
         .with_window(grant.call_window());
     r.on_client_line(text(json!({"jsonrpc":"2.0","id":"l","method":"tools/list"})));
-    let fetch = json!({"name":"fetch","description":"Fetches a URL.","inputSchema":{"type":"object"}});
+    let schema = json!({"type":"object","properties":{"url":{"type":"string"}}});
+    let fetch = json!({"name":"fetch","description":"Fetches a URL.","inputSchema":schema});
     let listed = r.on_server_line(text(json!({"jsonrpc":"2.0","id":1,"result":{"tools":[fetch]}})));
     assert_eq!(listed.to_client[0]["result"]["tools"][0]["name"], "fetch");
     (r, grant, dir)
