@@ -5,6 +5,7 @@
 
 mod recorder;
 mod throttle;
+pub mod window;
 
 pub use recorder::{MAX_OBSERVED, PathUse, Recorder};
 
@@ -48,6 +49,10 @@ pub enum EventKind {
     /// quarantined for it.
     #[serde(rename = "anomaly")]
     Anomaly,
+    /// A call started or ended under a just-in-time window (`proxy`): whether the window is
+    /// open, the calls in flight, what the call bound (`detail`). See [`window`].
+    #[serde(rename = "net.window")]
+    NetWindow,
 }
 
 impl EventKind {
@@ -64,6 +69,7 @@ impl EventKind {
             EventKind::Suppressed => "suppressed",
             EventKind::Vet => "vet",
             EventKind::Anomaly => "anomaly",
+            EventKind::NetWindow => "net.window",
         }
     }
 }

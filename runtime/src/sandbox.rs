@@ -269,13 +269,25 @@ impl Sandbox {
     /// Issues a fresh grant for one invocation of `tool` under `policy`. Hold on to its
     /// [`revocation_handle`](LiveGrant::revocation_handle) to cancel the call from outside.
     pub fn issue(&self, tool: &Tool, policy: &Policy, ttl: Option<Duration>) -> LiveGrant {
+        self.issue_windowed(tool, policy, ttl, None)
+    }
+
+    /// [`issue`](Self::issue), with a just-in-time window: the grant's network is open only
+    /// while calls are in flight ([`crate::grant::window`]; `proxy`).
+    pub fn issue_windowed(
+        &self,
+        tool: &Tool,
+        policy: &Policy,
+        ttl: Option<Duration>,
+        window: Option<crate::grant::WindowSpec>,
+    ) -> LiveGrant {
         if let ToolKind::Native(t) = &tool.inner
             && (!t.runtime.deps.is_empty() || !t.runtime.env.is_empty())
         {
             let policy = with_runtime(policy, &t.runtime);
-            return self.broker.issue(GrantRequest { tool: tool.digest().clone(), policy: &policy, ttl });
+            return self.broker.issue(GrantRequest { tool: tool.digest().clone(), policy: &policy, ttl, window });
         }
-        self.broker.issue(GrantRequest { tool: tool.digest().clone(), policy, ttl })
+        self.broker.issue(GrantRequest { tool: tool.digest().clone(), policy, ttl, window })
     }
 
     /// Runs `tool` under an issued grant; the grant is revoked when this returns.

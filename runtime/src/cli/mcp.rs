@@ -3,6 +3,7 @@
 use super::fail;
 use super::run::{PolicyArgs, report_status, runtime, sandbox_builder};
 use crate::error::{Error, Result};
+use crate::mcp::bind::ToolBinding;
 use crate::mcp::guard::{ResultMode, VetMode};
 use crate::mcp::pins::PinStore;
 use crate::mcp::proxy::{self, ProxyOptions};
@@ -79,9 +80,27 @@ pub struct ProxyArgs {
     /// audit it, or also replace it by a tool error
     #[arg(long, value_enum, value_name = "MODE", default_value_t = ResultMode::Audit)]
     on_injected_result: ResultMode,
+    /// Just-in-time egress: the server's network grant is open only while a tools/call is in
+    /// flight (on: closed at start-up and between calls, and what a call opened is cut when it
+    /// ends), or for the whole session (off)
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Jit::On)]
+    jit: Jit,
+    /// While a call to TOOL is in flight, grant it the endpoint its argument ARG names (a URL's
+    /// origin, or host:port) if it matches PATTERN (--allow-net syntax; the [[bind]] rules of
+    /// tools/README.md); a call whose argument matches none is refused. Repeatable, e.g.
+    /// fetch.url=connect:https://*.example.org
+    #[arg(long, value_name = "TOOL.ARG=connect:PATTERN")]
+    bind: Vec<String>,
     /// The stdio MCP server to run: a program (looked up in PATH) and its arguments
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
     command: Vec<String>,
+}
+
+/// `--jit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Jit {
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,6 +293,13 @@ fn prepare(a: ProxyArgs) -> Result<Ready> {
             hint: "see `mcp-sandbox proxy --help`; a program whose name starts with `-` is given as ./NAME".into(),
         });
     }
+    let binds = ToolBinding::parse_all(&a.bind).map_err(|(value, reason)| Error::InvalidValue {
+        origin: "--bind".into(),
+        what: "binding",
+        value,
+        reason,
+        hint: "see `mcp-sandbox proxy --help`".into(),
+    })?;
     let mut builder = a.policy.builder()?;
     // A server lives as long as the session: no wall-clock limit unless one is given.
     builder.default_timeout(Duration::from_secs(365 * 24 * 3600));
@@ -298,6 +324,8 @@ fn prepare(a: ProxyArgs) -> Result<Ready> {
     options.vet = a.vet;
     options.allow_secrets_to = a.allow_secrets_to;
     options.on_injected_result = a.on_injected_result;
+    options.jit = a.jit == Jit::On;
+    options.binds = binds;
     Ok(Ready { policy, sandbox, tool, rt, options, args: a.command[1..].to_vec() })
 }
 

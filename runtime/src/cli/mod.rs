@@ -4,6 +4,7 @@
 //! 126 tool cannot be loaded; 130 revoked; 134 the tool trapped; 137 killed for memory; a
 //! native tool killed by signal N: 128 + N (the README's table says which).
 
+mod audit;
 mod learn;
 mod mcp;
 mod run;
@@ -55,6 +56,13 @@ found and granted read-only by itself: grant its data and the origins it reaches
 
   # uvx; its first run also needs PyPI: --allow-net https://pypi.org and files.pythonhosted.org
   mcp-sandbox proxy -- uvx mcp-server-time
+
+  # a fetch server: each call may reach the origin its `url` names, under *.example.org
+  mcp-sandbox proxy --bind fetch.url=connect:https://*.example.org --audit audit.jsonl -- python3 ./fetch/server.py
+
+The server's network is open only while a tools/call is in flight (closed at start-up and
+between calls; what a call opened is cut when it ends). --jit off opens it for the session.
+How long it was open: mcp-sandbox audit window audit.jsonl
 
 A tool whose definition changes after it was first seen is withheld until approved:
   mcp-sandbox pins list
@@ -127,6 +135,9 @@ enum Command {
     /// Policy file helpers
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Audit log analysis
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +171,7 @@ pub fn main() -> i32 {
         Command::Vet(args) => vet::command(*args),
         Command::Learn(args) => learn::command(*args),
         Command::Profile(cmd) => learn::profile(cmd),
+        Command::Audit(cmd) => audit::command(cmd),
         Command::Policy(PolicyCommand::Schema) => {
             print!("{}", crate::policy::file::json_schema());
             0
@@ -189,8 +201,9 @@ fn usage_error(e: &clap::Error) -> i32 {
         rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).filter(|l| !l.is_empty()).collect();
     let joined = message.join(" ");
     let first = if joined.is_empty() { "invalid arguments" } else { joined.trim_start_matches("error: ") };
-    let sub =
-        std::env::args().nth(1).filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet"].contains(&a.as_str()));
+    let sub = std::env::args()
+        .nth(1)
+        .filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet", "audit", "learn", "profile"].contains(&a.as_str()));
     let sub = sub.as_deref().unwrap_or("run");
     let line = format!("{first}; see `mcp-sandbox {sub} --help`");
     eprintln!("mcp-sandbox: {line}");

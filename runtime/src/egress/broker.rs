@@ -10,18 +10,21 @@
 //!   and answers 403 with `x-proxy-error: blocked-by-allowlist` and the reason when the grant
 //!   says no ([`proxy`]).
 //!
-//! Every attempt is audited through the grant; revocation cuts every open relay. What the
-//! broker holds for the call (relayed connections, UDP flows) is bounded by [`super::quota`]:
-//! beyond, a connection is closed at once (the proxy answers 503) and a datagram dropped, with
-//! a `limit` record.
+//! Every attempt is audited through the grant; revocation cuts every open relay. Under a
+//! just-in-time window (`proxy`), each connection and flow runs in a [`Lease`] taken before its
+//! checks, and is cut when the window it was opened in closes, once the broker has relayed what
+//! the server did before its call ended ([`settle`]). What the broker holds for the call
+//! (relayed connections, UDP flows) is bounded by [`super::quota`]: beyond, a connection is
+//! closed at once (the proxy answers 503) and a datagram dropped, with a `limit` record.
 
 mod proxy;
+mod settle;
 mod udp;
 
 use super::dns;
 use super::quota::{Held, Permit, Quota};
 use crate::audit::Capability;
-use crate::grant::{Denial, LiveGrant};
+use crate::grant::{Denial, Lease, LiveGrant};
 use crate::policy::endpoint::{self, Transport};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -54,6 +57,8 @@ pub struct Broker {
     quota: Arc<Quota>,
     /// The clock UDP flows' activity is measured on.
     started: std::time::Instant,
+    /// What a call's end waits for before its window closes.
+    watched: settle::Watched,
 }
 
 /// Counts a relay as active while it lives.
@@ -81,13 +86,17 @@ impl Broker {
             s.by_name.insert(name.clone(), *addr);
             s.by_addr.insert(*addr, name.clone());
         }
-        Arc::new(Broker {
+        let b = Arc::new(Broker {
             grant,
             stand_ins: Mutex::new(s),
             active: AtomicUsize::new(0),
             quota: Quota::new(),
             started: std::time::Instant::now(),
-        })
+            watched: settle::Watched::default(),
+        });
+        let settler: std::sync::Weak<dyn crate::grant::Settle> = Arc::downgrade(&b) as std::sync::Weak<Broker>;
+        b.grant.set_settler(settler);
+        b
     }
 
     /// Lets bytes a tool wrote just before it exited reach their destination: waits (at most
@@ -125,6 +134,8 @@ impl Broker {
 
     /// Runs until the grant is revoked.
     pub async fn serve_dns(self: Arc<Self>, sock: UdpSocket) {
+        let sock = Arc::new(sock);
+        self.watched.socket(Arc::downgrade(&sock) as std::sync::Weak<dyn std::os::fd::AsFd + Send + Sync>);
         self.until_revoked(self.dns_loop(&sock)).await;
     }
 
@@ -139,6 +150,7 @@ impl Broker {
     async fn dns_loop(&self, sock: &UdpSocket) {
         let mut buf = [0u8; 1500];
         while let Ok((n, from)) = sock.recv_from(&mut buf).await {
+            let _busy = self.watched.busy();
             let Some(q) = dns::parse_question(&buf[..n]) else { continue };
             // Only addresses are served: any other type (TXT, ANY, …) could carry a tool's data
             // in its labels to a suffix's servers and bring records back, so it is refused for
@@ -191,6 +203,8 @@ impl Broker {
         F: Fn(Arc<Self>, TcpStream, Permit) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        let listener = Arc::new(listener);
+        self.watched.socket(Arc::downgrade(&listener) as std::sync::Weak<dyn std::os::fd::AsFd + Send + Sync>);
         loop {
             let accepted = tokio::select! {
                 a = listener.accept() => a,
@@ -206,7 +220,11 @@ impl Broker {
                     };
                     match self.quota.acquire_or_audit(Held::Relayed, &target, self.grant.audit()) {
                         Some(held) => {
-                            tokio::spawn(handle(self.clone(), stream, held));
+                            // Taken before the checks: a window closing meanwhile cuts it.
+                            let lease = self.grant.lease();
+                            let progress = self.watched.accepted(lease.clone());
+                            let work = handle(self.clone(), stream, held);
+                            tokio::spawn(settle::PROGRESS.scope(progress, async move { lease.scope(work).await }));
                         }
                         None if proxy => {
                             let _ = stream.try_write(proxy::busy().as_bytes());
@@ -262,10 +280,18 @@ impl Broker {
         self.pipe(&mut inside, &mut outside).await;
     }
 
+    /// Moves bytes both ways until either side ends or the task's [`Lease`] does (the grant
+    /// revoked, the window the connection was opened in closed). `a` is the server's side: what
+    /// it sends is counted, for a call's end to wait until it has gone out ([`settle`]).
     async fn pipe(&self, a: &mut TcpStream, b: &mut TcpStream) {
+        let lease = Lease::current().unwrap_or_else(|| self.grant.lease());
+        let progress = settle::PROGRESS.try_with(Clone::clone).ok();
+        settle::Counted::start(progress.as_deref(), a);
+        let mut a = settle::Counted { stream: a, progress: progress.as_deref(), inside: true };
+        let mut b = settle::Counted { stream: b, progress: progress.as_deref(), inside: false };
         tokio::select! {
-            _ = tokio::io::copy_bidirectional_with_sizes(a, b, RELAY_BUFFER, RELAY_BUFFER) => {}
-            () = self.grant.revoked() => {}
+            _ = tokio::io::copy_bidirectional_with_sizes(&mut a, &mut b, RELAY_BUFFER, RELAY_BUFFER) => {}
+            () = lease.ended() => {}
         }
     }
 }

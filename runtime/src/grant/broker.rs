@@ -3,8 +3,10 @@
 //! Extension points kept open on purpose: a [`GrantRequest`] will carry capabilities derived
 //! from a call's arguments (narrowed to the declared roots) and a time-to-live shorter than
 //! the run; a [`Grant`] serializes for signing and hand-off to another process; a
-//! [`RevocationHandle`](super::RevocationHandle) revokes from outside.
+//! [`RevocationHandle`](super::RevocationHandle) revokes from outside. A request with a
+//! [`WindowSpec`] gets a grant whose network is open only while calls are in flight.
 
+use super::window::{Window, WindowSpec};
 use super::{EnvVar, Grant, GrantId, Inner, LiveGrant, ToolDigest};
 use crate::audit::{AuditSink, Auditor, EventKind};
 use crate::egress::resolve::{Resolve, SystemResolver};
@@ -22,6 +24,8 @@ pub struct GrantRequest<'a> {
     pub policy: &'a Policy,
     /// How long the grant is valid; defaults to the policy's timeout, and is never longer.
     pub ttl: Option<Duration>,
+    /// Just-in-time egress: the network open only while calls are in flight (`proxy`).
+    pub window: Option<WindowSpec>,
 }
 
 /// Issues grants. One broker serves many invocations; it holds no grant itself.
@@ -70,10 +74,11 @@ impl GrantBroker {
             limits: p.limits,
             issued_at,
             expires_at: issued_at + ttl,
+            window: req.window,
         };
         let audit = Auditor::new(self.audit.clone(), grant.id.to_string(), grant.tool.to_string());
         if audit.enabled() {
-            let detail = serde_json::json!({
+            let mut detail = serde_json::json!({
                 "paths": grant.paths,
                 "env": grant.env,
                 "net": grant.net,
@@ -81,11 +86,18 @@ impl GrantBroker {
                 "issued_at": humantime::format_rfc3339_millis(grant.issued_at).to_string(),
                 "expires_at": humantime::format_rfc3339_millis(grant.expires_at).to_string(),
             });
+            if let Some(w) = &grant.window {
+                detail["window"] = serde_json::json!(w);
+            }
             audit.emit(EventKind::GrantIssued, None, None, None, Some(detail));
         }
         let (revoked_tx, _) = watch::channel(false);
         let egress = Egress::new(grant.net.clone(), self.resolver.clone());
-        LiveGrant(Arc::new(Inner { grant, revoked: AtomicBool::new(false), revoked_tx, audit, egress }))
+        let window = grant
+            .window
+            .clone()
+            .map(|spec| Arc::new(Window::new(spec, &grant.net, self.resolver.clone(), audit.clone())));
+        LiveGrant(Arc::new(Inner { grant, revoked: AtomicBool::new(false), revoked_tx, audit, egress, window }))
     }
 }
 
@@ -100,7 +112,7 @@ mod tests {
         let sink = Arc::new(MemorySink::default());
         let broker = GrantBroker::new(sink.clone());
         let policy = Policy::builder().allow_net("10.0.0.5:443").unwrap().allow_env("SECRET=hunter2").unwrap().build();
-        let req = || GrantRequest { tool: ToolDigest::of(b"tool"), policy: &policy, ttl: None };
+        let req = || GrantRequest { tool: ToolDigest::of(b"tool"), policy: &policy, ttl: None, window: None };
         let (a, b) = (broker.issue(req()), broker.issue(req()));
         assert_ne!(a.id(), b.id(), "never reused");
         let addr = "10.0.0.5:443".parse().unwrap();
@@ -124,6 +136,7 @@ mod tests {
             tool: ToolDigest::of(b"t"),
             policy: &policy,
             ttl: Some(Duration::from_millis(1)),
+            window: None,
         });
         std::thread::sleep(Duration::from_millis(5));
         let d = g.check_connect("10.0.0.5:443".parse().unwrap(), Transport::Tcp).await.unwrap_err();

@@ -6,11 +6,14 @@
 //! be signed and handed to another process). A [`LiveGrant`] is the grant in force: every
 //! capability check goes through it, and once it is revoked (the invocation ended, was
 //! cancelled, or someone revoked it from outside) or has expired, every check fails,
-//! including those of host tasks still in flight.
+//! including those of host tasks still in flight. A grant may also have a [`window`]: its
+//! network open only while a `tools/call` is in flight (`proxy`'s just-in-time egress).
 
 mod broker;
+pub mod window;
 
 pub use broker::{GrantBroker, GrantRequest};
+pub use window::{Basis, BoundEndpoint, CallWindow, Lease, Settle, WindowSpec};
 
 use crate::audit::{Auditor, Capability, EventKind};
 use crate::egress::{Egress, NetGrant};
@@ -131,6 +134,21 @@ pub struct Grant {
     pub issued_at: SystemTime,
     #[serde(serialize_with = "rfc3339")]
     pub expires_at: SystemTime,
+    /// Just-in-time egress (`proxy`): when the network is open, and what calls may bind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowSpec>,
+}
+
+impl Grant {
+    /// The endpoints a sandbox must be able to reach at all (what it opens inside is planned
+    /// from these): the grant's own, and every pattern a call may bind.
+    pub fn planned_endpoints(&self) -> Vec<crate::policy::endpoint::Endpoint> {
+        let mut all = self.net.endpoints.clone();
+        for b in self.window.iter().flat_map(|w| &w.bindable) {
+            all.extend(b.patterns.iter().cloned());
+        }
+        all
+    }
 }
 
 /// A refused capability use, with the flag that would allow it.
@@ -165,6 +183,7 @@ struct Inner {
     revoked_tx: watch::Sender<bool>,
     audit: Auditor,
     egress: Egress,
+    window: Option<std::sync::Arc<window::Window>>,
 }
 
 impl Drop for Inner {
@@ -259,24 +278,31 @@ impl LiveGrant {
     /// A tool's name look-up.
     pub async fn lookup(&self, name: &str) -> Result<Vec<IpAddr>, Denial> {
         let r = match self.active(Capability::NetDns, name) {
-            Ok(()) => self.0.egress.lookup(name, &self.0.audit).await,
+            Ok(()) => self.windowed_lookup(name).await,
             Err(d) => Err(d),
         };
         match &r {
             Ok(addrs) => self.0.audit.recorder().looked_up(name, addrs),
-            Err(d) => self.0.audit.deny(d),
+            Err(d) => {
+                self.0.audit.deny(d);
+                Lease::refused_current();
+            }
         }
         r
     }
 
-    /// An outgoing TCP connection or UDP datagram.
+    /// An outgoing TCP connection or UDP datagram. What let it through is noted in the
+    /// current task's [`Lease`], if any.
     pub async fn check_connect(&self, addr: SocketAddr, t: Transport) -> Result<(), Denial> {
         let target = format!("{}://{addr}", if t == Transport::Udp { "udp" } else { "tcp" });
         let r = match self.active(Capability::NetConnect, &target) {
-            Ok(()) => self.0.egress.check_connect(addr, t, &self.0.audit).await.map(|why| ((), why)),
+            Ok(()) => self.windowed_connect(addr, t, &target).await,
             Err(d) => Err(d),
         };
-        let r = self.audited(r, Capability::NetConnect, &target);
+        let r = self
+            .audited(r, Capability::NetConnect, &target)
+            .map(Lease::note_current)
+            .inspect_err(|_| Lease::refused_current());
         if r.is_ok() {
             let proto = if t == Transport::Udp { Proto::Udp } else { Proto::Tcp };
             self.0.audit.recorder().dialled(addr, proto);
@@ -294,25 +320,34 @@ impl LiveGrant {
         self.audited(r, Capability::NetBind, &target)
     }
 
-    /// An HTTP request: returns the pinned addresses to connect to.
+    /// An HTTP request: returns the pinned addresses to connect to. What let it through is
+    /// noted in the current task's [`Lease`], if any.
     pub async fn route_http(&self, tls: bool, host: &str, port: u16) -> Result<Vec<SocketAddr>, Denial> {
         let target = format!("{}://{host}:{port}", if tls { "https" } else { "http" });
         let r = match self.active(Capability::NetHttp, &target) {
-            Ok(()) => self.0.egress.route_http(tls, host, port, &self.0.audit).await.map(|a| {
-                let why = format!(
-                    "declared origin; pinned to {}",
-                    a.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-                );
-                (a, why)
+            Ok(()) => self.windowed_http(tls, host, port, &target).await.map(|(basis, a)| {
+                let by = match &basis {
+                    Basis::Grant => "declared origin".to_string(),
+                    Basis::Calls(c) => format!("bound by call {}", join(c)),
+                };
+                let why = format!("{by}; pinned to {}", join(&a));
+                ((basis, a), why)
             }),
             Err(d) => Err(d),
         };
-        let r = self.audited(r, Capability::NetHttp, &target);
+        let r = self.audited(r, Capability::NetHttp, &target).map(|(basis, a)| {
+            Lease::note_current(basis);
+            a
+        });
         if r.is_ok() {
             self.0.audit.recorder().origin(tls, host, port);
         }
-        r
+        r.inspect_err(|_| Lease::refused_current())
     }
+}
+
+fn join<T: fmt::Display>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

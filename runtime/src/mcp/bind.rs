@@ -198,6 +198,72 @@ impl Binding {
     }
 }
 
+/// `--bind TOOL.ARG=connect:PATTERN[,PATTERN…]` (`proxy`): a connect binding of a wrapped
+/// server's tool. Only `connect`: a wrapped server's files are fixed when it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolBinding {
+    pub tool: String,
+    pub binding: Binding,
+}
+
+/// The example every `--bind` error shows.
+const BIND_EXAMPLE: &str = "e.g. --bind fetch.url=connect:https://*.example.org";
+
+impl ToolBinding {
+    /// Parses one `--bind` value. The tool is what comes before the last `.` of the left side
+    /// (tool names may hold dots; argument names do not).
+    pub fn parse(text: &str) -> Result<ToolBinding, String> {
+        let form = format!("expected TOOL.ARG=connect:PATTERN[,PATTERN...] ({BIND_EXAMPLE})");
+        let Some((left, rule)) = text.split_once('=') else { return Err(form) };
+        let Some((tool, argument)) = left.rsplit_once('.').filter(|(t, a)| !t.is_empty() && !a.is_empty()) else {
+            return Err(form);
+        };
+        let Some((access, patterns)) = rule.split_once(':') else { return Err(form) };
+        if access != "connect" {
+            return Err(if ["read", "write", "exec"].contains(&access) {
+                format!(
+                    "`{access}` cannot be bound by proxy: a wrapped server's files are fixed when it starts; grant them with --allow-{access} PATH, or bind `connect` ({BIND_EXAMPLE})"
+                )
+            } else {
+                form
+            });
+        }
+        let allow: Vec<String> = patterns.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect();
+        let file =
+            BindingFile { argument: argument.to_string(), access: access.to_string(), within: Vec::new(), allow };
+        let binding = file.validate(Path::new("/")).map_err(|e| format!("{e} ({BIND_EXAMPLE})"))?;
+        Ok(ToolBinding { tool: tool.to_string(), binding })
+    }
+
+    /// Several `--bind` values: one binding per tool and argument, with all its patterns; or
+    /// the first value refused, with why.
+    pub fn parse_all(texts: &[String]) -> Result<Vec<ToolBinding>, (String, String)> {
+        let mut out: Vec<ToolBinding> = Vec::new();
+        for t in texts {
+            let b = ToolBinding::parse(t).map_err(|e| (t.clone(), e))?;
+            let same = out.iter_mut().find(|o| o.tool == b.tool && o.binding.argument() == b.binding.argument());
+            match (same, b.binding) {
+                (
+                    Some(ToolBinding { binding: Binding::Connect { patterns, .. }, .. }),
+                    Binding::Connect { patterns: more, .. },
+                ) => {
+                    patterns.extend(more);
+                }
+                (_, binding) => out.push(ToolBinding { tool: b.tool, binding }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The patterns (as the grant records them).
+    pub fn patterns(&self) -> &[Endpoint] {
+        match &self.binding {
+            Binding::Connect { patterns, .. } => patterns,
+            Binding::Path { .. } => &[],
+        }
+    }
+}
+
 /// The endpoint a URL (its origin) or a `host:port` names: one host, one port.
 pub fn concrete_endpoint(text: &str) -> Result<Endpoint, String> {
     let origin = match text.split_once("://") {
@@ -358,6 +424,33 @@ mod tests {
             "https://*.example.com",
         ] {
             assert!(b.bind(&args(json!({ "url": bad }))).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bind_flags_parse_to_connect_bindings() {
+        let all = ToolBinding::parse_all(&[
+            "fetch.url=connect:https://*.example.org".into(),
+            "fetch.url=connect:http://127.0.0.1:8000-8100,api.test:443".into(),
+            "my.tool.target=connect:10.0.0.1:53".into(),
+        ])
+        .unwrap();
+        assert_eq!(all.len(), 2, "one binding per tool and argument: {all:?}");
+        assert_eq!((all[0].tool.as_str(), all[0].binding.argument()), ("fetch", "url"));
+        assert_eq!(all[0].patterns().len(), 3);
+        assert_eq!((all[1].tool.as_str(), all[1].binding.argument()), ("my.tool", "target"));
+        let ok = all[0].binding.bind(&args(json!({ "url": "http://127.0.0.1:8050/x" }))).unwrap();
+        assert_eq!(ok, vec![Bound::Endpoint("http://127.0.0.1:8050".parse().unwrap())]);
+        for (bad, says) in [
+            ("fetch.url", "expected TOOL.ARG=connect:PATTERN"),
+            ("fetch=connect:a.com:1", "expected TOOL.ARG"),
+            ("fetch.url=read:/data", "--allow-read PATH"),
+            ("fetch.url=connect:", "needs `allow` patterns"),
+            ("fetch.url=connect:https://", "allow `https://`"),
+            ("fetch.url=listen:a.com:1", "expected TOOL.ARG"),
+        ] {
+            let (text, e) = ToolBinding::parse_all(&[bad.into()]).unwrap_err();
+            assert!(e.contains(says) && text == bad, "{bad}: {e}");
         }
     }
 

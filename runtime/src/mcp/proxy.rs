@@ -11,9 +11,13 @@
 //! * what the proxy cannot parse or attribute is dropped and audited, never relayed raw;
 //! * every relayed and refused call is audited.
 //!
-//! The server runs natively (or as a component) under one grant for the whole session:
-//! its files, env and egress are what the policy declares, nothing else.
+//! The server runs natively (or as a component) under one grant for the whole session: its
+//! files, env and egress are what the policy declares, nothing else. Its network is open only
+//! while a `tools/call` is in flight (just-in-time egress, [`crate::grant::window`]; `jit:
+//! false` opens it for the whole session), and what a call's arguments bind (`binds`) is granted
+//! to that call while it is in flight.
 
+use super::bind::ToolBinding;
 use super::ended::{self, Tail};
 use super::guard::{ResultMode, VetMode};
 use super::lines::{Line, Lines};
@@ -21,6 +25,7 @@ use super::manifest::derive;
 use super::pins::PinStore;
 use super::relay::Relay;
 use crate::error::{Error, Result};
+use crate::grant::window::{Bindable, WindowSpec};
 use crate::invoke::{Call, Outcome, Output, Stdin};
 use crate::policy::Policy;
 use crate::sandbox::{Sandbox, Tool};
@@ -57,6 +62,11 @@ pub struct ProxyOptions {
     pub allow_secrets_to: Vec<String>,
     /// What happens to a result carrying instructions aimed at the model.
     pub on_injected_result: ResultMode,
+    /// Just-in-time egress: the server's network open only while a `tools/call` is in flight
+    /// (default); `false`: for the whole session.
+    pub jit: bool,
+    /// `--bind`: endpoints a call's arguments name, granted to that call while it is in flight.
+    pub binds: Vec<ToolBinding>,
 }
 
 impl ProxyOptions {
@@ -70,6 +80,8 @@ impl ProxyOptions {
             vet: VetMode::default(),
             allow_secrets_to: Vec::new(),
             on_injected_result: ResultMode::default(),
+            jit: true,
+            binds: Vec::new(),
         }
     }
 }
@@ -92,10 +104,24 @@ pub async fn run(
     let (to_server_r, to_server_w) = pipe()?;
     let (from_server_r, from_server_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
-    let grant = sandbox.issue(tool, policy, None);
+    let bindable = options
+        .binds
+        .iter()
+        .map(|b| Bindable {
+            tool: b.tool.clone(),
+            argument: b.binding.argument().to_string(),
+            patterns: b.patterns().to_vec(),
+        })
+        .collect();
+    let window = WindowSpec { jit: options.jit, bindable };
+    let grant = sandbox.issue_windowed(tool, policy, None, Some(window));
     let allow_degraded = options.allow_degraded;
-    let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &[]))
-        .with_capabilities(Capabilities { shared: true, ..super::guard::capabilities(policy) });
+    let bindings: Vec<_> = options.binds.iter().map(|b| b.binding.clone()).collect();
+    let mut capabilities = super::guard::capabilities(policy);
+    capabilities.network.extend(options.binds.iter().flat_map(|b| b.patterns().iter().map(ToString::to_string)));
+    let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &bindings))
+        .with_capabilities(Capabilities { shared: true, ..capabilities })
+        .with_window(grant.call_window());
     let handle = grant.revocation_handle();
     let call = Call {
         args,
@@ -149,7 +175,9 @@ pub async fn run(
                     (why, serde_json::json!({ "exit_status": e.exit_code(), "stderr": lines }))
                 }
             };
-            send(&out, relay.server_ended(why, data)).await;
+            let answers = relay.server_ended(why, data);
+            relay.close_ended().await;
+            send(&out, answers).await;
         }
         done.cancel();
         r
@@ -266,6 +294,7 @@ async fn client_to_server(
             }
         };
         let actions = relay.on_client_line(line);
+        relay.close_ended().await;
         // Replies to the client failing means it is gone; its input's end will follow.
         send(out, actions.to_client).await;
         if !actions.to_server.is_empty() && to_server.send(actions.to_server).await.is_err() {
@@ -283,6 +312,8 @@ async fn server_to_client(
     let mut lines = Lines::new(server_out);
     while let Ok(Some(line)) = lines.next().await {
         let actions = relay.on_server_line(line);
+        // A call's end closes its window before its reply reaches the client.
+        relay.close_ended().await;
         if !actions.to_server.is_empty()
             && let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = to_server.try_send(actions.to_server)
         {

@@ -17,6 +17,8 @@
 //!   checked against their pins ([`super::pins`]), changed ones withheld. Any other message
 //!   with `result.tools` or `params.tools` is refused; the definitions a refused message carried
 //!   are still compared with the pins, and a changed one is withheld too.
+//! * Each `tools/call` relayed opens the grant's just-in-time network window until it ends
+//!   ([`jit`]: its reply relayed, its cancellation, the server's end), with what `--bind` binds.
 
 use super::lines::{Line, too_long_message};
 use super::manifest::Derived;
@@ -24,6 +26,7 @@ use super::pins::PinStore;
 use super::proxy::ProxyOptions;
 use super::wire;
 use crate::audit::{Auditor, Capability, EventKind};
+use crate::grant::{BoundEndpoint, CallWindow};
 use crate::vet::Capabilities;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -77,6 +80,10 @@ struct State {
     vetted: HashSet<String>,
     /// The server ended: why (each request from now on is answered with it).
     ended: Option<(String, Value)>,
+    /// Calls that ended, whose windows close at the next `close_ended`: (id, tool, why).
+    ending: Vec<(u64, String, String)>,
+    /// `--bind` was checked against a listing.
+    binds_checked: bool,
 }
 
 pub struct Relay {
@@ -87,6 +94,8 @@ pub struct Relay {
     derived: Derived,
     /// What the server's policy grants, as vetting sees it.
     capabilities: Capabilities,
+    /// The grant's just-in-time window, opened by calls in flight.
+    window: Option<CallWindow>,
 }
 
 fn ended_error(id: Value, why: &str, data: Value) -> Value {
@@ -101,6 +110,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+mod drops;
+mod jit;
 #[cfg(test)]
 mod tests;
 mod tools;
@@ -117,7 +128,15 @@ impl Relay {
             audit,
             derived,
             capabilities: Capabilities::default(),
+            window: None,
         }
+    }
+
+    /// The window the server's calls open (`proxy`'s just-in-time egress).
+    #[must_use]
+    pub fn with_window(mut self, window: Option<CallWindow>) -> Self {
+        self.window = window;
+        self
     }
 
     /// What the server's policy grants: the context tools are vetted in.
@@ -196,16 +215,23 @@ impl Relay {
                     self.audit.emit(EventKind::Limit, Some(Capability::McpTool), Some(method), Some(why.clone()), None);
                     return Actions::client(wire::error(id, wire::INTERNAL_ERROR, why));
                 }
-                if let Err(reply) = self.check_request(&method, &m, &id) {
-                    return Actions::client(reply);
-                }
-                let tool = (method == "tools/call")
+                let bound = match self.check_request(&method, &m, &id) {
+                    Ok(bound) => bound,
+                    Err(reply) => return Actions::client(reply),
+                };
+                let call = method == "tools/call";
+                let tool = call
                     .then(|| m.get("params").and_then(|p| p.get("name")).and_then(Value::as_str).map(str::to_string))
                     .flatten();
                 let mut state = lock(&self.state);
                 state.next_id += 1;
                 let proxy_id = state.next_id;
-                state.in_flight.insert(proxy_id, InFlight { client_id: id, method, tool });
+                state.in_flight.insert(proxy_id, InFlight { client_id: id.clone(), method, tool: tool.clone() });
+                drop(state);
+                if call {
+                    // Before the call reaches the server: its window is open when it starts.
+                    self.call_started(proxy_id, tool.as_deref().unwrap_or(""), &id, bound);
+                }
                 m.insert("id".into(), proxy_id.into());
                 Actions::server(Value::Object(m))
             }
@@ -217,12 +243,17 @@ impl Relay {
                 // proxy's id (nothing if that request is no longer in flight).
                 let named = m.get("params").and_then(|p| p.get("requestId")).cloned().unwrap_or(Value::Null);
                 let state = lock(&self.state);
-                let ours: Vec<u64> =
-                    state.in_flight.iter().filter(|(_, f)| f.client_id == named).map(|(k, _)| *k).collect();
+                let ours: Vec<(u64, Option<String>)> = state
+                    .in_flight
+                    .iter()
+                    .filter(|(_, f)| f.client_id == named)
+                    .map(|(k, f)| (*k, f.tool.clone()))
+                    .collect();
                 drop(state);
                 let to_server = ours
                     .into_iter()
-                    .map(|pid| {
+                    .map(|(pid, tool)| {
+                        self.call_ended(pid, tool.as_deref(), "cancelled by the client");
                         let mut n = m.clone();
                         if let Some(p) = n.get_mut("params").and_then(Value::as_object_mut) {
                             p.insert("requestId".into(), pid.into());
@@ -244,10 +275,10 @@ impl Relay {
         }
     }
 
-    /// Refuses calls to tools withheld or never listed.
-    fn check_request(&self, method: &str, m: &Map<String, Value>, id: &Value) -> Result<(), Value> {
+    /// Refuses calls to tools withheld or never listed; what a call's arguments bind.
+    fn check_request(&self, method: &str, m: &Map<String, Value>, id: &Value) -> Result<Vec<BoundEndpoint>, Value> {
         if method != "tools/call" {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let name = m.get("params").and_then(|p| p.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
         let state = lock(&self.state);
@@ -263,8 +294,10 @@ impl Relay {
             None
         };
         drop(state);
+        let mut bound = Vec::new();
         if refusal.is_none() {
             self.guard_call(&name, m.get("params"), id)?;
+            bound = self.bind_call(&name, m.get("params"), id)?;
         }
         match refusal {
             Some(message) => {
@@ -273,7 +306,7 @@ impl Relay {
             }
             None => {
                 self.audit.allow(Capability::McpTool, name, "relayed to the sandboxed server");
-                Ok(())
+                Ok(bound)
             }
         }
     }
@@ -334,6 +367,7 @@ impl Relay {
     /// Answers the client's request `pid` with an error instead of the server's reply.
     fn refuse_reply(&self, pid: u64, why: &str) -> Actions {
         let Some(f) = lock(&self.state).in_flight.remove(&pid) else { return Actions::default() };
+        self.call_ended(pid, f.tool.as_deref(), "the server replied; the proxy refused the reply");
         Actions::client(wire::error(
             f.client_id,
             wire::INTERNAL_ERROR,
@@ -393,7 +427,8 @@ impl Relay {
             return Actions::client(Value::Object(out));
         }
         // A reply: to a request in flight, by the proxy's id exactly.
-        let Some(f) = wire::integer_id(&m).and_then(|pid| lock(&self.state).in_flight.remove(&pid)) else {
+        let pid = wire::integer_id(&m);
+        let Some(f) = pid.and_then(|pid| lock(&self.state).in_flight.remove(&pid)) else {
             let why = format!(
                 "a reply whose id ({}) answers no request in flight (the proxy's ids are integers; each is answered once)",
                 m.get("id").map_or_else(|| "missing".to_string(), Value::to_string)
@@ -402,6 +437,10 @@ impl Relay {
             self.inspect(&m, &why);
             return Actions::default();
         };
+        if let Some(pid) = pid {
+            // Before the reply reaches the client: once it has it, the window is closed.
+            self.call_ended(pid, f.tool.as_deref(), "the server replied");
+        }
         let refuse = |why: String| {
             self.dropped(&why);
             wire::error(
@@ -452,66 +491,9 @@ impl Relay {
         let mut pending: Vec<(u64, InFlight)> = state.in_flight.drain().collect();
         drop(state);
         pending.sort_by_key(|(k, _)| *k);
+        for (pid, f) in &pending {
+            self.call_ended(*pid, f.tool.as_deref(), "the server ended");
+        }
         pending.into_iter().map(|(_, f)| ended_error(f.client_id, &why, data.clone())).collect()
-    }
-
-    /// A dropped server message: on stderr and in the audit log, up to a bound.
-    fn dropped(&self, why: &str) {
-        let n = {
-            let mut state = lock(&self.state);
-            state.dropped += 1;
-            state.dropped
-        };
-        if n <= MAX_DROPS_REPORTED {
-            eprintln!("mcp-sandbox: proxy: dropped a message from the server: {why}");
-            self.audit.emit(
-                EventKind::Deny,
-                Some(Capability::McpTool),
-                Some("message from the server".into()),
-                Some(why.into()),
-                None,
-            );
-        } else if n == MAX_DROPS_REPORTED + 1 {
-            let note = format!(
-                "more than {MAX_DROPS_REPORTED} messages from the server dropped: further ones are counted, not reported one by one"
-            );
-            eprintln!("mcp-sandbox: proxy: {note}");
-            self.audit.emit(
-                EventKind::Limit,
-                Some(Capability::McpTool),
-                Some("message from the server".into()),
-                Some(note),
-                None,
-            );
-        }
-    }
-
-    /// An answer of the proxy's to the server could not be queued (the server does not read).
-    pub fn server_not_reading(&self) {
-        let why = "the server is not reading its input: an answer of the proxy's to it was dropped";
-        eprintln!("mcp-sandbox: proxy: {why}");
-        self.audit.emit(
-            EventKind::Limit,
-            Some(Capability::McpTool),
-            Some("message to the server".into()),
-            Some(why.into()),
-            None,
-        );
-    }
-
-    /// Audits the count of dropped messages not reported one by one (at the end of a session).
-    pub fn finish(&self) {
-        let n = lock(&self.state).dropped;
-        if n > MAX_DROPS_REPORTED {
-            let why = format!("{n} messages from the server dropped in this session");
-            eprintln!("mcp-sandbox: proxy: {why}");
-            self.audit.emit(
-                EventKind::Deny,
-                Some(Capability::McpTool),
-                Some("message from the server".into()),
-                Some(why),
-                None,
-            );
-        }
     }
 }

@@ -82,7 +82,7 @@ fn spec_for(
             "listening is not available to native tools yet; remove --allow-listen, or use a WebAssembly tool".into(),
         ));
     }
-    let net = net::NetPlan::for_endpoints(&g.net.endpoints).map_err(Error::RunTool)?;
+    let net = net::NetPlan::for_endpoints(&g.planned_endpoints()).map_err(Error::RunTool)?;
     if let Some(interp) = &tool.runtime.missing_interpreter {
         return Err(Error::RunTool(format!(
             "{} starts with #!{}, which does not exist on this host; install it, or fix the script's first line",

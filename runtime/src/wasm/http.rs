@@ -2,7 +2,8 @@
 //!
 //! Every request (each hop of a redirect is a new request) is checked by scheme, host and
 //! port, then sent over a connection the runtime opens to the host's *pinned* address. The
-//! connection is cut when the grant is revoked. A call has at most
+//! connection is cut when the grant is revoked, or when the just-in-time window it was opened
+//! in closes (a proxied component: [`crate::grant::window`]). A call has at most
 //! [`MAX_HTTP_REQUESTS`](crate::egress::quota::MAX_HTTP_REQUESTS) requests in flight (each a
 //! host connection until its response is read); beyond, a request fails with
 //! `connection-limit-reached` and a `limit` record.
@@ -10,7 +11,7 @@
 use super::host_memory::OUTGOING_BODY_CHUNK;
 use crate::egress::http::connect_pinned;
 use crate::egress::quota::{Held, Quota};
-use crate::grant::LiveGrant;
+use crate::grant::{Lease, LiveGrant};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -52,10 +53,11 @@ impl WasiHttpHooks for GrantHttpHooks {
             let Some(held) = quota.acquire_or_audit(Held::HttpRequest, &target, grant.audit()) else {
                 return Err(Error::ConnectionLimitReached);
             };
-            let cut = grant.clone();
+            // Taken before the check: the request and its connection end with it.
+            let lease = grant.lease();
             tokio::select! {
-                r = send(grant, request, options, held) => r,
-                () = cut.revoked() => Err(Error::ConnectionTerminated),
+                r = lease.scope(send(grant, request, options, held, lease.clone())) => r,
+                () = lease.ended() => Err(Error::ConnectionTerminated),
             }
         })
     }
@@ -66,6 +68,7 @@ async fn send(
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
     held: crate::egress::quota::Permit,
+    lease: Lease,
 ) -> SendResult {
     let uri = request.uri().clone();
     let tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
@@ -77,13 +80,12 @@ async fn send(
         .await
         .map_err(|e| if tls { Error::Tls(e) } else { Error::Connect(e) })?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    let cut = grant.clone();
     tokio::spawn(async move {
         // The request's place among those in flight is held until its connection ends.
         let _held = held;
         tokio::select! {
             _ = conn => {}
-            () = cut.revoked() => {}
+            () = lease.ended() => {}
         }
     });
     // The request line carries only the path; the origin went into the connection.

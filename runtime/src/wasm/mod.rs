@@ -262,6 +262,8 @@ impl WasmEngine {
             socket_permits: Vec::new(),
             host_calls: 0,
             observed_dirs: call.observe.then(std::collections::HashMap::new),
+            tcp_leases: HashMap::new(),
+            seen_generation: 0,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

@@ -31,6 +31,10 @@ pub(crate) struct StoreState {
     /// When the call is observed (`Call::observe`): the path of each directory descriptor the
     /// guest holds, by resource, so that what it opens is recorded by path ([`super::observe`]).
     pub observed_dirs: Option<std::collections::HashMap<u32, String>>,
+    /// TCP connections made under a just-in-time window, by resource, with their lease.
+    pub tcp_leases: std::collections::HashMap<u32, crate::grant::Lease>,
+    /// The window generation `tcp_leases` were last checked at.
+    pub seen_generation: u64,
 }
 
 impl StoreState {
@@ -38,6 +42,7 @@ impl StoreState {
     /// holds for the guest and charges it against the memory limit.
     pub(crate) fn after_host_call(&mut self) -> wasmtime::Result<()> {
         self.host_calls += 1;
+        self.cut_closed_connections();
         if !self.host_calls.is_multiple_of(host_memory::COUNT_EVERY) {
             return Ok(());
         }

@@ -13,7 +13,9 @@
 //! addresses refused unless declared literally), and audited, allowed or denied. An allowed
 //! flow gets its own host socket connected to the real endpoint; replies go back to the sender
 //! from the address it sent to (on the wildcard socket, by `IP_PKTINFO` at `sendmsg`). A flow
-//! with no reply for [`UDP_IDLE`] is forgotten, and checked anew by its next datagram.
+//! with no reply for [`UDP_IDLE`] is forgotten, and checked anew by its next datagram. Under a
+//! just-in-time window (`proxy`) a flow is closed when the window it was opened in closes, and a
+//! denied flow is checked anew once a call started or ended since its denial.
 //!
 //! A call has at most [`MAX_UDP_FLOWS`](crate::egress::quota::MAX_UDP_FLOWS) flows open (each a host socket). At the bound, a new
 //! flow takes the place of the socket's flow quiet longest, if it has been quiet for
@@ -22,7 +24,7 @@
 use super::Broker;
 use crate::audit::Capability;
 use crate::egress::quota::{Held, Permit, UDP_RECLAIM_QUIET};
-use crate::grant::Denial;
+use crate::grant::{Denial, Lease};
 use crate::native::sys;
 use crate::policy::endpoint::{HostPattern, Transport};
 use std::collections::HashMap;
@@ -79,9 +81,9 @@ impl Flow {
     }
 }
 
-/// The flows of one socket: a host socket for each allowed one, `None` for each denied one (so
-/// that it is audited once, not per datagram).
-struct Flows<K>(HashMap<K, Option<Flow>>);
+/// The flows of one socket: a host socket for each allowed one, `Err(generation)` for each
+/// denied one (so that it is audited once, not per datagram, until the grant's window changed).
+struct Flows<K>(HashMap<K, Result<Flow, u64>>);
 
 impl<K: Hash + Eq + Copy> Flows<K> {
     fn new() -> Self {
@@ -95,24 +97,26 @@ impl<K: Hash + Eq + Copy> Flows<K> {
         F: Future<Output = Option<SocketAddr>>,
     {
         let live = match self.0.get(&key) {
-            Some(Some(f)) => f.alive(),
-            Some(None) => true,
+            Some(Ok(f)) => f.alive(),
+            Some(Err(generation)) => *generation == b.grant.window_generation(),
             None => false,
         };
         if !live {
             if self.0.len() >= MAX_FLOWS {
-                self.0.retain(|_, f| f.as_ref().is_some_and(Flow::alive));
+                self.0.retain(|_, f| f.as_ref().is_ok_and(Flow::alive));
             }
-            let flow = match check.await {
+            // Taken before the check: the flow is closed when what let it through is gone.
+            let (generation, lease) = (b.grant.window_generation(), b.grant.lease());
+            let flow = match lease.scope(check).await {
                 None => None,
                 Some(target) => {
                     let Some(permit) = self.permit(b, target) else { return };
-                    b.open_flow(open, target, permit).await
+                    b.open_flow(open, target, permit, lease).await
                 }
             };
-            self.0.insert(key, flow);
+            self.0.insert(key, flow.ok_or(generation));
         }
-        if let Some(Some(f)) = self.0.get(&key)
+        if let Some(Ok(f)) = self.0.get(&key)
             && let Some(out) = f.out.upgrade()
         {
             f.last.store(b.now_ms(), Ordering::Relaxed);
@@ -133,11 +137,11 @@ impl<K: Hash + Eq + Copy> Flows<K> {
         let oldest = self
             .0
             .iter()
-            .filter_map(|(k, f)| f.as_ref().filter(|f| f.alive()).map(|f| (*k, f.last.load(Ordering::Relaxed))))
+            .filter_map(|(k, f)| f.as_ref().ok().filter(|f| f.alive()).map(|f| (*k, f.last.load(Ordering::Relaxed))))
             .filter(|(_, last)| now.saturating_sub(*last) >= quiet)
             .min_by_key(|(_, last)| *last)
             .map(|(k, _)| k);
-        if let Some(Some(flow)) = oldest.and_then(|k| self.0.remove(&k)) {
+        if let Some(Ok(flow)) = oldest.and_then(|k| self.0.remove(&k)) {
             flow.replies.abort();
             if let Some(p) = flow.permit.lock().ok().and_then(|mut p| p.take()) {
                 return Some(p);
@@ -159,6 +163,7 @@ impl Broker {
     /// Relays datagrams sent to `inside` (bound at `dialled`) until the grant is revoked.
     pub async fn serve_udp(self: Arc<Self>, inside: UdpSocket, dialled: SocketAddr) {
         let inside = Arc::new(inside);
+        self.watched.socket(Arc::downgrade(&inside) as std::sync::Weak<dyn AsFd + Send + Sync>);
         self.until_revoked(self.exact_loop(&inside, dialled)).await;
     }
 
@@ -166,6 +171,7 @@ impl Broker {
     /// under a declared UDP `*.suffix`, until the grant is revoked.
     pub async fn serve_udp_suffix(self: Arc<Self>, inside: UdpSocket, port: u16) {
         let inside = Arc::new(inside);
+        self.watched.socket(Arc::downgrade(&inside) as std::sync::Weak<dyn AsFd + Send + Sync>);
         self.until_revoked(self.suffix_loop(&inside, port)).await;
     }
 
@@ -173,6 +179,7 @@ impl Broker {
         let mut flows = Flows::new();
         let mut buf = vec![0u8; MAX_DATAGRAM];
         while let Ok((n, peer)) = inside.recv_from(&mut buf).await {
+            let _busy = self.watched.busy();
             let open = Open { inside, back: Back::To(peer) };
             flows.forward(self, peer, &buf[..n], self.flow_target(dialled), open).await;
         }
@@ -185,6 +192,7 @@ impl Broker {
             let received =
                 inside.async_io(Interest::READABLE, || sys::recv_with_destination(inside.as_fd(), &mut buf)).await;
             let Ok((n, peer, to)) = received else { return };
+            let _busy = self.watched.busy();
             // The kernel reports it for every datagram once the option is set.
             let Some(to) = to else { continue };
             let dialled = SocketAddrV4::new(to, port);
@@ -212,7 +220,8 @@ impl Broker {
                 hint,
             ));
         };
-        let covered = self.grant.grant().net.endpoints.iter().any(|e| {
+        // The patterns calls may bind count (the socket is there for them); the grant decides next.
+        let covered = self.grant.grant().planned_endpoints().iter().any(|e| {
             matches!(e.host, HostPattern::Suffix(_))
                 && e.scheme.covers(Transport::Udp)
                 && e.ports.contains(dialled.port())
@@ -241,14 +250,21 @@ impl Broker {
     }
 
     /// Opens an allowed flow: a host socket connected to the real endpoint, whose replies go
-    /// back inside until the flow idles, is reclaimed, or the grant is revoked.
-    async fn open_flow(self: &Arc<Self>, open: Open<'_>, target: SocketAddr, permit: Permit) -> Option<Flow> {
+    /// back inside until the flow idles, is reclaimed, or its lease ends (the grant revoked, the
+    /// window it was opened in closed).
+    async fn open_flow(
+        self: &Arc<Self>,
+        open: Open<'_>,
+        target: SocketAddr,
+        permit: Permit,
+        lease: Lease,
+    ) -> Option<Flow> {
         let bind: SocketAddr = if target.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
         let out = Arc::new(UdpSocket::bind(bind).await.ok()?);
         out.connect(target).await.ok()?;
         let last = Arc::new(AtomicU64::new(self.now_ms()));
         let permit = Arc::new(Mutex::new(Some(permit)));
-        let (replies, inside, cut, back) = (out.clone(), open.inside.clone(), self.grant.clone(), open.back);
+        let (replies, inside, back) = (out.clone(), open.inside.clone(), open.back);
         let (seen, broker, held) = (last.clone(), self.clone(), permit.clone());
         let task = tokio::spawn(async move {
             // The flow's place in the bound goes with it (unless a successor took it over).
@@ -260,7 +276,7 @@ impl Broker {
                         Ok(Ok(n)) => n,
                         _ => return,
                     },
-                    () = cut.revoked() => return,
+                    () = lease.ended() => return,
                 };
                 seen.store(broker.now_ms(), Ordering::Relaxed);
                 let _ = back.send(&inside, &buf[..n]).await;

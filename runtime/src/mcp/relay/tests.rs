@@ -108,3 +108,65 @@ fn server_requests_carrying_tools_are_answered_and_not_relayed() {
     let changed = json!({"jsonrpc":"2.0","method":"notifications/tools/list_changed"});
     assert_eq!(r.on_server_line(text(changed.clone())).to_client, [changed]);
 }
+
+/// A relay whose calls open a just-in-time window, with `fetch.url` bound to `http://127.0.0.1:*`.
+fn windowed() -> (Relay, crate::grant::LiveGrant, tempfile::TempDir) {
+    use crate::grant::{GrantBroker, GrantRequest, ToolDigest, WindowSpec};
+    let dir = tempfile::tempdir().unwrap();
+    let pins_path = dir.path().join("pins.json");
+    let sink = Arc::new(MemorySink::default());
+    let policy = crate::policy::Policy::builder().build();
+    let window = Some(WindowSpec { jit: true, bindable: Vec::new() });
+    let grant =
+        GrantBroker::new(sink).issue(GrantRequest { tool: ToolDigest::of(b"s"), policy: &policy, ttl: None, window });
+    let mut options = ProxyOptions::new("srv".into(), pins_path.clone(), false);
+    options.binds = crate::mcp::bind::ToolBinding::parse_all(&["fetch.url=connect:http://127.0.0.1:*".into()]).unwrap();
+    let derived = Derived { read_only: false, destructive: false, open_world: true };
+    let r = Relay::new(PinStore::open(&pins_path).unwrap(), options, grant.audit().clone(), derived)
+        .with_window(grant.call_window());
+    r.on_client_line(text(json!({"jsonrpc":"2.0","id":"l","method":"tools/list"})));
+    let schema = json!({"type":"object","properties":{"url":{"type":"string"}}});
+    let fetch = json!({"name":"fetch","description":"Fetches a URL.","inputSchema":schema});
+    let listed = r.on_server_line(text(json!({"jsonrpc":"2.0","id":1,"result":{"tools":[fetch]}})));
+    assert_eq!(listed.to_client[0]["result"]["tools"][0]["name"], "fetch");
+    (r, grant, dir)
+}
+
+fn fetch(id: u64, url: &str) -> Line {
+    text(json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"fetch","arguments":{"url":url}}}))
+}
+
+#[tokio::test]
+async fn each_call_opens_the_window_until_its_reply_cancellation_or_the_servers_end() {
+    let (r, g, _dir) = windowed();
+    let to = |p: u16| std::net::SocketAddr::from(([127, 0, 0, 1], p));
+    let tcp = crate::policy::endpoint::Transport::Tcp;
+    assert!(g.check_connect(to(8080), tcp).await.is_err(), "closed after tools/list");
+    let a = r.on_client_line(fetch(7, "http://127.0.0.1:8080/x"));
+    assert_eq!(a.to_server.len(), 1);
+    assert!(g.check_connect(to(8080), tcp).await.is_ok(), "the origin its argument names, while it runs");
+    assert!(g.check_connect(to(8081), tcp).await.is_err(), "only that one");
+    let back = r.on_server_line(text(json!({"jsonrpc":"2.0","id":2,"result":{"content":[]}})));
+    assert_eq!(back.to_client[0]["id"], 7);
+    assert!(g.check_connect(to(8080), tcp).await.is_ok(), "open until the end is carried out");
+    r.close_ended().await;
+    assert!(g.check_connect(to(8080), tcp).await.is_err(), "closed once the reply is relayed");
+
+    let refused = r.on_client_line(fetch(8, "http://10.1.1.1/"));
+    assert!(refused.to_server.is_empty(), "an argument outside the patterns never reaches the server");
+    let msg = refused.to_client[0]["result"]["content"][0]["text"].as_str().unwrap().to_string();
+    assert!(refused.to_client[0]["result"]["isError"] == true && msg.contains("matches no declared pattern"), "{msg}");
+
+    r.on_client_line(fetch(9, "http://127.0.0.1:8080/"));
+    assert!(g.check_connect(to(8080), tcp).await.is_ok());
+    let cancel = json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}});
+    assert_eq!(r.on_client_line(text(cancel)).to_server.len(), 1);
+    r.close_ended().await;
+    assert!(g.check_connect(to(8080), tcp).await.is_err(), "closed by the cancellation");
+
+    r.on_client_line(fetch(10, "http://127.0.0.1:8080/"));
+    assert!(g.check_connect(to(8080), tcp).await.is_ok());
+    assert_eq!(r.server_ended("gone".into(), json!({})).len(), 2, "the cancelled call and this one are answered");
+    r.close_ended().await;
+    assert!(g.check_connect(to(8080), tcp).await.is_err(), "closed when the server ends");
+}

@@ -58,6 +58,7 @@ impl Relay {
         };
         let server = self.options.server.clone();
         let mut seen = HashSet::new();
+        self.check_binds(tools);
         let reports = self.vet_reports(tools);
         self.with_pins(|pins| {
             tools.retain_mut(|tool| {
