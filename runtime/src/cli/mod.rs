@@ -201,9 +201,9 @@ fn usage_error(e: &clap::Error) -> i32 {
         rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).filter(|l| !l.is_empty()).collect();
     let joined = message.join(" ");
     let first = if joined.is_empty() { "invalid arguments" } else { joined.trim_start_matches("error: ") };
-    let sub = std::env::args()
-        .nth(1)
-        .filter(|a| ["run", "serve", "proxy", "pins", "policy", "vet", "audit", "learn", "profile"].contains(&a.as_str()));
+    let sub = std::env::args().nth(1).filter(|a| {
+        ["run", "serve", "proxy", "pins", "policy", "vet", "audit", "learn", "profile"].contains(&a.as_str())
+    });
     let sub = sub.as_deref().unwrap_or("run");
     let line = format!("{first}; see `mcp-sandbox {sub} --help`");
     eprintln!("mcp-sandbox: {line}");
