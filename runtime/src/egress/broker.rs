@@ -286,7 +286,7 @@ impl Broker {
     async fn pipe(&self, a: &mut TcpStream, b: &mut TcpStream) {
         let lease = Lease::current().unwrap_or_else(|| self.grant.lease());
         let progress = settle::PROGRESS.try_with(Clone::clone).ok();
-        settle::Counted::start(progress.as_deref(), a);
+        settle::Counted::start(progress.as_deref(), a, &self.quota);
         let mut a = settle::Counted { stream: a, progress: progress.as_deref(), inside: true };
         let mut b = settle::Counted { stream: b, progress: progress.as_deref(), inside: false };
         tokio::select! {

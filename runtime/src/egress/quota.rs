@@ -22,7 +22,8 @@ pub const MAX_UDP_FLOWS: usize = 64;
 /// A flow quiet this long (no datagram either way) may be closed to make room for a new one.
 pub const UDP_RECLAIM_QUIET: std::time::Duration = std::time::Duration::from_secs(5);
 /// TCP connections the broker relays for one native call at once (relays and the HTTP proxy
-/// together; each costs two descriptors, the tool's end and the real one). Browsers keep about
+/// together; each costs two descriptors, the tool's end and the real one, and a third under a
+/// just-in-time window: [`Held::Watched`]). Browsers keep about
 /// six per origin and HTTP client pools tens; 128 leaves room for a crawler.
 pub const MAX_RELAYED_CONNECTIONS: usize = 128;
 /// `wasi:sockets` sockets (TCP and UDP, accepted ones included) one WebAssembly call may hold
@@ -51,10 +52,13 @@ pub enum Held {
     WasmSocket,
     HttpRequest,
     Lookup,
+    /// Under a just-in-time window (`proxy`), a duplicate of the tool's end of a relayed
+    /// connection, polled before a call's end closes the window (one per relayed connection).
+    Watched,
 }
 
 impl Held {
-    const ALL: usize = 5;
+    const ALL: usize = 6;
 
     fn index(self) -> usize {
         self as usize
@@ -64,7 +68,7 @@ impl Held {
     pub fn per_call(self) -> usize {
         match self {
             Held::UdpFlow => MAX_UDP_FLOWS,
-            Held::Relayed => MAX_RELAYED_CONNECTIONS,
+            Held::Relayed | Held::Watched => MAX_RELAYED_CONNECTIONS,
             Held::WasmSocket => MAX_WASM_SOCKETS,
             Held::HttpRequest => MAX_HTTP_REQUESTS,
             Held::Lookup => MAX_PENDING_LOOKUPS,
@@ -86,6 +90,7 @@ impl Held {
             Held::WasmSocket => "wasi:sockets sockets (MAX_WASM_SOCKETS)",
             Held::HttpRequest => "wasi:http requests in flight (MAX_HTTP_REQUESTS)",
             Held::Lookup => "look-ups in flight (MAX_PENDING_LOOKUPS)",
+            Held::Watched => "watched relayed TCP connections (MAX_RELAYED_CONNECTIONS)",
         }
     }
 }

@@ -13,6 +13,7 @@
 //! broker is idle, and the bound holds however busy the server keeps it.
 
 use super::Broker;
+use crate::egress::quota::{Held, Permit, Quota};
 use crate::grant::{Lease, Settle};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -40,8 +41,11 @@ pub(super) struct Progress {
     eof: AtomicBool,
     from_inside: AtomicU64,
     to_outside: AtomicU64,
-    /// The server's side, to see whether it has anything unread.
-    inside: OnceLock<OwnedFd>,
+    /// The last read of the server's side found nothing (what is checked without `inside`).
+    inside_idle: AtomicBool,
+    /// The server's side (a duplicate, with its place in the call's bound), to see whether it
+    /// has anything unread: taken under a window only.
+    inside: OnceLock<(OwnedFd, Permit)>,
 }
 
 impl Progress {
@@ -54,7 +58,11 @@ impl Progress {
             return true;
         }
         let caught_up = self.from_inside.load(Ordering::SeqCst) == self.to_outside.load(Ordering::SeqCst);
-        caught_up && !self.inside.get().is_some_and(readable)
+        caught_up
+            && match self.inside.get() {
+                Some((fd, _)) => !readable(fd),
+                None => self.inside_idle.load(Ordering::SeqCst),
+            }
     }
 }
 
@@ -89,6 +97,7 @@ impl Watched {
             eof: AtomicBool::new(false),
             from_inside: AtomicU64::new(0),
             to_outside: AtomicU64::new(0),
+            inside_idle: AtomicBool::new(false),
             inside: OnceLock::new(),
         });
         if let Ok(mut v) = self.progress.lock() {
@@ -148,14 +157,17 @@ pub(super) struct Counted<'a> {
 }
 
 impl Counted<'_> {
-    /// Marks the connection as piping (what it reads and writes counted from now on).
-    pub(super) fn start(progress: Option<&Progress>, inside: &TcpStream) {
-        if let Some(p) = progress {
-            if let Ok(fd) = inside.as_fd().try_clone_to_owned() {
-                let _ = p.inside.set(fd);
-            }
-            p.piping.store(true, Ordering::SeqCst);
+    /// Marks the connection as piping (what it reads and writes counted from now on); under a
+    /// window, keeps a duplicate of the server's side if the call's bound has room for it.
+    pub(super) fn start(progress: Option<&Progress>, inside: &TcpStream, quota: &Arc<Quota>) {
+        let Some(p) = progress else { return };
+        if p.lease.is_windowed()
+            && let Ok(permit) = quota.acquire(Held::Watched)
+            && let Ok(fd) = inside.as_fd().try_clone_to_owned()
+        {
+            let _ = p.inside.set((fd, permit));
         }
+        p.piping.store(true, Ordering::SeqCst);
     }
 }
 
@@ -164,12 +176,17 @@ impl AsyncRead for Counted<'_> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let r = Pin::new(&mut *this.stream).poll_read(cx, buf);
-        if let (Poll::Ready(Ok(())), Some(p), true) = (&r, this.progress, this.inside) {
-            let n = buf.filled().len() - before;
-            if n == 0 {
-                p.eof.store(true, Ordering::SeqCst);
+        match (&r, this.progress, this.inside) {
+            (Poll::Ready(Ok(())), Some(p), true) => {
+                let n = buf.filled().len() - before;
+                if n == 0 {
+                    p.eof.store(true, Ordering::SeqCst);
+                }
+                p.inside_idle.store(false, Ordering::SeqCst);
+                p.from_inside.fetch_add(n as u64, Ordering::SeqCst);
             }
-            p.from_inside.fetch_add(n as u64, Ordering::SeqCst);
+            (Poll::Pending, Some(p), true) => p.inside_idle.store(true, Ordering::SeqCst),
+            _ => {}
         }
         r
     }
@@ -231,7 +248,7 @@ mod tests {
         assert!(!watched.caught_up(), "let through, being dialled");
         let dest = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut outside = TcpStream::connect(dest.local_addr().unwrap()).await.unwrap();
-        Counted::start(Some(&p), &inside);
+        Counted::start(Some(&p), &inside, &crate::egress::quota::Quota::new());
         assert!(!watched.caught_up(), "piping, what the server sent unread");
         let mut buf = [0u8; 16];
         let n = Counted { stream: &mut inside, progress: Some(&p), inside: true }.read(&mut buf).await.unwrap();

@@ -57,6 +57,11 @@ impl Lease {
         let _ = CURRENT.try_with(|l| l.shared.decided.store(true, Ordering::SeqCst));
     }
 
+    /// Whether the lease's grant has a window (what it holds may be cut before the grant ends).
+    pub fn is_windowed(&self) -> bool {
+        self.grant.has_window()
+    }
+
     /// Whether a check in this lease let something through.
     pub fn is_allowed(&self) -> bool {
         self.shared.basis.lock().map(|b| b.is_some()).unwrap_or(false)
