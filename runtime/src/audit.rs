@@ -3,8 +3,11 @@
 //! is recorded. Nothing secret is written: env variables appear by name only, and file
 //! contents and payloads never appear at all.
 
+mod denial;
 mod recorder;
 mod throttle;
+
+pub use denial::Denial;
 pub mod window;
 
 pub use recorder::{MAX_OBSERVED, PathUse, Recorder};
@@ -378,7 +381,7 @@ impl Auditor {
         self.emit(EventKind::Allow, Some(capability), Some(target.into()), Some(reason.into()), None);
     }
 
-    pub fn deny(&self, d: &crate::grant::Denial) {
+    pub fn deny(&self, d: &Denial) {
         self.recorder.refused(d.capability.verb(), &d.target);
         let mut e = self.event(EventKind::Deny, Some(d.capability));
         e.target = Some(d.target.clone());

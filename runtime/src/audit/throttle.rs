@@ -193,7 +193,7 @@ fn summary(
 mod tests {
     use super::super::{Auditor, MemorySink};
     use super::*;
-    use crate::grant::Denial;
+    use crate::audit::Denial;
 
     fn flood(a: &Auditor, n: usize, target: impl Fn(usize) -> String) {
         for i in 0..n {

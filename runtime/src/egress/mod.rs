@@ -17,8 +17,8 @@ pub mod http;
 pub mod quota;
 pub mod resolve;
 
+use crate::audit::Denial;
 use crate::audit::{Auditor, Capability};
-use crate::grant::Denial;
 use crate::policy::endpoint::{self, Endpoint, HostPattern, LOCALHOST, Scheme, Transport};
 use quota::{Held, Quota};
 use resolve::Resolve;

@@ -12,6 +12,8 @@
 mod broker;
 pub mod window;
 
+/// Where a refusal's type lives (`audit`); re-exported for the checks that return it.
+pub use crate::audit::Denial;
 pub use broker::{GrantBroker, GrantRequest};
 pub use window::{Basis, BoundEndpoint, CallWindow, Lease, Settle, WindowSpec};
 
@@ -148,31 +150,6 @@ impl Grant {
             all.extend(b.patterns.iter().cloned());
         }
         all
-    }
-}
-
-/// A refused capability use, with the flag that would allow it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Denial {
-    pub capability: Capability,
-    pub target: String,
-    pub reason: String,
-    pub hint: Option<String>,
-}
-
-impl Denial {
-    pub fn new(capability: Capability, target: &str, reason: &str, hint: Option<String>) -> Self {
-        Denial { capability, target: target.to_string(), reason: reason.to_string(), hint }
-    }
-}
-
-impl fmt::Display for Denial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "denied: {} {} ({})", self.capability.verb(), self.target, self.reason)?;
-        if let Some(h) = &self.hint {
-            write!(f, "; to allow: {h}")?;
-        }
-        Ok(())
     }
 }
 

@@ -12,11 +12,12 @@
 use super::net::NetPlan;
 use super::seccomp::observe;
 use super::sys;
+use crate::audit::Denial;
 use crate::audit::PathUse;
 use crate::audit::{Capability, EventKind};
 use crate::egress::broker::FIRST_STAND_IN;
 use crate::egress::hint;
-use crate::grant::{Denial, LiveGrant};
+use crate::grant::LiveGrant;
 use crate::policy::endpoint::Transport;
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

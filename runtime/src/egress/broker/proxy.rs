@@ -8,8 +8,8 @@
 //! bound on relayed connections (written by the accept loop, which closes at once).
 
 use super::{Active, Broker, dial};
+use crate::audit::Denial;
 use crate::egress::quota::{MAX_RELAYED_CONNECTIONS, Permit};
-use crate::grant::Denial;
 use crate::policy::endpoint::Transport;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

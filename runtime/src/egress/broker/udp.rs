@@ -23,8 +23,9 @@
 
 use super::Broker;
 use crate::audit::Capability;
+use crate::audit::Denial;
 use crate::egress::quota::{Held, Permit, UDP_RECLAIM_QUIET};
-use crate::grant::{Denial, Lease};
+use crate::grant::Lease;
 use crate::native::sys;
 use crate::policy::endpoint::{HostPattern, Transport};
 use std::collections::HashMap;
