@@ -6,7 +6,7 @@
 //! * [`egress`]: network decisions (endpoint matching, pinned resolution, DNS guard);
 //! * [`audit`]: the JSON-lines audit trail;
 //! * [`wasm`]: the WebAssembly component executor;
-//! * [`native`]: the native executor (namespaces, Landlock, seccomp);
+//! * [`native`]: the native executor (namespaces, Landlock, seccomp) and its egress broker;
 //! * [`sandbox`]: the small library API that ties them together;
 //! * [`mcp`]: tool manifests, per-call grants bound to arguments, `serve`, `proxy`, pins;
 //! * [`profile`]: behaviour profiles: what a tool was seen doing, the policy derived from it,

@@ -10,7 +10,6 @@
 //! name rather than its address where the tool reached the address through the name.
 
 pub mod addr;
-pub mod broker;
 pub mod dns;
 pub mod hint;
 pub mod http;

@@ -1,9 +1,10 @@
 //! The native executor: ELF programs and `#!` scripts confined by user, mount, PID, network,
 //! IPC, UTS and cgroup namespaces, Landlock, seccomp-bpf and rlimits, under the same grants,
 //! flags, audit log and exit statuses as WebAssembly components. The network namespace has
-//! only `lo`; the egress broker (`egress::broker`, fed by [`net`]) is the only way out.
+//! only `lo`; the egress broker ([`broker`], fed by [`net`], deciding through `crate::egress`) is the only way out.
 
 mod bpf;
+pub mod broker;
 mod cgroup;
 mod granted;
 mod handover;
@@ -23,11 +24,11 @@ mod spec;
 pub(crate) mod sys;
 
 use crate::audit::{Capability, EventKind};
-use crate::egress::broker::Broker;
 use crate::error::{Error, Result};
 use crate::grant::{LiveGrant, ToolDigest};
 use crate::invoke::{Call, Outcome, Output, Status, Stdin};
 use crate::policy::Access;
+use broker::Broker;
 use spec::{Bind, RLimits, Spec};
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -16,7 +16,7 @@
 //! rule, so a sandbox has at most [`MAX_RELAYS`]: a declaration that needs more is refused
 //! with the endpoint named and a fix, never cut short.
 
-use crate::egress::broker::FIRST_STAND_IN;
+use super::broker::FIRST_STAND_IN;
 use crate::policy::endpoint::{self, Endpoint, HostPattern, LOCALHOST, Scheme, Transport};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};

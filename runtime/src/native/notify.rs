@@ -9,13 +9,13 @@
 //! A busy tool could flood the log, so each kind of record stops after [`MAX_RECORDS`], with
 //! one last event saying so.
 
+use super::broker::FIRST_STAND_IN;
 use super::net::NetPlan;
 use super::seccomp::observe;
 use super::sys;
 use crate::audit::Denial;
 use crate::audit::PathUse;
 use crate::audit::{Capability, EventKind};
-use crate::egress::broker::FIRST_STAND_IN;
 use crate::egress::hint;
 use crate::grant::LiveGrant;
 use crate::policy::endpoint::Transport;

@@ -14,17 +14,17 @@
 //! just-in-time window (`proxy`), each connection and flow runs in a [`Lease`] taken before its
 //! checks, and is cut when the window it was opened in closes, once the broker has relayed what
 //! the server did before its call ended ([`settle`]). What the broker holds for the call
-//! (relayed connections, UDP flows) is bounded by [`super::quota`]: beyond, a connection is
+//! (relayed connections, UDP flows) is bounded by [`crate::egress::quota`]: beyond, a connection is
 //! closed at once (the proxy answers 503) and a datagram dropped, with a `limit` record.
 
 mod proxy;
 mod settle;
 mod udp;
 
-use super::dns;
-use super::quota::{Held, Permit, Quota};
 use crate::audit::Capability;
 use crate::audit::Denial;
+use crate::egress::dns;
+use crate::egress::quota::{Held, Permit, Quota};
 use crate::grant::{Lease, LiveGrant};
 use crate::policy::endpoint::{self, Transport};
 use std::collections::HashMap;
