@@ -124,6 +124,8 @@ fn policy(read: &[&Path], write: &[&Path], net: &[String]) -> Policy {
 
 #[derive(Default)]
 struct Tally {
+    /// Per tool: hostile, missed, benign, false alarms.
+    by_tool: std::collections::BTreeMap<String, [usize; 4]>,
     benign: usize,
     false_alarms: Vec<String>,
     hostile: usize,
@@ -134,6 +136,11 @@ impl Tally {
     async fn judge(&mut self, sb: &Sandbox, b: &Baseline, label: &str, c: &Case, hostile: bool) {
         let o = observe(sb, c).await;
         let found = judge(b, &o);
+        let tool = label.split(' ').next().unwrap_or(label).to_string();
+        let row = self.by_tool.entry(tool).or_default();
+        let i = if hostile { 0 } else { 2 };
+        row[i] += 1;
+        row[i + 1] += usize::from(hostile == found.is_empty());
         if hostile {
             self.hostile += 1;
             if found.is_empty() {
@@ -288,6 +295,9 @@ async fn profiles_detect_hostile_variations_and_pass_benign_ones() {
         t.false_alarms.len(),
         false_alarms * 100.0
     );
+    for (tool, [h, missed, b, fa]) in &t.by_tool {
+        println!("  {tool}: {}/{h} hostile detected, {fa}/{b} benign flagged", h - missed);
+    }
     println!("missed: {:?}\nfalse alarms: {:#?}", t.missed, t.false_alarms);
     assert!(t.hostile >= 30 && t.benign >= 30, "{} hostile, {} benign", t.hostile, t.benign);
     assert!(detection >= 0.95, "missed: {:?}", t.missed);

@@ -109,6 +109,21 @@ pub struct Outcome {
     pub refusals: Vec<String>,
 }
 
+impl Outcome {
+    /// What an executor reports; [`crate::Sandbox::run`] adds what the call was observed doing.
+    pub(crate) fn new(invocation: GrantId, status: Status, stdout: Vec<u8>, stderr: Vec<u8>, truncated: bool) -> Self {
+        Outcome {
+            invocation,
+            status,
+            stdout,
+            stderr,
+            output_truncated: truncated,
+            observed: Default::default(),
+            refusals: Vec::new(),
+        }
+    }
+}
+
 /// Async ends for [`Stdin::Stream`] and [`Output::Stream`] descriptors, for executors that
 /// serve the tool's stdio themselves. Each wraps a duplicate; the caller's stays open.
 pub(crate) mod stream {

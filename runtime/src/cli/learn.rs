@@ -173,9 +173,10 @@ fn existing_only(p: &Profile) -> Profile {
     q.execs.retain(|path, _| Path::new(path).exists());
     // A file the tool tried to create is granted through its directory.
     let mut writes = std::collections::BTreeMap::new();
+    let provided_paths = crate::native::provided_paths();
+    let provided = |d: &Path| provided_paths.iter().any(|p| Path::new(p) == d);
     for (path, n) in &p.writes {
         let at = Path::new(path);
-        let provided = |d: &Path| crate::native::provided_paths().iter().any(|p| Path::new(p) == d);
         let granted = if at.exists() { Some(at) } else { at.parent().filter(|d| d.is_dir() && !provided(d)) };
         if let Some(g) = granted {
             *writes.entry(g.to_string_lossy().into_owned()).or_default() += n;

@@ -331,15 +331,7 @@ pub async fn run(
         stderr = e;
         truncated |= cut;
     }
-    Ok(Outcome {
-        invocation: grant.id(),
-        status,
-        stdout,
-        stderr,
-        output_truncated: truncated,
-        observed: Default::default(),
-        refusals: Vec::new(),
-    })
+    Ok(Outcome::new(grant.id(), status, stdout, stderr, truncated))
 }
 
 /// The seccomp filters, packed for the spec: the same for every sandbox, so compiled once per

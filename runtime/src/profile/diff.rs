@@ -3,7 +3,6 @@
 
 use super::Profile;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Entries of one category added and removed between two profiles.
@@ -22,24 +21,10 @@ pub struct ProfileDiff {
     pub grown: Vec<(&'static str, u64, u64)>,
 }
 
-fn categories(p: &Profile) -> [(&'static str, &BTreeMap<String, u64>); 9] {
-    [
-        ("names", &p.names),
-        ("dials", &p.dials),
-        ("origins", &p.origins),
-        ("reads", &p.reads),
-        ("lists", &p.lists),
-        ("writes", &p.writes),
-        ("execs", &p.execs),
-        ("env", &p.env),
-        ("denials", &p.denials),
-    ]
-}
-
 /// What `new` does that `old` does not, and the reverse.
 pub fn diff(old: &Profile, new: &Profile) -> ProfileDiff {
     let mut d = ProfileDiff::default();
-    for ((category, a), (_, b)) in categories(old).into_iter().zip(categories(new)) {
+    for ((category, _, a), (_, _, b)) in old.sets().into_iter().zip(new.sets()) {
         let added: Vec<String> = b.keys().filter(|k| !a.contains_key(*k)).cloned().collect();
         let removed: Vec<String> = a.keys().filter(|k| !b.contains_key(*k)).cloned().collect();
         if !added.is_empty() || !removed.is_empty() {

@@ -209,19 +209,43 @@ impl Profile {
     /// Unions another profile of the same tool into this one (`learn --merge`).
     pub fn merge(&mut self, other: &Profile) {
         self.calls = self.calls.saturating_add(other.calls);
-        union(&mut self.names, &other.names);
-        union(&mut self.dials, &other.dials);
-        union(&mut self.origins, &other.origins);
-        union(&mut self.reads, &other.reads);
-        union(&mut self.lists, &other.lists);
-        union(&mut self.writes, &other.writes);
-        union(&mut self.execs, &other.execs);
-        union(&mut self.env, &other.env);
-        union(&mut self.denials, &other.denials);
+        for (mine, (_, _, theirs)) in self.sets_mut().into_iter().zip(other.sets()) {
+            union(mine, theirs);
+        }
         self.peaks.wall_ms.merge(other.peaks.wall_ms);
         self.peaks.memory.merge(other.peaks.memory);
         self.peaks.output_bytes.merge(other.peaks.output_bytes);
         self.peaks.processes.merge(other.peaks.processes);
+    }
+
+    /// Each counted set: its key in the file, its title for people, the counts.
+    pub fn sets(&self) -> [(&'static str, &'static str, &BTreeMap<String, u64>); 9] {
+        [
+            ("names", "names looked up", &self.names),
+            ("dials", "endpoints dialled", &self.dials),
+            ("origins", "HTTP origins", &self.origins),
+            ("reads", "paths read", &self.reads),
+            ("lists", "directories listed", &self.lists),
+            ("writes", "paths written", &self.writes),
+            ("execs", "programs executed", &self.execs),
+            ("env", "variables read", &self.env),
+            ("denials", "refusals", &self.denials),
+        ]
+    }
+
+    /// The sets of [`Profile::sets`], in the same order, to change.
+    fn sets_mut(&mut self) -> [&mut BTreeMap<String, u64>; 9] {
+        [
+            &mut self.names,
+            &mut self.dials,
+            &mut self.origins,
+            &mut self.reads,
+            &mut self.lists,
+            &mut self.writes,
+            &mut self.execs,
+            &mut self.env,
+            &mut self.denials,
+        ]
     }
 
     /// Parses a profile file's text; `origin` names it in errors.
@@ -258,18 +282,7 @@ impl Profile {
     /// A human-readable summary (`profile show`).
     pub fn render(&self) -> String {
         let mut out = format!("profile of `{}`: {} call(s)\n", self.tool, self.calls);
-        let sections: [(&str, &BTreeMap<String, u64>); 9] = [
-            ("names looked up", &self.names),
-            ("endpoints dialled", &self.dials),
-            ("HTTP origins", &self.origins),
-            ("paths read", &self.reads),
-            ("directories listed", &self.lists),
-            ("paths written", &self.writes),
-            ("programs executed", &self.execs),
-            ("variables read", &self.env),
-            ("refusals", &self.denials),
-        ];
-        for (title, map) in sections {
+        for (_, title, map) in self.sets() {
             if map.is_empty() {
                 continue;
             }

@@ -303,15 +303,7 @@ impl WasmEngine {
                 "captured output cut at the limit",
             );
         }
-        Ok(Outcome {
-            invocation: g.id,
-            status,
-            stdout,
-            stderr,
-            output_truncated: truncated,
-            observed: Default::default(),
-            refusals: Vec::new(),
-        })
+        Ok(Outcome::new(g.id, status, stdout, stderr, truncated))
     }
 }
 
