@@ -266,7 +266,11 @@ pub struct StderrDenials;
 impl AuditSink for StderrDenials {
     fn record(&self, e: &AuditEvent) {
         if matches!(e.event, EventKind::Deny | EventKind::Limit | EventKind::Degraded | EventKind::Suppressed) {
-            eprintln!("mcp-sandbox: {}", one_line(e));
+            // One write for the whole line: stderr is unbuffered, and `eprintln!` writes each
+            // piece of its format apart, so a tool writing to the same stderr could split the
+            // line (and its hint) in two.
+            let line = format!("mcp-sandbox: {}\n", one_line(e));
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
     }
 }
