@@ -4,6 +4,11 @@
 //! instance and output-schema validation. Reports throughput and p50/p99 latency, with and
 //! without an audit file; the configurations are interleaved (rounds rotate the order) so
 //! machine noise hits them alike.
+//!
+//! Then what behaviour profiles add per `tools/call` (issue 12): each tool (`echo-json`, a
+//! WebAssembly component; `line-count`, a native shell script) served plain, with `--learn FILE`
+//! (every call observed and merged into a profile) and with `--profile FILE` (every call observed
+//! and judged against the profile learned just before), one caller, interleaved.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rmcp::model::CallToolRequestParams;
@@ -19,11 +24,15 @@ fn root() -> PathBuf {
 }
 
 async fn connect(audit: Option<&std::path::Path>) -> Client {
+    match audit {
+        Some(a) => serve(&[std::ffi::OsStr::new("--audit"), a.as_os_str()]).await,
+        None => serve(&[]).await,
+    }
+}
+
+async fn serve(extra: &[&std::ffi::OsStr]) -> Client {
     let cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_mcp-sandbox")).configure(|c| {
-        c.arg("serve").arg("--tools").arg(root().join("tools"));
-        if let Some(a) = audit {
-            c.arg("--audit").arg(a);
-        }
+        c.arg("serve").arg("--tools").arg(root().join("tools")).args(extra);
     });
     let (transport, _) = TokioChildProcess::builder(cmd).stderr(std::process::Stdio::null()).spawn().unwrap();
     ().serve(transport).await.unwrap()
@@ -112,4 +121,72 @@ async fn main() {
     }
     plain.cancel().await.unwrap();
     audited.cancel().await.unwrap();
+    monitoring(dir.path()).await;
+}
+
+/// One tool's calls: `(tool, arguments of call i)`.
+type Calls = (&'static str, fn(usize) -> serde_json::Value);
+
+fn echo_args(i: usize) -> serde_json::Value {
+    serde_json::json!({ "message": format!("call {i}") })
+}
+
+fn count_args(_: usize) -> serde_json::Value {
+    let data = root().join("sample-tools/data/hello.txt");
+    serde_json::json!({ "path": data.to_str().unwrap() })
+}
+
+/// `n` sequential calls; per-call latencies.
+async fn sequential(c: &Client, (tool, args): Calls, n: usize) -> Vec<Duration> {
+    let mut lat = Vec::with_capacity(n);
+    for i in 0..n {
+        let p = CallToolRequestParams::new(tool).with_arguments(args(i).as_object().unwrap().clone());
+        let t = Instant::now();
+        let r = c.peer().call_tool(p).await.unwrap();
+        assert_eq!(r.is_error, Some(false), "{tool}: {r:?}");
+        lat.push(t.elapsed());
+    }
+    lat
+}
+
+/// Per-call cost of `--learn` and `--profile` beside a plain server, for a component and a
+/// native tool.
+async fn monitoring(dir: &std::path::Path) {
+    let tools: [(Calls, usize); 2] = [(("echo-json", echo_args), 200), (("line-count", count_args), 40)];
+    println!("\n| tool | plain p50 | `--learn` p50 | `--profile` p50 | `--profile` / plain |\n|---|---|---|---|---|");
+    for (calls, n) in tools {
+        let learned = dir.join(format!("{}.profile.json", calls.0));
+        let learning = dir.join(format!("{}.learning.json", calls.0));
+        // The profile judged against: learned over calls like the measured ones.
+        let teacher = serve(&["--learn".as_ref(), learned.as_os_str()]).await;
+        sequential(&teacher, calls, 20).await;
+        teacher.cancel().await.unwrap();
+        let clients = [
+            serve(&[]).await,
+            serve(&["--learn".as_ref(), learning.as_os_str()]).await,
+            serve(&["--profile".as_ref(), learned.as_os_str()]).await,
+        ];
+        for c in &clients {
+            sequential(c, calls, n / 4).await;
+        }
+        let mut lat: [Vec<Duration>; 3] = Default::default();
+        for round in 0..5 {
+            for k in 0..3 {
+                let k = (k + round) % 3;
+                lat[k].extend(sequential(&clients[k], calls, n).await);
+            }
+        }
+        let p: Vec<Duration> = lat
+            .iter_mut()
+            .map(|l| {
+                l.sort();
+                pct(l, 0.5)
+            })
+            .collect();
+        let ratio = p[2].as_secs_f64() / p[0].as_secs_f64();
+        println!("| `{}` | {} | {} | {} | {ratio:.3}× |", calls.0, ms(p[0]), ms(p[1]), ms(p[2]));
+        for c in clients {
+            c.cancel().await.unwrap();
+        }
+    }
 }
