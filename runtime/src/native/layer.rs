@@ -39,13 +39,14 @@ fn err(step: &str, path: &Path, e: impl std::fmt::Display) -> String {
 pub fn prepare() -> Result<(), String> {
     let root = Path::new(LAYER_ROOT);
     std::fs::create_dir(root).map_err(|e| err("mkdir", root, e))?;
-    let options = format!("mode=0700,size={LAYER_SIZE}");
+    let options =
+        std::ffi::CString::new(format!("mode=0700,size={LAYER_SIZE}")).map_err(|e| err("options", root, e))?;
     mount(
         c"tmpfs",
         root,
         c"tmpfs",
         rustix::mount::MountFlags::NOSUID | rustix::mount::MountFlags::NODEV,
-        options.as_str(),
+        options.as_c_str(),
     )
     .map_err(|e| err("tmpfs", root, e))
 }
