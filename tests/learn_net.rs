@@ -55,7 +55,7 @@ fn learn_net_allow_carries_out_what_it_records_and_the_derived_policy_covers_it(
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("fetched: hello from"), "{}\n{}", r.stdout, r.stderr);
     assert_eq!(sink.requests().len(), 1, "the listener received the learning run's request");
-    assert!(profile["origins"].get(&format!("{origin}")).is_some(), "recorded: {profile:#}");
+    assert!(profile["origins"].get(&origin).is_some(), "recorded: {profile:#}");
     // The narrowest entry: this origin, not the range learning allowed.
     assert!(policy.contains(&format!("allow = [\n    \"{origin}\",  # observed: HTTP to this origin")), "{policy}");
     assert!(!policy.contains("0.0.0.0/0") && !policy.contains("::/0"), "{policy}");
