@@ -152,9 +152,19 @@ pub struct SandboxBuilder {
     resolver: Option<Arc<dyn Resolve>>,
     cache: CacheSetting,
     pooling: Option<u32>,
+    write_layer: bool,
 }
 
 impl SandboxBuilder {
+    /// A learning sandbox (`mcp-sandbox learn`): the tools' writes land in a throw-away layer,
+    /// never on the host. Native tools see each writable path of the grant through an overlay
+    /// on a private tmpfs; WebAssembly tools get a private copy of each writable directory
+    /// preopened at its path (`wasm::layer`). A layer that cannot be made refuses the call.
+    pub fn write_layer(mut self, on: bool) -> Self {
+        self.write_layer = on;
+        self
+    }
+
     /// Pre-reserves instance slots for up to `concurrent` simultaneous invocations: faster
     /// instantiation for long-lived hosts (the library, `serve`). Off by default, which suits
     /// one-shot processes (`run`).
@@ -199,7 +209,13 @@ impl SandboxBuilder {
         if let Some(r) = self.resolver {
             broker = broker.with_resolver(r);
         }
-        Ok(Sandbox { broker, wasm: OnceLock::new(), cache_root: root, pooling: self.pooling })
+        Ok(Sandbox {
+            broker,
+            wasm: OnceLock::new(),
+            cache_root: root,
+            pooling: self.pooling,
+            write_layer: self.write_layer,
+        })
     }
 }
 
@@ -211,6 +227,8 @@ pub struct Sandbox {
     wasm: OnceLock<WasmEngine>,
     cache_root: Option<PathBuf>,
     pooling: Option<u32>,
+    /// See [`SandboxBuilder::write_layer`].
+    write_layer: bool,
 }
 
 impl Sandbox {
@@ -295,10 +313,10 @@ impl Sandbox {
         let started = std::time::Instant::now();
         let mut result = match &tool.inner {
             ToolKind::Wasm(t) => match self.wasm() {
-                Ok(w) => w.run(t, &grant, call).await,
+                Ok(w) => w.run(t, &grant, call, self.write_layer).await,
                 Err(e) => Err(e),
             },
-            ToolKind::Native(t) => native::run(t, &grant, call, tool.workdir.as_deref()).await,
+            ToolKind::Native(t) => native::run(t, &grant, call, tool.workdir.as_deref(), self.write_layer).await,
         };
         if let Ok(o) = &mut result {
             observe(o, &grant, started.elapsed());
@@ -319,6 +337,8 @@ fn observe(o: &mut Outcome, grant: &LiveGrant, wall: Duration) {
     let mut seen = grant.audit().recorder().snapshot();
     // The executor's own observations (its memory peak) win over the recorder's defaults.
     seen.memory = seen.memory.max(o.observed.memory);
+    // The variables an executor saw handed over (a component's environment).
+    seen.env.append(&mut o.observed.env);
     seen.wall_ms = u64::try_from(wall.as_millis()).unwrap_or(u64::MAX);
     seen.output_bytes = u64::try_from(o.stdout.len() + o.stderr.len()).unwrap_or(u64::MAX);
     seen.processes = seen.processes.max(o.observed.processes).max(1);

@@ -5,7 +5,7 @@ use super::fail;
 use super::run::{PolicyArgs, report_runtime, report_status, runtime, sandbox_builder, tool_path};
 use crate::profile::{DeriveOptions, Profile, derive_policy, diff};
 use crate::{Call, Error, Output, Stdin};
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
@@ -34,6 +34,11 @@ pub struct LearnArgs {
     /// sensitive paths) it sees by default while learning
     #[arg(long)]
     no_host_view: bool,
+    /// Network attempts the flags do not allow, while learning: recorded, then refused
+    /// (`refuse`), or recorded and carried out (`allow`: to any address, by HTTP(S) for native
+    /// tools; names still need declaring)
+    #[arg(long, value_enum, default_value_t = LearnNet::Refuse, value_name = "MODE")]
+    learn_net: LearnNet,
     /// Treat TOOL as a native program (detected automatically for ELF files and #! scripts)
     #[arg(long)]
     native: bool,
@@ -41,6 +46,31 @@ pub struct LearnArgs {
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "TOOL")]
     command: Vec<String>,
 }
+
+/// What happens to a learning tool's network attempts beyond its flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LearnNet {
+    /// Recorded, then refused.
+    Refuse,
+    /// Recorded and carried out.
+    Allow,
+}
+
+/// The endpoints `--learn-net allow` adds: every address, by any port. A native tool's
+/// connections go through a relay per declared TCP port (at most `native::net::MAX_RELAYS`),
+/// so it gets every address by HTTP and HTTPS, through the sandbox's proxy, which serves any
+/// port; a WebAssembly tool's sockets are checked one by one, so it gets TCP and UDP too.
+/// Names are not covered (a name must be declared to be resolved): `(endpoint, native)`.
+const LEARN_NET_ALLOW: &[(&str, bool)] = &[
+    ("http://0.0.0.0/0:*", true),
+    ("https://0.0.0.0/0:*", true),
+    ("http://[::/0]:*", true),
+    ("https://[::/0]:*", true),
+    ("tcp://0.0.0.0/0:*", false),
+    ("tcp://[::/0]:*", false),
+    ("udp://0.0.0.0/0:*", false),
+    ("udp://[::/0]:*", false),
+];
 
 /// Behaviour profiles for `serve` (and, the same flags, `proxy`).
 #[derive(Debug, Args)]
@@ -171,13 +201,25 @@ fn existing_only(p: &Profile) -> Profile {
     // A read or run of a path that does not exist (a probe) needs no grant.
     q.reads.retain(|path, _| Path::new(path).exists());
     q.execs.retain(|path, _| Path::new(path).exists());
-    // A file the tool tried to create is granted through its directory.
+    // A file the tool created (in the throw-away layer while learning, so not on the host) is
+    // granted through the nearest directory of its path that exists on the host: the tool made
+    // what lies below it (`mkdir -p out/sub && write out/sub/x`).
     let mut writes = std::collections::BTreeMap::new();
     let provided_paths = crate::native::provided_paths();
     let provided = |d: &Path| provided_paths.iter().any(|p| Path::new(p) == d);
     for (path, n) in &p.writes {
         let at = Path::new(path);
-        let granted = if at.exists() { Some(at) } else { at.parent().filter(|d| d.is_dir() && !provided(d)) };
+        let granted = if at.exists() {
+            Some(at)
+        } else {
+            // Never a directory holding a sensitive path or a home, nor one of the top ones.
+            let home = std::env::var("HOME").ok().filter(|h| h.starts_with('/'));
+            at.ancestors().skip(1).find(|d| d.is_dir()).filter(|d| {
+                d.components().count() > 2
+                    && !provided(d)
+                    && !crate::profile::holds_sensitive(&d.to_string_lossy(), home.as_deref())
+            })
+        };
         if let Some(g) = granted {
             *writes.entry(g.to_string_lossy().into_owned()).or_default() += n;
         }
@@ -203,7 +245,8 @@ fn learn(a: LearnArgs) -> crate::Result<i32> {
             hint: "e.g. --headroom 2".into(),
         });
     }
-    let sandbox = sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref())?.build()?;
+    // Learning never writes the host: the tool's writes land in a throw-away layer.
+    let sandbox = sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref())?.write_layer(true).build()?;
     let mut command = a.command.iter().cloned();
     let name = command.next().unwrap_or_default();
     let mut args: Vec<String> = command.collect();
@@ -223,9 +266,14 @@ fn learn(a: LearnArgs) -> crate::Result<i32> {
     named.extend(std::env::current_dir().ok().map(|d| d.to_string_lossy().into_owned()));
     let view = if a.no_host_view { Vec::new() } else { host_view(home.as_deref(), &own, &named) };
     let mut shown = 0;
+    // A native tool's view is writable into its throw-away layer (an overlay: cheap); a
+    // WebAssembly tool's stays read-only (its layer is a copy: only the flags' writable
+    // directories are copied), and a write there is recorded, then refused.
+    let native = tool.is_native();
     for path in &view {
         // A path gone since it was listed (a temporary file) is simply not shown.
-        if builder.allow_read(path).is_ok() {
+        let shown_now = if native { builder.allow_write(path).is_ok() } else { builder.allow_read(path).is_ok() };
+        if shown_now {
             shown += 1;
             if a.policy.verbose {
                 eprintln!("mcp-sandbox: learning view: read-only {path}");
@@ -233,7 +281,22 @@ fn learn(a: LearnArgs) -> crate::Result<i32> {
         }
     }
     if !a.no_host_view {
-        eprintln!("mcp-sandbox: learning with a read-only view of the host ({shown} trees; sensitive paths hidden)");
+        eprintln!(
+            "mcp-sandbox: learning with a read-only view of the host ({shown} trees; sensitive paths hidden); writes land in a throw-away layer"
+        );
+    }
+    // What the learning grant is, before --learn-net widens it: the derived policy is judged
+    // against this one.
+    let declared = builder.build();
+    if a.learn_net == LearnNet::Allow {
+        for (endpoint, for_native) in LEARN_NET_ALLOW {
+            if *for_native || !native {
+                builder.allow_net(endpoint)?;
+            }
+        }
+        eprintln!(
+            "mcp-sandbox: learning with the network open to every address (--learn-net allow); names still need declaring"
+        );
     }
     let policy = builder.build();
     let mut profile = match &a.profile {
@@ -248,6 +311,13 @@ fn learn(a: LearnArgs) -> crate::Result<i32> {
         observe: true,
     };
     let outcome = runtime()?.block_on(sandbox.invoke(&tool, &policy, call))?;
+    // A native sandbox that could not be set up (its write layer included) exits 125 before
+    // the tool runs: nothing was learned, and nothing is written.
+    if tool.is_native() && outcome.status == crate::Status::Exited(125) && outcome.observed.execs.is_empty() {
+        return Err(Error::RunTool(
+            "the learning sandbox could not be set up (the line above says which layer); nothing learned, no profile or policy written".into(),
+        ));
+    }
     report_status(&outcome.status);
     profile.learn(&outcome.observed);
     if let Some(p) = &a.profile {
@@ -257,7 +327,7 @@ fn learn(a: LearnArgs) -> crate::Result<i32> {
     for m in &a.merge {
         all.merge(&read_profile(m)?);
     }
-    let text = derive_policy(&existing_only(&all), &options(&a, &tool, &policy));
+    let text = derive_policy(&existing_only(&all), &options(&a, &tool, &declared));
     match &a.output {
         Some(p) => {
             write(p, &text, "policy")?;

@@ -188,6 +188,16 @@ impl Cgroups {
         Some(std::fs::read_to_string(events).ok().as_deref().and_then(oom_kill_count).unwrap_or(0))
     }
 
+    /// The memory cgroup's high-water mark of the sandbox's memory, in bytes (`memory.peak` on
+    /// v2, Linux ≥ 5.19; `memory.max_usage_in_bytes` on v1): `None` without a memory cgroup or
+    /// where the kernel keeps none. Read before the cgroups are dropped.
+    pub fn memory_peak(&self) -> Option<u64> {
+        let dir = self.oom_events.as_ref()?.parent()?;
+        ["memory.peak", "memory.max_usage_in_bytes"]
+            .iter()
+            .find_map(|f| std::fs::read_to_string(dir.join(f)).ok()?.trim().parse().ok())
+    }
+
     /// One descriptor per cgroup, through which stage 1 moves itself (and so every process it
     /// will start) in, by writing `0`. On cgroup v1 it is the `tasks` file: moving the writing
     /// thread alone skips the global lock that moving a whole process by pid takes, whose RCU

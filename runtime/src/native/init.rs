@@ -147,7 +147,7 @@ fn stage2(spec: &Spec, channel: OwnedFd, trees: Vec<Option<identity::Tree>>, han
         Ok(t) => t,
         Err(e) => return fail("granted paths", e),
     };
-    if let Err(e) = mounts::build_root(&spec.binds, &trees, &spec.links) {
+    if let Err(e) = mounts::build_root(&spec.binds, &trees, &spec.links, spec.layer) {
         return fail("build root", e);
     }
     // Attached: PID 1 keeps no handle on the host's files.

@@ -11,6 +11,8 @@ mod handover;
 mod identity;
 pub mod init;
 pub mod landlock;
+mod layer;
+pub use layer::LAYER_SIZE;
 pub mod layers;
 pub mod limits;
 mod mounts;
@@ -151,6 +153,7 @@ fn spec_for(
         cgroups: 0,
         seccomp: Vec::new(),
         handles,
+        layer: false,
     })
 }
 
@@ -172,12 +175,15 @@ async fn read_capped(mut r: impl tokio::io::AsyncRead + Unpin, cap: usize) -> (V
 /// Runs one invocation under `grant`. The caller ([`Sandbox::run`](crate::Sandbox::run)) revokes
 /// the grant and audits the end, whatever happened.
 /// `workdir` is the caller's working directory: the tool starts there when the grant shows it
-/// (`crate::workdir`), else in its private `/tmp`.
+/// (`crate::workdir`), else in its private `/tmp`. With `layer` (a learning sandbox), the
+/// grant's writable paths are shown through a throw-away write layer (`layer`): the tool's
+/// writes never reach the host, and a layer that cannot be made fails the setup.
 pub async fn run(
     tool: &NativeTool,
     grant: &LiveGrant,
     call: Call,
     workdir: Option<&std::path::Path>,
+    layer: bool,
 ) -> Result<Outcome> {
     let facts = layers::HostFacts::probe();
     let missing = layers::missing(&facts);
@@ -257,6 +263,7 @@ pub async fn run(
     let mut spec = spec_for(tool, grant, call.args, data, workdir)?;
     spec.landlock = facts.landlock_abi >= landlock::REQUIRED as i32;
     spec.cgroups = cgroup_count;
+    spec.layer = layer;
     spec.seccomp = packed_filters(call.observe)?;
     let paths: Vec<_> = grant.grant().paths.iter().map(|p| p.handle.fd()).collect();
     handover::send_paths(&ours, &paths).map_err(Error::RunTool)?;
@@ -321,6 +328,8 @@ pub async fn run(
     let _ = child.start_kill();
     let _ = child.wait().await;
     serving.abort();
+    // The tree's memory peak, where a memory cgroup measured it (else 0: not measured).
+    let memory_peak = cgroups.memory_peak().unwrap_or(0);
     drop(cgroups);
     let (mut stdout, mut stderr, mut truncated) = (Vec::new(), Vec::new(), false);
     if let Some(h) = out {
@@ -331,7 +340,9 @@ pub async fn run(
         stderr = e;
         truncated |= cut;
     }
-    Ok(Outcome::new(grant.id(), status, stdout, stderr, truncated))
+    let mut outcome = Outcome::new(grant.id(), status, stdout, stderr, truncated);
+    outcome.observed.memory = memory_peak;
+    Ok(outcome)
 }
 
 /// The seccomp filters, packed for the spec: the same for every sandbox, so compiled once per

@@ -174,8 +174,15 @@ fn tmpfs(target: &Path, options: &std::ffi::CStr) -> Result<(), String> {
 
 /// Builds the sandbox's root and pivots into it. Runs as PID 1 of the new PID namespace, with
 /// capabilities in its new user namespace (dropped when the tool is executed).
-/// `trees` holds, for each bind, the detached tree stage 1 prepared for it, if any.
-pub fn build_root(binds: &[Bind], trees: &[Option<Tree>], links: &[(PathBuf, PathBuf)]) -> Result<(), String> {
+/// `trees` holds, for each bind, the detached tree stage 1 prepared for it, if any. With
+/// `layer` (a learning sandbox), every writable bind is covered by the throw-away write layer
+/// ([`super::layer`]) as soon as it is mounted, before anything is mounted below it.
+pub fn build_root(
+    binds: &[Bind],
+    trees: &[Option<Tree>],
+    links: &[(PathBuf, PathBuf)],
+    layer: bool,
+) -> Result<(), String> {
     let slash = Path::new("/");
     mount_change(slash, MountPropagationFlags::REC | MountPropagationFlags::PRIVATE)
         .map_err(|e| err("make private", slash, e))?;
@@ -190,6 +197,10 @@ pub fn build_root(binds: &[Bind], trees: &[Option<Tree>], links: &[(PathBuf, Pat
     let (old, new) = (Path::new("/oldroot"), Path::new("/newroot"));
     mount(c"tmpfs", new, c"tmpfs", MountFlags::NOSUID | MountFlags::NODEV, c"mode=0755,size=4m")
         .map_err(|e| err("tmpfs", new, e))?;
+    if layer {
+        super::layer::prepare()?;
+    }
+    let mut layered = 0;
 
     let (tmp, proc, dev) = (PathBuf::from("/tmp"), PathBuf::from("/proc"), PathBuf::from("/dev"));
     let mut steps: Vec<(&Path, Step)> = binds
@@ -205,8 +216,16 @@ pub fn build_root(binds: &[Bind], trees: &[Option<Tree>], links: &[(PathBuf, Pat
     for (path, step) in steps {
         let target = under(new, path);
         match step {
-            Step::Bind(b) => bind(&under(old, &b.path), &target, b.writable, b.exec)?,
-            Step::Attach(b, fd) => attach(fd, &b.path, &target)?,
+            Step::Bind(b) | Step::Attach(b, _) => {
+                match step {
+                    Step::Attach(_, fd) => attach(fd, &b.path, &target)?,
+                    _ => bind(&under(old, &b.path), &target, b.writable, b.exec)?,
+                }
+                if layer && b.writable {
+                    super::layer::cover(&target, &b.path, layered, b.exec)?;
+                    layered += 1;
+                }
+            }
             Step::Tmpfs => tmpfs(&target, c"mode=1777,size=64m")?,
             Step::Proc => {
                 make_target(&target, true)?;

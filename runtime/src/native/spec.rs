@@ -50,6 +50,10 @@ pub struct Spec {
     /// path was checked. Those binds are mounted from it, never looked up by name.
     #[serde(default)]
     pub handles: Vec<usize>,
+    /// A learning sandbox: every writable bind is shown through a throw-away write layer
+    /// (`layer`), so the tool's writes never reach the host.
+    #[serde(default)]
+    pub layer: bool,
 }
 
 /// Resource limits applied with setrlimit before the tool starts. No address-space limit

@@ -15,7 +15,7 @@ mod tests;
 pub use derive::{DeriveOptions, derive_policy};
 pub use diff::{ProfileDiff, diff};
 pub use monitor::{Anomaly, AnomalyKind, Baseline, Severity, judge};
-pub use paths::{Collapse, EntryKind, NOT_IN_VIEW, SENSITIVE, host_view, sensitive_reason};
+pub use paths::{Collapse, EntryKind, NOT_IN_VIEW, SENSITIVE, holds_sensitive, host_view, sensitive_reason};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};

@@ -177,6 +177,11 @@ pub fn judge(b: &Baseline, o: &Observation) -> Vec<Anomaly> {
     let h = b.options.headroom;
     for (kind, floor, why) in ENVELOPE {
         let (peak, value) = (peak_of(p, *kind), value_of(o, *kind));
+        // Memory is 0 where the executor could not measure it (a native tool with no memory
+        // cgroup): nothing to judge, either way.
+        if *kind == AnomalyKind::Memory && (peak == 0 || value == 0) {
+            continue;
+        }
         let bound = ((peak as f64 * h).ceil() as u64).max(*floor);
         if value > bound {
             let high = value > peak.max(1).saturating_mul(HIGH_FACTOR).max(*floor);

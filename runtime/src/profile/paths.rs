@@ -71,7 +71,8 @@ pub fn sensitive_reason(path: &str, home: Option<&str>) -> Option<&'static str> 
 
 /// Whether granting `dir` whole would grant a sensitive path beneath it (or other users'
 /// homes: `/home` itself).
-fn holds_sensitive(dir: &str, home: Option<&str>) -> bool {
+/// Whether `dir` is a home directory, or holds a sensitive path: never granted whole.
+pub fn holds_sensitive(dir: &str, home: Option<&str>) -> bool {
     let homes = ["/home", "/Users"];
     homes.iter().any(|h| Path::new(h) == Path::new(dir))
         || home.is_some_and(|h| Path::new(h) == Path::new(dir))

@@ -170,6 +170,29 @@ fn an_envelope_is_judged_against_peak_headroom_and_floor() {
 }
 
 #[test]
+fn memory_beyond_the_learned_peak_with_headroom_is_an_anomaly_unless_unmeasured() {
+    let mut p = learned();
+    let mut peak = obs(&[], &[]);
+    peak.memory = 40 << 20;
+    p.learn(&peak);
+    let b = Baseline::new(p, options());
+    let mut o = obs(&[], &[]);
+    o.memory = 80 << 20; // exactly the peak × 2: inside
+    assert!(judge(&b, &o).is_empty(), "{:?}", judge(&b, &o));
+    o.memory = 100 << 20;
+    let a = judge(&b, &o);
+    assert_eq!((a[0].kind, a[0].severity), (AnomalyKind::Memory, Severity::Medium), "{a:?}");
+    assert!(a[0].detail.contains("2.5× the learned peak"), "{a:?}");
+    // A call whose memory could not be measured (0) is not judged on it; nor is any call
+    // against a profile learned without a measure.
+    o.memory = 0;
+    assert!(judge(&b, &o).is_empty());
+    let unmeasured = Baseline::new(learned(), options());
+    o.memory = 500 << 20;
+    assert!(judge(&unmeasured, &o).iter().all(|a| a.kind != AnomalyKind::Memory));
+}
+
+#[test]
 fn diff_names_what_a_new_version_does() {
     let old = learned();
     let mut new = learned();

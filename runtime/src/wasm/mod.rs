@@ -8,6 +8,7 @@
 mod cache;
 mod host_memory;
 mod http;
+mod layer;
 mod lookup;
 mod observe;
 mod preopen;
@@ -181,7 +182,8 @@ impl WasmEngine {
 
     /// Runs one invocation under `grant`. The caller ([`Sandbox::run`](crate::Sandbox::run))
     /// revokes the grant and audits the end, whatever happened.
-    pub async fn run(&self, tool: &WasmTool, grant: &LiveGrant, call: Call) -> Result<Outcome> {
+    /// With `layer` (a learning sandbox), writable directories are private copies (`layer`).
+    pub async fn run(&self, tool: &WasmTool, grant: &LiveGrant, call: Call, layer: bool) -> Result<Outcome> {
         let g = grant.grant();
         let limits = g.limits;
         let mut b = WasiCtxBuilder::new();
@@ -189,7 +191,7 @@ impl WasmEngine {
         for v in &g.env {
             b.env(&v.name, &v.value);
         }
-        let _staging = preopen::preopen(&mut b, &g.paths, &g.id.to_string())?;
+        let _staging = preopen::preopen(&mut b, &g.paths, &g.id.to_string(), layer)?;
         match call.stdin {
             Stdin::Inherit => {
                 b.inherit_stdin();
@@ -256,7 +258,7 @@ impl WasmEngine {
             table,
             http: WasiHttpCtx::new(),
             hooks: http::GrantHttpHooks { grant: grant.clone(), quota: quota.clone() },
-            limiter: Limiter { max_memory: limits.memory, used: 0, host: 0, grant: grant.clone() },
+            limiter: Limiter { max_memory: limits.memory, used: 0, host: 0, peak: 0, grant: grant.clone() },
             grant: grant.clone(),
             quota,
             socket_permits: Vec::new(),
@@ -293,6 +295,10 @@ impl WasmEngine {
         // Revoked from outside while the tool was reacting to it (a cut connection, say): the
         // revocation is what ended the invocation.
         let status = if grant.is_revoked() { Status::Revoked } else { status };
+        // What the host holds at the end counts too (a count may not have fallen on a peak).
+        let held = host_memory::held(&mut store.data_mut().table);
+        let limiter = &store.data().limiter;
+        let peak = limiter.peak.max(limiter.used.saturating_add(held));
         drop(store);
         let (stdout, stderr) = (out.contents().to_vec(), err.contents().to_vec());
         let truncated = call.output.is_capture() && (stdout.len() >= cap || stderr.len() >= cap);
@@ -303,7 +309,14 @@ impl WasmEngine {
                 "captured output cut at the limit",
             );
         }
-        Ok(Outcome::new(g.id, status, stdout, stderr, truncated))
+        let mut outcome = Outcome::new(g.id, status, stdout, stderr, truncated);
+        outcome.observed.memory = peak;
+        // A component's environment is handed over whole, when it starts (no call reads one
+        // variable that the host could see): what it was given is what it could read.
+        if call.observe {
+            outcome.observed.env = g.env.iter().map(|v| v.name.clone()).collect();
+        }
+        Ok(outcome)
     }
 }
 

@@ -22,6 +22,8 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 #[derive(Debug, Default)]
 pub(crate) struct Staging {
     root: Option<PathBuf>,
+    /// The learning write layer's copies, removed with it.
+    layer: super::layer::Layer,
 }
 
 impl Drop for Staging {
@@ -53,18 +55,24 @@ fn proc_err(path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 /// Adds the preopens for `paths`; returns the staging area to keep alive for the run.
-pub(crate) fn preopen(b: &mut WasiCtxBuilder, paths: &[PathRule], invocation: &str) -> Result<Staging> {
+/// With `layer`, writable paths are private copies.
+pub(crate) fn preopen(b: &mut WasiCtxBuilder, paths: &[PathRule], invocation: &str, layer: bool) -> Result<Staging> {
     let mut files: BTreeMap<PathBuf, Vec<&PathRule>> = BTreeMap::new();
-    for rule in paths {
+    let mut staging = Staging::default();
+    for (n, rule) in paths.iter().enumerate() {
         if rule.handle.is_dir() {
             let guest = rule.path.to_str().ok_or_else(|| grant_err(&rule.path, "path is not UTF-8"))?;
-            b.preopened_dir(rule.handle.proc_path(), guest, perms(rule.access)).map_err(|e| proc_err(&rule.path, e))?;
+            let source = if layer && rule.access == Access::Write {
+                staging.layer.copy(&rule.handle.proc_path(), &rule.path, invocation, n)?
+            } else {
+                rule.handle.proc_path()
+            };
+            b.preopened_dir(source, guest, perms(rule.access)).map_err(|e| proc_err(&rule.path, e))?;
         } else {
             let parent = rule.path.parent().unwrap_or(Path::new("/")).to_path_buf();
             files.entry(parent).or_default().push(rule);
         }
     }
-    let mut staging = Staging::default();
     if files.is_empty() {
         return Ok(staging);
     }
@@ -87,6 +95,10 @@ pub(crate) fn preopen(b: &mut WasiCtxBuilder, paths: &[PathRule], invocation: &s
             // linkat(2) through the descriptor's /proc link with AT_SYMLINK_FOLLOW: the file
             // the grant holds, whatever its name means now.
             let source = r.handle.proc_path();
+            if layer && r.access == Access::Write {
+                std::fs::copy(&source, &link).map_err(|e| proc_err(&r.path, e))?;
+                continue;
+            }
             let linked = rustix::fs::linkat(
                 rustix::fs::CWD,
                 &source,

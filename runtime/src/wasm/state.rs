@@ -79,6 +79,9 @@ pub(crate) struct Limiter {
     pub used: u64,
     /// What the host held for the guest at the last count.
     pub host: u64,
+    /// The high-water mark of linear memory plus what the host held (at its counts): the
+    /// call's memory peak, for behaviour profiles.
+    pub peak: u64,
     pub grant: LiveGrant,
 }
 
@@ -102,6 +105,7 @@ impl Limiter {
     pub(crate) fn charge_host(&mut self, held: u64) -> wasmtime::Result<()> {
         self.host = held;
         let total = self.used.saturating_add(held);
+        self.peak = self.peak.max(total);
         if total > self.max_memory {
             return Err(self.exceeded(total).into());
         }
@@ -120,6 +124,7 @@ impl ResourceLimiter for Limiter {
             return Err(self.exceeded(total).into());
         }
         self.used = after;
+        self.peak = self.peak.max(total);
         Ok(true)
     }
 
