@@ -5,16 +5,14 @@
 #   BUILDER   an image with a Rust toolchain (>= the workspace's rust-version), gcc and libc headers
 #   RUNTIME   a Debian-like base of the same or a newer glibc than BUILDER (apt-get is used only
 #             if it lacks CA certificates)
-#   BINARIES  where the binaries come from: `build` (compile them here, the default) or
-#             `prebuilt` (take `mcp-sandbox` and `mcp-sandbox-init` from the top of the build
-#             context, built on a host with a compatible glibc: the tests use this to skip a
-#             second release build; see deploy/README.md)
+# Targets: the default (last) stage compiles the binaries; `--target prebuilt` takes
+# `mcp-sandbox` and `mcp-sandbox-init` from the top of the build context instead, built on a
+# host with a compatible glibc (the tests use it to skip a second release build; deploy/README.md).
 # Without a registry, deploy/bases.sh makes both bases from Debian packages:
 #   podman build --build-arg BUILDER=localhost/mcp-sandbox-base:builder \
 #                --build-arg RUNTIME=localhost/mcp-sandbox-base:runtime -t mcp-sandbox .
 ARG BUILDER=docker.io/library/rust:1.95-slim-bookworm
 ARG RUNTIME=docker.io/library/debian:bookworm-slim
-ARG BINARIES=build
 
 FROM ${BUILDER} AS build
 WORKDIR /src
@@ -23,12 +21,7 @@ RUN cargo build --release --locked --bin mcp-sandbox --bin mcp-sandbox-init \
  && mkdir /out \
  && cp target/release/mcp-sandbox target/release/mcp-sandbox-init /out/
 
-FROM scratch AS prebuilt
-COPY mcp-sandbox mcp-sandbox-init /out/
-
-FROM ${BINARIES} AS binaries
-
-FROM ${RUNTIME}
+FROM ${RUNTIME} AS runtime
 # CA certificates for tools that speak TLS from the system view (the server itself carries the
 # Mozilla roots). The user the gateway runs as: a fixed uid without a login, so that Kubernetes'
 # runAsNonRoot can check it, with a home for its state (caches, pins) when nothing is mounted.
@@ -43,11 +36,18 @@ RUN set -eu; \
     mkdir -p /home/mcp /tools; \
     chown 10001:10001 /home/mcp; \
     chmod 0700 /home/mcp
-# mcp-sandbox-init is found next to mcp-sandbox: the native sandbox's first stages exec it.
-COPY --from=binaries /out/mcp-sandbox /out/mcp-sandbox-init /usr/local/bin/
 USER 10001:10001
 ENV HOME=/home/mcp
 WORKDIR /home/mcp
 EXPOSE 8931
 ENTRYPOINT ["mcp-sandbox"]
 CMD ["--help"]
+
+# `--target prebuilt`: the binaries from the top of the build context (nothing is compiled).
+FROM runtime AS prebuilt
+COPY mcp-sandbox mcp-sandbox-init /usr/local/bin/
+
+# The default (last) stage: the binaries compiled above. mcp-sandbox-init is found next to
+# mcp-sandbox: the native sandbox's first stages exec it.
+FROM runtime AS image
+COPY --from=build /out/mcp-sandbox /out/mcp-sandbox-init /usr/local/bin/

@@ -9,6 +9,8 @@
 #                    --build-arg BUILDER=localhost/mcp-sandbox-base:builder -t mcp-sandbox .
 #   deploy/bases.sh [runtime|builder|all]   (default all; an image already present is kept)
 # Needs root, mmdebstrap and podman (Debian: apt-get install mmdebstrap podman).
+# The builder also trusts this host's own CAs (/usr/local/share/ca-certificates), as cargo in it
+# must reach crates.io the way this host does (through a TLS-inspecting proxy, here).
 # Environment: SUITE (bookworm), MIRROR (deb.debian.org), RUST (1.95.0), ENGINE (podman).
 set -euo pipefail
 SUITE=${SUITE:-bookworm}
@@ -47,12 +49,16 @@ make_builder() {
     local name=localhost/mcp-sandbox-base:builder tmp
     if have "$name"; then echo "$name: present"; return; fi
     tmp=$(mktemp -d)
-    # rustup's installer (from static.rust-lang.org, as sh.rustup.rs would fetch it), run in the new root (its network is the host's), into the rust
-    # images' places: RUSTUP_HOME=/usr/local/rustup, CARGO_HOME=/usr/local/cargo.
+    # rustup's installer (from static.rust-lang.org, as sh.rustup.rs would fetch it), run on
+    # this host into the new root, at the rust images' places (RUSTUP_HOME=/usr/local/rustup,
+    # CARGO_HOME=/usr/local/cargo; rustup's layout holds no absolute paths).
+    curl --proto =https --tlsv1.2 -sSfo "$tmp/rustup-init" \
+        "https://static.rust-lang.org/rustup/dist/$(uname -m)-unknown-linux-gnu/rustup-init"
+    chmod +x "$tmp/rustup-init"
     debootstrap_tar "$tmp/rootfs.tar" --include=ca-certificates,curl,gcc,libc6-dev,make \
-        --customize-hook='cp /etc/resolv.conf "$1/etc/resolv.conf"' \
-        --customize-hook="chroot \"\$1\" env RUSTUP_HOME=/usr/local/rustup CARGO_HOME=/usr/local/cargo sh -euc 'curl --proto =https --tlsv1.2 -sSfo /tmp/rustup-init https://static.rust-lang.org/rustup/dist/\$(uname -m)-unknown-linux-gnu/rustup-init; chmod +x /tmp/rustup-init; /tmp/rustup-init -y --quiet --no-modify-path --profile minimal --default-toolchain $RUST; rm /tmp/rustup-init'" \
-        --customize-hook='rm -f "$1/etc/resolv.conf"'
+        --customize-hook="env RUSTUP_HOME=\"\$1/usr/local/rustup\" CARGO_HOME=\"\$1/usr/local/cargo\" $tmp/rustup-init -y --quiet --no-modify-path --profile minimal --default-toolchain $RUST" \
+        --customize-hook='test -x "$1/usr/local/cargo/bin/cargo"' \
+        --customize-hook='for c in /usr/local/share/ca-certificates/*.crt; do [ -f "$c" ] && cp "$c" "$1/usr/local/share/ca-certificates/"; done; chroot "$1" update-ca-certificates >/dev/null'
     "$ENGINE" import --quiet \
         --change 'ENV RUSTUP_HOME=/usr/local/rustup' \
         --change 'ENV CARGO_HOME=/usr/local/cargo' \
