@@ -33,7 +33,7 @@ RUN set -eu; \
     fi; \
     echo 'mcp:x:10001:10001:mcp-sandbox:/home/mcp:/usr/sbin/nologin' >> /etc/passwd; \
     echo 'mcp:x:10001:' >> /etc/group; \
-    mkdir -p /home/mcp /tools; \
+    mkdir -p /home/mcp; \
     chown 10001:10001 /home/mcp; \
     chmod 0700 /home/mcp
 USER 10001:10001

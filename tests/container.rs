@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use support::{TcpSink, native_tool, python, root, s, tool};
+use support::{DnsSink, TcpSink, UdpSink, native_tool, python, root, s, tool};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-sandbox");
 const IMAGE: &str = "localhost/mcp-sandbox:test";
@@ -110,23 +110,42 @@ fn in_image(opts: &[String], args: &[&str]) -> Ran {
 const NATIVE: &str = "/srv/mcp/sample-tools/target/native/c2-beacon";
 const WASM: &str = "/srv/mcp/sample-tools/target/wasm32-wasip2/release/c2-beacon.wasm";
 
-/// Both executors: undeclared, every channel is blocked and the listener receives nothing; with
-/// the endpoint granted, the same tool's beacon arrives. No layer is degraded on the way.
+/// Both executors, three channels (TCP, UDP, a DNS look-up of a name carrying data): with
+/// nothing declared each is blocked and no listener receives anything (the resolver is not even
+/// asked); with the endpoints granted, the same tool's beacon reaches the TCP and UDP listeners
+/// and its look-up the resolver. No layer is degraded on the way.
 #[test]
 #[ignore = "needs podman and the runtime base image: ./dev image"]
-fn the_beacons_reach_nothing_undeclared_and_the_listener_when_granted() {
+fn the_beacons_reach_nothing_undeclared_and_the_listeners_when_granted() {
     for beacon in [NATIVE, WASM] {
-        let sink = TcpSink::start("127.0.0.1");
-        let target = format!("127.0.0.1:{}", sink.addr.port());
-        let r = in_image(&confined(), &["run", beacon, "--tcp-ip", &target, "--dns", "example.com", "--udp", &target]);
-        assert_eq!(r.code, 3, "{beacon}: all channels must be blocked: {}{}", r.stdout, r.stderr);
-        assert!(r.stdout.contains("tcp-ip: blocked"), "{beacon}: {}", r.stdout);
+        let tcp = TcpSink::start("127.0.0.1");
+        let udp = UdpSink::start();
+        let dns = DnsSink::start(None);
+        let (t, u, resolver) = (tcp.addr.to_string(), udp.addr.to_string(), dns.addr.to_string());
+        let channels = ["--tcp-ip", &t, "--udp", &u, "--dns", "exfil.test"];
+        let mut args = vec!["run", "--resolver", &resolver, beacon];
+        args.extend(channels);
+        let r = in_image(&confined(), &args);
+        // A native tool's datagram to an undeclared address is sent into its own network
+        // namespace (`udp: ok`) and goes nowhere: the listener judges, not the tool's word.
+        assert!(r.stderr.lines().any(|l| l.contains("denied:") && l.contains("udp://")), "{beacon}: {}", r.stderr);
+        for ch in ["tcp-ip: blocked", "dns: blocked"] {
+            assert!(r.stdout.contains(ch), "{beacon}: {ch}: {}", r.stdout);
+        }
         assert!(!r.stderr.contains("degraded"), "{beacon}: {}", r.stderr);
-        assert!(sink.received().is_empty(), "{beacon}: the listener received something undeclared");
-        let r = in_image(&confined(), &["run", "--allow-net", &target, beacon, "--tcp-ip", &target]);
+        assert!(tcp.received().is_empty(), "{beacon}: the TCP listener received something undeclared");
+        assert!(udp.received().is_empty(), "{beacon}: the UDP listener received something undeclared");
+        assert!(dns.questions().is_empty(), "{beacon}: the resolver was asked an undeclared name");
+        let udp_grant = format!("udp://{u}");
+        let mut args = vec!["run", "--resolver", &resolver, "--allow-net", &t, "--allow-net", &udp_grant];
+        args.extend(["--allow-net", "*.exfil.test:443", beacon]);
+        args.extend(channels);
+        let r = in_image(&confined(), &args);
         assert_eq!(r.code, 0, "{beacon}: granted, the beacon must get through: {}{}", r.stdout, r.stderr);
         assert!(!r.stderr.contains("degraded"), "{beacon}: {}", r.stderr);
-        assert!(sink.received().contains("beacon:c2-beacon"), "{beacon}: the granted beacon did not arrive");
+        assert!(tcp.received().contains("beacon:c2-beacon"), "{beacon}: the granted TCP beacon did not arrive");
+        assert!(udp.received().iter().any(|d| d.contains("beacon:c2-beacon")), "{beacon}: no granted UDP beacon");
+        assert!(dns.questions().iter().any(|q| q.starts_with("736563726574.exfil.test")), "{beacon}: no look-up");
     }
 }
 
@@ -170,9 +189,9 @@ fn under_the_engines_defaults_the_sandbox_refuses_in_one_line_naming_the_options
 #[test]
 #[ignore = "needs podman and the runtime base image: ./dev image"]
 fn each_call_the_profile_adds_is_needed() {
-    let gen = root().join("deploy/seccomp.py");
+    let generator = root().join("deploy/seccomp.py");
     let shipped = root().join("deploy/seccomp.json");
-    let check = Command::new("python3").arg(&gen).arg("--check").arg("-o").arg(&shipped).output().unwrap();
+    let check = Command::new("python3").arg(&generator).arg("--check").arg("-o").arg(&shipped).output().unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     let profile: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&shipped).unwrap()).unwrap();
     let added: Vec<String> = profile["syscalls"]
@@ -186,9 +205,15 @@ fn each_call_the_profile_adds_is_needed() {
     let dir = tempfile::tempdir().unwrap();
     for name in &added {
         let without = dir.path().join(format!("without-{name}.json"));
-        let made = Command::new("python3").arg(&gen).args(["--without", name, "-o"]).arg(&without).output().unwrap();
+        let made =
+            Command::new("python3").arg(&generator).args(["--without", name, "-o"]).arg(&without).output().unwrap();
         assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-        let opts = ["--security-opt".into(), format!("seccomp={}", s(&without)), "--security-opt".into(), "systempaths=unconfined".into()];
+        let opts = [
+            "--security-opt".into(),
+            format!("seccomp={}", s(&without)),
+            "--security-opt".into(),
+            "systempaths=unconfined".into(),
+        ];
         let r = in_image(&opts, &["run", "/bin/true"]);
         assert_eq!(r.code, 125, "without {name} the sandbox was built: {}", r.stderr);
         assert!(r.stderr.contains(OPTIONS), "without {name}: {}", r.stderr);
@@ -221,7 +246,15 @@ fn serve_in_the_image_answers_the_python_sdk_over_streamable_http() {
     let mut c = podman_run(&["--name", &name, "-p", &format!("127.0.0.1:{port}:8931")]);
     c.args(confined()).args(mounts());
     c.args(["-v", &format!("{}:/run/secrets/mcp-token:ro", s(&token)), image]);
-    c.args(["serve", "--tools", "/srv/mcp/tools", "--listen", "0.0.0.0:8931", "--token-file", "/run/secrets/mcp-token"]);
+    c.args([
+        "serve",
+        "--tools",
+        "/srv/mcp/tools",
+        "--listen",
+        "0.0.0.0:8931",
+        "--token-file",
+        "/run/secrets/mcp-token",
+    ]);
     let mut child = c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     loop {

@@ -45,7 +45,8 @@ fn render(dir: &Path) -> (String, Vec<Value>) {
 
 /// Validates a YAML file of objects; the validator's output when it refuses.
 fn validate(file: &Path) -> Result<(), String> {
-    let out = Command::new(validator()).args(["--strict", "--kubernetes-version", KUBERNETES]).arg(file).output().unwrap();
+    let out =
+        Command::new(validator()).args(["--strict", "--kubernetes-version", KUBERNETES]).arg(file).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if out.status.success() { Ok(()) } else { Err(text) }
 }
@@ -84,7 +85,11 @@ fn the_validator_refuses_a_broken_deployment() {
     let good = std::fs::read_to_string(root().join("deploy/kubernetes/deployment.yaml")).unwrap();
     for (what, from, to) in [
         ("a wrong type", "hostUsers: false", "hostUsers: \"no\""),
-        ("an unknown field", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: true\n            readOnlyEverything: true"),
+        (
+            "an unknown field",
+            "readOnlyRootFilesystem: true",
+            "readOnlyRootFilesystem: true\n            readOnlyEverything: true",
+        ),
         ("a count that is not a number", "replicas: 2", "replicas: two"),
     ] {
         assert!(good.contains(from), "{from}");

@@ -272,7 +272,10 @@ mod tests {
             ("build root", "mount tmpfs /newroot: Permission denied (os error 13)"),
         ] {
             let hint = container_hint(step, e);
-            assert!(hint.contains("--security-opt seccomp=deploy/seccomp.json --security-opt systempaths=unconfined"), "{step}: {hint}");
+            assert!(
+                hint.contains("--security-opt seccomp=deploy/seccomp.json --security-opt systempaths=unconfined"),
+                "{step}: {hint}"
+            );
         }
         assert_eq!(container_hint("set hostname", "Invalid argument (os error 22)"), "");
         assert_eq!(container_hint("rlimits", "Operation not permitted (os error 1)"), "");
