@@ -15,8 +15,24 @@ const NET_FD: i32 = 4;
 const MAX_CGROUPS: usize = 2;
 
 fn fail(step: &str, e: impl std::fmt::Display) -> i32 {
-    eprintln!("mcp-sandbox: native sandbox setup failed: {step}: {e}");
+    let e = e.to_string();
+    let hint = container_hint(step, &e);
+    eprintln!("mcp-sandbox: native sandbox setup failed: {step}: {e}{hint}");
     125
+}
+
+/// The options a container needs for the sandbox to be built inside it (README "Deployment").
+const CONTAINER_OPTIONS: &str = "; if this runs in a container, start it with --security-opt seccomp=deploy/seccomp.json \
+    --security-opt systempaths=unconfined (Kubernetes: the Localhost seccomp profile and procMount: Unmasked; README: Deployment)";
+
+/// The steps a container engine's defaults refuse, and how: its seccomp profile refuses
+/// `unshare` (Docker) or `sethostname` (podman) with EPERM or ENOSYS, its masked `/proc`
+/// makes a fresh proc mount EPERM, an AppArmor profile refuses mounts with EACCES. There the
+/// one line names the options that fix it; elsewhere it adds nothing.
+fn container_hint(step: &str, e: &str) -> &'static str {
+    let engine_step = step.starts_with("create namespaces") || step == "set hostname" || step == "build root";
+    let refused = ["(os error 1)", "(os error 13)", "(os error 38)"].iter().any(|c| e.ends_with(c));
+    if engine_step && refused { CONTAINER_OPTIONS } else { "" }
 }
 
 fn read_spec(arg: Option<&str>) -> Result<Option<Spec>, String> {
@@ -241,4 +257,27 @@ fn apply_rlimits(spec: &Spec) -> Result<(), String> {
         setrlimit(res, Rlimit { current: Some(v), maximum: Some(v) }).map_err(|e| format!("{res:?}: {e}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_container_engine_refuses_names_the_options() {
+        for (step, e) in [
+            ("create namespaces (user, mount, pid, net, ipc, uts, cgroup)", "Operation not permitted (os error 1)"),
+            ("set hostname", "Operation not permitted (os error 1)"),
+            ("build root", "mount proc /newroot/proc: Operation not permitted (os error 1)"),
+            ("build root", "mount tmpfs /newroot: Permission denied (os error 13)"),
+        ] {
+            let hint = container_hint(step, e);
+            assert!(
+                hint.contains("--security-opt seccomp=deploy/seccomp.json --security-opt systempaths=unconfined"),
+                "{step}: {hint}"
+            );
+        }
+        assert_eq!(container_hint("set hostname", "Invalid argument (os error 22)"), "");
+        assert_eq!(container_hint("rlimits", "Operation not permitted (os error 1)"), "");
+    }
 }

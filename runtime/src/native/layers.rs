@@ -136,7 +136,7 @@ pub fn missing(h: &HostFacts) -> Vec<Missing> {
                 h.landlock_abi,
                 landlock::REQUIRED as i32
             ),
-            fix: "use a newer kernel, or pass --allow-degraded to run without it",
+            fix: "use a newer kernel (in a container whose seccomp profile refuses Landlock: --security-opt seccomp=deploy/seccomp.json), or pass --allow-degraded to run without it",
             essential: false,
             unchecked: false,
         });
