@@ -117,23 +117,28 @@ fn proxy_learns_each_call_and_quarantines_a_tool_that_deviates() {
     let got = w.run(
         &["--profile", s(&profile), "--quarantine"],
         &[
-            list(),                                          // 0
-            docs(json!({"file": "d"})),                      // 1: inside the profile
-            docs(json!({"file": "a", "also": notes})),       // 2: a file never read: medium
-            list(),                                          // 3
-            docs(json!({"file": "a", "shell": true})),       // 4: a shell: high
-            list(),                                          // 5
-            docs(json!({"file": "a", "send": port})),        // 6: refused, never relayed
-            approve(&pins, SERVER, "docs"),                  // 7
-            list(),                                          // 8
-            docs(json!({"file": "b", "send": port})),        // 9: a new endpoint: high
-            list(),                                          // 10
+            list(),                                    // 0
+            docs(json!({"file": "d"})),                // 1: inside the profile
+            docs(json!({"file": "a", "also": notes})), // 2: a file never read: medium
+            list(),                                    // 3
+            docs(json!({"file": "a", "shell": true})), // 4: a shell: high
+            list(),                                    // 5
+            docs(json!({"file": "a", "send": port})),  // 6: refused, never relayed
+            approve(&pins, SERVER, "docs"),            // 7
+            list(),                                    // 8
+            docs(json!({"file": "b", "send": port})),  // 9: a new endpoint: high
+            list(),                                    // 10
         ],
     );
     let audit = w.path("audit.jsonl");
     assert_eq!(names(&got[0]), ["docs"]);
     assert_eq!(assert_ok(&got[1], "benign"), "length 10");
-    assert_eq!(got[1]["anomalies"], 0, "new arguments inside the learned behaviour raise nothing: {:?}", anomalies(&audit));
+    assert_eq!(
+        got[1]["anomalies"],
+        0,
+        "new arguments inside the learned behaviour raise nothing: {:?}",
+        anomalies(&audit)
+    );
     assert!(assert_ok(&got[2], "new read").contains("also 13"));
     assert_eq!(got[2]["anomalies"], 1, "{:?}", anomalies(&audit));
     let a = anomalies(&audit);
@@ -154,7 +159,8 @@ fn proxy_learns_each_call_and_quarantines_a_tool_that_deviates() {
     assert!(assert_ok(&got[9], "new endpoint").contains("sent"));
     let a = anomalies(&audit);
     assert!(
-        a.iter().any(|e| e["detail"]["kind"] == "new-endpoint" && e["detail"]["what"] == format!("tcp://127.0.0.1:{port}")),
+        a.iter()
+            .any(|e| e["detail"]["kind"] == "new-endpoint" && e["detail"]["what"] == format!("tcp://127.0.0.1:{port}")),
         "{a:?}"
     );
     assert!(names(&got[10]).is_empty(), "{:?}", got[10]);

@@ -103,7 +103,10 @@ fn the_sdk_client_sees_a_deviating_tool_withheld_until_approved() {
     let port = sink.addr.port();
     let w = Workspace::new(port);
     let profile = w.path("profile.json");
-    let got = w.run(&["--learn", s(&profile)], &[docs(json!({"file": "a"})), docs(json!({"file": "b"})), docs(json!({"file": "c"}))]);
+    let got = w.run(
+        &["--learn", s(&profile)],
+        &[docs(json!({"file": "a"})), docs(json!({"file": "b"})), docs(json!({"file": "c"}))],
+    );
     assert!(got.iter().all(|g| ok(g).starts_with("length 10")), "{got:?}");
 
     // Control: without --profile the deviating calls run, and nothing is judged.
@@ -116,15 +119,15 @@ fn the_sdk_client_sees_a_deviating_tool_withheld_until_approved() {
     let got = w.run(
         &["--profile", s(&profile), "--quarantine", "--pins", s(&pins)],
         &[
-            docs(json!({"file": "d"})),                 // 0: inside the profile
-            list(),                                     // 1
-            docs(json!({"file": "a", "shell": true})),  // 2: a shell: high
-            list(),                                     // 3
-            docs(json!({"file": "a", "send": port})),   // 4: refused, never runs
-            approve(&pins, &w.server(), "docs"),        // 5
-            list(),                                     // 6
-            docs(json!({"file": "b", "also": key})),    // 7: a key never read
-            list(),                                     // 8
+            docs(json!({"file": "d"})),                // 0: inside the profile
+            list(),                                    // 1
+            docs(json!({"file": "a", "shell": true})), // 2: a shell: high
+            list(),                                    // 3
+            docs(json!({"file": "a", "send": port})),  // 4: refused, never runs
+            approve(&pins, &w.server(), "docs"),       // 5
+            list(),                                    // 6
+            docs(json!({"file": "b", "also": key})),   // 7: a key never read
+            list(),                                    // 8
         ],
     );
     let audit = w.path("audit.jsonl");
@@ -134,7 +137,8 @@ fn the_sdk_client_sees_a_deviating_tool_withheld_until_approved() {
     ok(&got[2]);
     let a = anomalies(&audit);
     assert!(
-        a.iter().any(|e| e["target"] == "docs" && e["detail"]["kind"] == "new-exec" && e["detail"]["what"] == "/bin/sh"),
+        a.iter()
+            .any(|e| e["target"] == "docs" && e["detail"]["kind"] == "new-exec" && e["detail"]["what"] == "/bin/sh"),
         "{a:?}"
     );
     assert!(names(&got[3]).is_empty(), "withheld from list_tools: {:?}", got[3]);

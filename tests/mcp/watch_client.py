@@ -13,6 +13,7 @@ STEPS is a JSON array of steps:
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 
@@ -43,7 +44,7 @@ async def step(session, s):
 
 async def main():
     audit, steps, command = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
-    params = StdioServerParameters(command=command[0], args=command[1:])
+    params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     out = []
     async with stdio_client(params) as (r, w), ClientSession(r, w) as session:
         await asyncio.wait_for(session.initialize(), TIMEOUT)
