@@ -95,6 +95,15 @@ impl ProxyOptions {
     }
 }
 
+/// The server's own program and runtime: its program, its runtime's trees, what the policy
+/// grants to execute (not judged as its behaviour: see [`super::relay`]'s `watch`).
+fn own(tool: &Tool, policy: &Policy) -> Vec<PathBuf> {
+    let mut own = vec![tool.path().to_path_buf()];
+    own.extend(tool.runtime().iter().map(|d| d.path.clone()));
+    own.extend(policy.paths.iter().filter(|r| r.exec).map(|r| r.path.clone()));
+    own
+}
+
 fn pipe() -> Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
     rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| Error::RunTool(format!("stdio pipe: {e}")))
 }
@@ -133,7 +142,7 @@ pub async fn run(
     let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &bindings))
         .with_capabilities(Capabilities { shared: true, ..capabilities })
         .with_window(grant.call_window())
-        .with_watch(watch, grant.grant().paths.iter().map(|p| p.path.clone()).collect());
+        .with_watch(watch, grant.grant().paths.iter().map(|p| p.path.clone()).collect(), own(tool, policy));
     let handle = grant.revocation_handle();
     let call = Call {
         args,

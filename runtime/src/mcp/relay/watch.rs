@@ -53,17 +53,25 @@ pub struct ProxyWatch {
     /// The paths the server's grant holds: what it does in the sandbox's private scratch
     /// elsewhere is not host access, and not judged (as for `serve`'s calls).
     granted: Vec<PathBuf>,
+    /// The server's own program and runtime (its interpreter's tree, what `--allow-exec`
+    /// grants): the proxy started it, and what is in there is not the server's behaviour.
+    own: Vec<PathBuf>,
 }
 
 impl ProxyWatch {
-    pub fn new(watch: Arc<Watch>, granted: Vec<PathBuf>) -> Self {
-        ProxyWatch { watch, state: Mutex::default(), granted }
+    pub fn new(watch: Arc<Watch>, granted: Vec<PathBuf>, own: Vec<PathBuf>) -> Self {
+        ProxyWatch { watch, state: Mutex::default(), granted, own }
     }
 
-    /// `o` without what was done in the sandbox's private scratch.
+    /// `o` without what was done in the sandbox's private scratch, nor in the server's own
+    /// program and runtime (`own`: its interpreter's tree, loaded lazily by any call).
     fn host_only(&self, mut o: Observation) -> Observation {
         let granted: Vec<&Path> = self.granted.iter().map(PathBuf::as_path).collect();
         crate::sandbox::keep_host_paths(&mut o, &granted);
+        let theirs = |p: &String| !self.own.iter().any(|d| Path::new(p).starts_with(d));
+        for set in [&mut o.reads, &mut o.lists, &mut o.writes, &mut o.execs] {
+            set.retain(theirs);
+        }
         o
     }
 }
@@ -100,8 +108,8 @@ impl State {
 impl Relay {
     /// Watches this session's calls (`proxy --learn/--profile`).
     #[must_use]
-    pub fn with_watch(mut self, watch: Option<Arc<Watch>>, granted: Vec<PathBuf>) -> Self {
-        self.watch = watch.map(|w| ProxyWatch::new(w, granted));
+    pub fn with_watch(mut self, watch: Option<Arc<Watch>>, granted: Vec<PathBuf>, own: Vec<PathBuf>) -> Self {
+        self.watch = watch.map(|w| ProxyWatch::new(w, granted, own));
         self
     }
 
@@ -212,8 +220,11 @@ mod tests {
         let pins = dir.path().join("pins.json");
         let options = ProxyOptions::new("srv".into(), pins.clone(), false);
         let derived = Derived { read_only: true, destructive: false, open_world: false };
-        let r = Relay::new(PinStore::open(&pins).unwrap(), options, audit.clone(), derived)
-            .with_watch(Some(Arc::new(watch)), Vec::new());
+        let r = Relay::new(PinStore::open(&pins).unwrap(), options, audit.clone(), derived).with_watch(
+            Some(Arc::new(watch)),
+            Vec::new(),
+            Vec::new(),
+        );
         let read = |p: &str| audit.recorder().path(PathUse::Read, p.to_string());
         read("/srv/startup");
         r.watch_started(1, "one", &json!(10));
