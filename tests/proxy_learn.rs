@@ -14,7 +14,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use support::watch::{anomalies, approve, call, list, names, outcome, sdk_steps};
 use support::{TcpSink, python_server_flags, s};
 
@@ -180,9 +180,4 @@ fn a_profile_flag_on_proxy_that_does_not_parse_is_one_line() {
     let r = support::run(&["proxy", "--profile", s(&bad), "--", "/bin/true"]);
     assert_eq!(r.code, 125, "{}", r.stderr);
     assert!(r.stderr.contains("p.json") && r.stderr.trim().lines().count() == 1, "{}", r.stderr);
-}
-
-#[allow(dead_code)]
-fn exists(p: &Path) -> bool {
-    p.exists()
 }
