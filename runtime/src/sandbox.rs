@@ -342,10 +342,16 @@ fn observe(o: &mut Outcome, grant: &LiveGrant, wall: Duration) {
     seen.wall_ms = u64::try_from(wall.as_millis()).unwrap_or(u64::MAX);
     seen.output_bytes = u64::try_from(o.stdout.len() + o.stderr.len()).unwrap_or(u64::MAX);
     seen.processes = seen.processes.max(o.observed.processes).max(1);
-    // The sandbox's private scratch (its own /tmp…) is not host access: what the tool did there
-    // is dropped, except under a granted path, or for a path that exists on the host, or whose
-    // directory below the scratch root does (which the tool meant, and did not get).
     let granted: Vec<&Path> = grant.grant().paths.iter().map(|p| p.path.as_path()).collect();
+    keep_host_paths(&mut seen, &granted);
+    o.observed = seen;
+    o.refusals = grant.audit().recorder().refusals();
+}
+
+/// The sandbox's private scratch (its own /tmp…) is not host access: what the tool did there
+/// is dropped from `seen`, except under a `granted` path, or for a path that exists on the host,
+/// or whose directory below the scratch root does (which the tool meant, and did not get).
+pub(crate) fn keep_host_paths(seen: &mut crate::profile::Observation, granted: &[&Path]) {
     let host = |p: &String| {
         let p = Path::new(p);
         let scratch = |d: &Path| native::PRIVATE_TREES.iter().any(|t| d.starts_with(t));
@@ -357,8 +363,6 @@ fn observe(o: &mut Outcome, grant: &LiveGrant, wall: Duration) {
     for set in [&mut seen.reads, &mut seen.lists, &mut seen.writes, &mut seen.execs] {
         set.retain(host);
     }
-    o.observed = seen;
-    o.refusals = grant.audit().recorder().refusals();
 }
 
 /// Ends an invocation, for every executor alike: revokes the grant, then audits how it ended,

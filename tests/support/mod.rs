@@ -5,6 +5,7 @@ mod host;
 mod python;
 mod refservers;
 mod sinks;
+pub mod watch;
 #[allow(unused_imports)]
 pub use host::*;
 #[allow(unused_imports)]

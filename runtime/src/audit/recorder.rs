@@ -143,4 +143,14 @@ impl Recorder {
         self.with(|s| out = s.observed.clone());
         out
     }
+
+    /// Takes what was recorded since the last take (or the start), leaving the recorder empty
+    /// but for the names pinned so far (a later dial is still recorded by its name): `proxy`
+    /// drains its one server process's recorder at every call's start and end, to attribute
+    /// what the server did to the calls in flight then.
+    pub fn take(&self) -> Observation {
+        let mut out = Observation::default();
+        self.with(|s| out = std::mem::take(&mut s.observed));
+        out
+    }
 }

@@ -72,9 +72,19 @@ const LEARN_NET_ALLOW: &[(&str, bool)] = &[
     ("udp://[::/0]:*", false),
 ];
 
-/// Behaviour profiles for `serve` (and, the same flags, `proxy`).
+/// Behaviour profiles for `serve`: [`WatchFlags`] and the pins file quarantined tools go to.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
+    #[command(flatten)]
+    flags: WatchFlags,
+    /// The pins file quarantined tools are recorded in [default: $XDG_STATE_HOME/mcp-sandbox/pins.json]
+    #[arg(long, value_name = "FILE")]
+    pins: Option<PathBuf>,
+}
+
+/// Behaviour profiles, the same flags for `serve` and `proxy` (whose `--pins` is its own).
+#[derive(Debug, Args)]
+pub struct WatchFlags {
     /// Judge every call against this profile (written by `learn` or `--learn`; one profile or
     /// an array, each naming its tool; repeatable): each deviation is an `anomaly` audit event
     #[arg(long, value_name = "FILE")]
@@ -86,14 +96,23 @@ pub struct WatchArgs {
     /// with `mcp-sandbox pins approve`
     #[arg(long, requires = "profile")]
     quarantine: bool,
-    /// The pins file quarantined tools are recorded in [default: $XDG_STATE_HOME/mcp-sandbox/pins.json]
-    #[arg(long, value_name = "FILE")]
-    pins: Option<PathBuf>,
 }
 
 impl WatchArgs {
     /// The watch these flags ask for; `server` names the session in the pins file.
     pub fn build(&self, server: String) -> crate::Result<crate::mcp::watch::Watch> {
+        self.flags.build(server, self.pins.as_deref())
+    }
+}
+
+impl WatchFlags {
+    /// Whether any of the flags was given.
+    pub fn any(&self) -> bool {
+        !self.profile.is_empty() || self.learn.is_some()
+    }
+
+    /// The watch these flags ask for; `server` names the session in the pins file `pins`.
+    pub fn build(&self, server: String, pins: Option<&Path>) -> crate::Result<crate::mcp::watch::Watch> {
         let mut profiles = Vec::new();
         for f in &self.profile {
             profiles.extend(crate::mcp::watch::read_profiles(f)?);
@@ -101,8 +120,8 @@ impl WatchArgs {
         let mut options = DeriveOptions { implicit: crate::native::provided_paths(), ..DeriveOptions::default() };
         options.collapse.home = std::env::var("HOME").ok().filter(|h| h.starts_with('/'));
         let quarantine = if self.quarantine {
-            let pins = match &self.pins {
-                Some(p) => p.clone(),
+            let pins = match pins {
+                Some(p) => p.to_path_buf(),
                 None => crate::mcp::pins::PinStore::default_path().ok_or_else(|| Error::Pins {
                     path: PathBuf::from("pins.json"),
                     reason: "no state directory ($XDG_STATE_HOME or $HOME) for the default pins file".into(),

@@ -91,6 +91,10 @@ pub struct ProxyArgs {
     /// fetch.url=connect:https://*.example.org
     #[arg(long, value_name = "TOOL.ARG=connect:PATTERN")]
     bind: Vec<String>,
+    /// Behaviour profiles (what the server did while each call was in flight; quarantined
+    /// tools go to --pins)
+    #[command(flatten)]
+    watch: super::learn::WatchFlags,
     /// The stdio MCP server to run: a program (looked up in PATH) and its arguments
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -309,6 +313,7 @@ fn prepare(a: ProxyArgs) -> Result<Ready> {
     PinStore::open(&pins)?;
     let program = which(&a.command[0]);
     let server = a.server_name.unwrap_or_else(|| a.command.join(" "));
+    let watch = if a.watch.any() { Some(Arc::new(a.watch.build(server.clone(), Some(pins.as_path()))?)) } else { None };
     let rt = runtime()?;
     let sandbox = sandbox_builder(a.policy.audit.as_ref(), a.policy.resolver.as_ref())?.build()?;
     let mut tool = sandbox.load_command(&program, &a.command[1..], false)?;
@@ -326,13 +331,21 @@ fn prepare(a: ProxyArgs) -> Result<Ready> {
     options.on_injected_result = a.on_injected_result;
     options.jit = a.jit == Jit::On;
     options.binds = binds;
+    options.watch = watch;
     Ok(Ready { policy, sandbox, tool, rt, options, args: a.command[1..].to_vec() })
 }
 
 fn relay(r: Ready) -> Result<i32> {
     let Ready { policy, sandbox, tool, rt, options, args } = r;
+    let watch = options.watch.clone();
     let outcome =
-        rt.block_on(proxy::run(&sandbox, &tool, &policy, args, options, tokio::io::stdin(), tokio::io::stdout()))?;
+        rt.block_on(proxy::run(&sandbox, &tool, &policy, args, options, tokio::io::stdin(), tokio::io::stdout()));
+    if let Some(w) = watch {
+        for (tool, c) in w.counters() {
+            eprintln!("mcp-sandbox: watch: tool `{tool}`: {} call(s), {} anomaly(ies)", c.calls, c.anomalies);
+        }
+    }
+    let outcome = outcome?;
     if outcome.ended_early {
         return Ok(crate::mcp::ended::SERVER_ENDED_EXIT);
     }

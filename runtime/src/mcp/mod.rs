@@ -94,7 +94,8 @@ pub enum CallEnd {
 /// What one call produced.
 #[derive(Debug, Clone)]
 pub struct CallReport {
-    /// The grant id of the call (the `invocation` of its audit events).
+    /// The `invocation` of the call's audit events: its grant id, or, when it was refused
+    /// before a grant was issued, its own id (`call-…`, [`call_id`]).
     pub invocation: String,
     pub end: CallEnd,
     pub stdout: Vec<u8>,
@@ -300,14 +301,13 @@ impl ToolSet {
             () = cancel.cancelled() => None,
         };
         if permit.is_none() {
-            return Ok(self.report(GrantId::random().to_string(), CallEnd::Cancelled));
+            return Ok(self.report(call_id(), CallEnd::Cancelled));
         }
         let policy = match self.policy_for(entry, &args) {
             Ok(p) => p,
             Err(refusal) => {
-                let id = GrantId::random().to_string();
-                let audit =
-                    Auditor::new(self.sandbox.audit_sink().clone(), id.clone(), entry.tool.digest().to_string());
+                let audit = self.call_auditor(entry);
+                let id = audit.invocation().to_string();
                 let target = format!("{name}({}={:?})", refusal.argument, refusal.value);
                 audit.emit(
                     EventKind::Deny,
@@ -324,12 +324,18 @@ impl ToolSet {
         Ok(report)
     }
 
-    /// Audits a call refused before any grant was issued, under an id of its own.
+    /// Audits a call refused before any grant was issued, under the call's own id
+    /// ([`call_id`]); returns it.
     fn audit_deny(&self, entry: &Entry, target: String, reason: String) -> String {
-        let id = GrantId::random().to_string();
-        let audit = Auditor::new(self.sandbox.audit_sink().clone(), id.clone(), entry.tool.digest().to_string());
+        let audit = self.call_auditor(entry);
         audit.emit(EventKind::Deny, Some(Capability::McpTool), Some(target), Some(reason), None);
-        id
+        audit.invocation().to_string()
+    }
+
+    /// The auditor of a call that has no grant (refused before one was issued): its events'
+    /// `invocation` is the call's own id ([`call_id`]), never a grant id.
+    fn call_auditor(&self, entry: &Entry) -> Auditor {
+        Auditor::new(self.sandbox.audit_sink().clone(), call_id(), entry.tool.digest().to_string())
     }
 
     fn audit_refusal(&self, entry: &Entry, refused: &CallError) {
@@ -428,6 +434,17 @@ impl ToolSet {
             denials: Vec::new(),
         }
     }
+}
+
+/// The prefix of a call's own id: the `invocation` of the audit events of a call refused
+/// before any grant was issued (no `grant.issued`, `grant.revoked` or `exit` follows).
+pub const CALL_ID_PREFIX: &str = "call-";
+
+/// A fresh id for a call that has no grant: `call-` and 32 hex digits, told apart from a grant
+/// id (32 hex digits alone) at a glance, so that no event claims a grant that was never issued.
+pub fn call_id() -> String {
+    // The same 128 random bits a grant id has (`GrantId::random`), under the call's prefix.
+    format!("{CALL_ID_PREFIX}{}", GrantId::random())
 }
 
 /// Releases a call's place in the admission count when it ends, however it ends.

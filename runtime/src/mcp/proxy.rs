@@ -16,6 +16,10 @@
 //! while a `tools/call` is in flight (just-in-time egress, [`crate::grant::window`]; `jit:
 //! false` opens it for the whole session), and what a call's arguments bind (`binds`) is granted
 //! to that call while it is in flight.
+//!
+//! With `--learn`/`--profile`, what the server does while a call is in flight is that call's
+//! observation (the union, when calls overlap), and what it does outside every call is learned
+//! and judged as one more entry, `(between calls)` ([`super::relay`]'s `watch`).
 
 use super::bind::ToolBinding;
 use super::ended::{self, Tail};
@@ -24,6 +28,7 @@ use super::lines::{Line, Lines};
 use super::manifest::derive;
 use super::pins::PinStore;
 use super::relay::Relay;
+use super::watch::Watch;
 use crate::error::{Error, Result};
 use crate::grant::window::{Bindable, WindowSpec};
 use crate::invoke::{Call, Outcome, Output, Stdin};
@@ -67,6 +72,9 @@ pub struct ProxyOptions {
     pub jit: bool,
     /// `--bind`: endpoints a call's arguments name, granted to that call while it is in flight.
     pub binds: Vec<ToolBinding>,
+    /// `--learn`/`--profile`/`--quarantine`: what the server did during each call, learned and
+    /// judged (see [`super::watch`]).
+    pub watch: Option<Arc<Watch>>,
 }
 
 impl ProxyOptions {
@@ -82,8 +90,18 @@ impl ProxyOptions {
             on_injected_result: ResultMode::default(),
             jit: true,
             binds: Vec::new(),
+            watch: None,
         }
     }
+}
+
+/// The server's own program and runtime: its program, its runtime's trees, what the policy
+/// grants to execute (not judged as its behaviour: see [`super::relay`]'s `watch`).
+fn own(tool: &Tool, policy: &Policy) -> Vec<PathBuf> {
+    let mut own = vec![tool.path().to_path_buf()];
+    own.extend(tool.runtime().iter().map(|d| d.path.clone()));
+    own.extend(policy.paths.iter().filter(|r| r.exec).map(|r| r.path.clone()));
+    own
 }
 
 fn pipe() -> Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
@@ -119,16 +137,19 @@ pub async fn run(
     let bindings: Vec<_> = options.binds.iter().map(|b| b.binding.clone()).collect();
     let mut capabilities = super::guard::capabilities(policy);
     capabilities.network.extend(options.binds.iter().flat_map(|b| b.patterns().iter().map(ToString::to_string)));
+    let observe = options.watch.as_ref().is_some_and(|w| w.observes());
+    let watch = options.watch.clone();
     let relay = Relay::new(pins, options, grant.audit().clone(), derive(policy, &bindings))
         .with_capabilities(Capabilities { shared: true, ..capabilities })
-        .with_window(grant.call_window());
+        .with_window(grant.call_window())
+        .with_watch(watch, grant.grant().paths.iter().map(|p| p.path.clone()).collect(), own(tool, policy));
     let handle = grant.revocation_handle();
     let call = Call {
         args,
         stdin: Stdin::Stream(Arc::new(to_server_r)),
         output: Output::Streams { stdout: Arc::new(from_server_w), stderr: Arc::new(err_w) },
         allow_degraded,
-        observe: false,
+        observe,
     };
     let done = CancellationToken::new();
     let drained = CancellationToken::new();

@@ -19,6 +19,9 @@
 //!   are still compared with the pins, and a changed one is withheld too.
 //! * Each `tools/call` relayed opens the grant's just-in-time network window until it ends
 //!   ([`jit`]: its reply relayed, its cancellation, the server's end), with what `--bind` binds.
+//! * With `--learn`/`--profile`, what the server did while a call was in flight is that call's
+//!   observation, learned and judged ([`watch`]); a tool quarantined for it is withheld as a
+//!   changed one is.
 
 use super::lines::{Line, too_long_message};
 use super::manifest::Derived;
@@ -84,6 +87,9 @@ struct State {
     ending: Vec<(u64, String, String)>,
     /// `--bind` was checked against a listing.
     binds_checked: bool,
+    /// The definitions of the tools allowed, as the server listed them (what a quarantine
+    /// holds for review).
+    definitions: HashMap<String, Value>,
 }
 
 pub struct Relay {
@@ -96,6 +102,8 @@ pub struct Relay {
     capabilities: Capabilities,
     /// The grant's just-in-time window, opened by calls in flight.
     window: Option<CallWindow>,
+    /// Behaviour profiles: what the server did, attributed to its calls ([`watch`]).
+    watch: Option<watch::ProxyWatch>,
 }
 
 fn ended_error(id: Value, why: &str, data: Value) -> Value {
@@ -116,6 +124,7 @@ mod jit;
 mod tests;
 mod tools;
 mod vetting;
+mod watch;
 
 use tools::carried_tools;
 
@@ -129,6 +138,7 @@ impl Relay {
             derived,
             capabilities: Capabilities::default(),
             window: None,
+            watch: None,
         }
     }
 
@@ -440,6 +450,7 @@ impl Relay {
         if let Some(pid) = pid {
             // Before the reply reaches the client: once it has it, the window is closed.
             self.call_ended(pid, f.tool.as_deref(), "the server replied");
+            self.watch_reply(pid, &m);
         }
         let refuse = |why: String| {
             self.dropped(&why);

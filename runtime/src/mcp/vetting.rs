@@ -65,7 +65,8 @@ impl ToolSet {
     pub(super) fn guard_arguments(&self, entry: &Entry, args: &Value) -> Option<CallReport> {
         let spec = &entry.spec;
         let refusal = guard::secrets_in_call(&spec.name, args, spec.derived.open_world, spec.accepts_secrets)?;
-        let audit = self.auditor(entry);
+        // Refused before any grant: under the call's own id.
+        let audit = self.call_auditor(entry);
         let what: Vec<String> = refusal.findings.iter().map(|f| format!("{} at {}", f.rule, f.argument)).collect();
         audit.emit(
             EventKind::Deny,

@@ -4,6 +4,10 @@
 //! event and one line on stderr), and with `--quarantine`, a tool with a high-severity anomaly
 //! withheld, as a rug-pulled tool is: recorded as pending in the pins file until approved with
 //! `mcp-sandbox pins approve`.
+//!
+//! `proxy` uses the same watch over one long-running server (`relay::watch`): what the server
+//! did while a call was in flight is that call's observation, and what it did outside every
+//! call is learned and judged under [`BETWEEN_CALLS`].
 
 use super::pins::{Pending, PinStore};
 use crate::audit::{Auditor, Capability, EventKind};
@@ -16,6 +20,14 @@ use std::sync::Mutex;
 
 /// How many anomalies each tool keeps for status output.
 pub const LAST_ANOMALIES: usize = 8;
+
+/// The profile entry what a `proxy`'s server does outside every call (start-up, idle, after
+/// the last call) is learned into and judged against, as if it were one more tool. Anomalies
+/// there are audited and counted under this name; no tool is to blame, so none is quarantined.
+pub const BETWEEN_CALLS: &str = "(between calls)";
+
+/// How the note of a quarantine's pending entry begins (told apart from a rug-pull's).
+pub const QUARANTINED: &str = "quarantined after a high-severity anomaly";
 
 /// Where quarantined tools are recorded for review.
 #[derive(Debug, Clone)]
@@ -92,6 +104,18 @@ impl Watch {
     /// Learns and judges one call of `tool` (whose definition is `definition`); returns the
     /// anomalies found. Audits each; quarantines the tool on a high one when asked to.
     pub fn after_call(&self, tool: &str, definition: &Value, observed: &Observation, audit: &Auditor) -> Vec<Anomaly> {
+        let anomalies = self.observe(tool, None, observed, audit);
+        if let Some(high) = anomalies.iter().find(|a| a.severity == Severity::High) {
+            self.quarantine(tool, definition, high, audit);
+        }
+        anomalies
+    }
+
+    /// Learns `observed` into `tool`'s profile (with `--learn`) and judges it against the
+    /// profile (with `--profile`): each deviation is an `anomaly` audit event whose `detail`
+    /// names the `call` when one is given (`proxy`: the client's JSON-RPC id and the proxy's
+    /// own), and one stderr line. Counted for status output. Quarantines nothing.
+    pub fn observe(&self, tool: &str, call: Option<&Value>, observed: &Observation, audit: &Auditor) -> Vec<Anomaly> {
         if let Some((path, profiles)) = &self.learning {
             let mut map = profiles.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             map.entry(tool.to_string()).or_insert_with(|| Profile::new(tool)).learn(observed);
@@ -103,10 +127,14 @@ impl Watch {
         }
         let Some(baseline) = self.baselines.get(tool) else { return Vec::new() };
         let anomalies = judge(baseline, observed);
+        let during = call.map(|c| format!(" call {c}")).unwrap_or_default();
         for a in &anomalies {
             let reason = format!("{:?} {}: {}", a.kind, a.what, a.detail);
-            eprintln!("mcp-sandbox: anomaly: tool `{tool}` ({:?}): {reason}", a.severity);
-            let detail = json!({ "kind": a.kind, "severity": a.severity, "what": a.what, "detail": a.detail });
+            eprintln!("mcp-sandbox: anomaly: tool `{tool}`{during} ({:?}): {reason}", a.severity);
+            let mut detail = json!({ "kind": a.kind, "severity": a.severity, "what": a.what, "detail": a.detail });
+            if let Some(c) = call {
+                detail["call"] = c.clone();
+            }
             audit.emit(
                 EventKind::Anomaly,
                 Some(Capability::McpTool),
@@ -124,15 +152,19 @@ impl Watch {
             let excess = e.last.len().saturating_sub(LAST_ANOMALIES);
             e.last.drain(..excess);
         }
-        if let Some(high) = anomalies.iter().find(|a| a.severity == Severity::High) {
-            self.quarantine(tool, definition, high, audit);
-        }
         anomalies
     }
 
-    fn quarantine(&self, tool: &str, definition: &Value, why: &Anomaly, audit: &Auditor) {
-        let Some(q) = &self.quarantine else { return };
-        let note = format!("quarantined after a high-severity anomaly: {:?} {} ({})", why.kind, why.what, why.detail);
+    /// Whether a high-severity anomaly withholds its tool (`--quarantine`).
+    pub fn quarantines(&self) -> bool {
+        self.quarantine.is_some()
+    }
+
+    /// Withholds `tool` for `why` (with `--quarantine`): records `definition` as pending review
+    /// in the pins file, audits it. Returns the note recorded, `None` when nothing was held.
+    pub fn quarantine(&self, tool: &str, definition: &Value, why: &Anomaly, audit: &Auditor) -> Option<String> {
+        let q = self.quarantine.as_ref()?;
+        let note = format!("{QUARANTINED}: {:?} {} ({})", why.kind, why.what, why.detail);
         let saved = PinStore::lock(&q.pins).and_then(|_lock| {
             let mut store = PinStore::open(&q.pins)?;
             store.hold(&q.server, tool, definition, &note);
@@ -141,9 +173,13 @@ impl Watch {
         match saved {
             Ok(()) => {
                 eprintln!("mcp-sandbox: {}", self.withheld(tool).unwrap_or_else(|| note.clone()));
-                audit.emit(EventKind::Anomaly, Some(Capability::McpTool), Some(tool.into()), Some(note), None);
+                audit.emit(EventKind::Anomaly, Some(Capability::McpTool), Some(tool.into()), Some(note.clone()), None);
+                Some(note)
             }
-            Err(e) => eprintln!("mcp-sandbox: cannot quarantine tool `{tool}`: {e}"),
+            Err(e) => {
+                eprintln!("mcp-sandbox: cannot quarantine tool `{tool}`: {e}");
+                None
+            }
         }
     }
 
@@ -151,6 +187,11 @@ impl Watch {
     pub fn counters(&self) -> BTreeMap<String, Counters> {
         self.counters.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
+}
+
+/// Whether `pending` is a quarantine's hold (not a changed or poisoned definition).
+pub fn is_hold(pending: &Pending) -> bool {
+    pending.vet.is_none() && pending.note.as_deref().is_some_and(|n| n.starts_with(QUARANTINED))
 }
 
 impl PinStore {

@@ -71,8 +71,10 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
             Verdict::Deny(_, r) => Some(r.errno),
             _ => None,
         };
-        let _ = sys::notif_respond(fd, n.id, errno.is_none(), errno.unwrap_or(0));
+        // Recorded before the call proceeds (or fails): whoever reads the recorder once the
+        // tool has acted on the result (`proxy`, when a call's reply arrives) finds it there.
         record(&grant, &verdict, &plan, &mut counts);
+        let _ = sys::notif_respond(fd, n.id, errno.is_none(), errno.unwrap_or(0));
     }
 }
 

@@ -49,8 +49,10 @@ impl Relay {
         );
     }
 
-    /// Audits the count of dropped messages not reported one by one (at the end of a session).
+    /// Audits the count of dropped messages not reported one by one, and judges what the server
+    /// did after its last call (at the end of a session).
     pub fn finish(&self) {
+        self.watch_finish();
         let n = lock(&self.state).dropped;
         if n > MAX_DROPS_REPORTED {
             let why = format!("{n} messages from the server dropped in this session");

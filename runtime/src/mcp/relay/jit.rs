@@ -69,6 +69,7 @@ impl Relay {
 
     /// A call was relayed: its window opens.
     pub(super) fn call_started(&self, pid: u64, tool: &str, client_id: &Value, bound: Vec<BoundEndpoint>) {
+        self.watch_started(pid, tool, client_id);
         if let Some(w) = &self.window {
             w.start(pid, tool, client_id, bound);
         }
@@ -95,6 +96,7 @@ impl Relay {
             // (A server that ended has nothing left to relay.)
             w.settle_before_ending(&calls).await;
         }
+        self.watch_ended(&calls);
         for (pid, tool, why) in ending {
             w.end(pid, &tool, &why);
         }

@@ -4,6 +4,7 @@
 use super::{Relay, lock};
 use crate::audit::{Capability, EventKind};
 use crate::mcp::pins::{PinStore, Verdict};
+use crate::mcp::watch::is_hold;
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
 
@@ -91,6 +92,10 @@ impl Relay {
                         false
                     }
                     verdict => {
+                        if let Some(note) = held(pins, &server, &name) {
+                            self.withhold(name, note);
+                            return false;
+                        }
                         if vetted_poisoned {
                             self.vet_overridden(&name);
                         }
@@ -105,6 +110,7 @@ impl Relay {
                         }
                         let mut state = lock(&self.state);
                         state.withheld.remove(&name);
+                        state.definitions.insert(name.clone(), tool.clone());
                         state.allowed.insert(name);
                         drop(state);
                         self.annotate(tool);
@@ -139,6 +145,12 @@ impl Relay {
         }
         obj.insert("annotations".into(), a);
     }
+}
+
+/// Why `name` is held by a quarantine (`proxy --quarantine`), until `pins approve`.
+fn held(pins: &PinStore, server: &str, name: &str) -> Option<String> {
+    let pending = pins.servers().get(server)?.pending.get(name)?;
+    is_hold(pending).then(|| pending.note.clone().unwrap_or_default())
 }
 
 /// ` (changed: /title, /description)`, or nothing when the fields are not known.
