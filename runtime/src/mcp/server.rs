@@ -293,7 +293,7 @@ pub async fn serve_http(
     let gone = server.gone.clone();
     let (ops, tools) = (server.ops.clone(), server.tools.clone());
     let mcp = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
-    let front = Arc::new(Front { mcp: TowerToHyperService::new(mcp), token: options.token, ops: ops.clone(), tools });
+    let front = Arc::new(Front { mcp: TowerToHyperService::new(mcp), token: options.token, ops, tools });
     eprintln!("mcp-sandbox: serving MCP at http://{local}/mcp");
     loop {
         let (stream, _) = tokio::select! {
@@ -336,7 +336,6 @@ where
 {
     async fn handle(&self, req: http::Request<hyper::body::Incoming>) -> Result<http::Response<BoxedBody>, S::Error> {
         use http_body_util::BodyExt;
-        use hyper::service::Service;
         let authorized = self.token.as_deref().is_none_or(|t| bearer_matches(req.headers(), t));
         if let Some(endpoint) = Endpoint::at(req.uri().path()) {
             if endpoint.needs_token() && !authorized {
