@@ -165,6 +165,9 @@ pub trait AuditSink: Send + Sync + fmt::Debug {
     fn enabled(&self) -> bool {
         true
     }
+
+    /// Pushes out what was written so far (at shutdown); a no-op for unbuffered sinks.
+    fn flush(&self) {}
 }
 
 /// Discards events.
@@ -179,11 +182,18 @@ impl AuditSink for NullSink {
     }
 }
 
-/// Appends JSON lines to a file; each event is written whole with one `write` on an
-/// `O_APPEND` file, so concurrent invocations (and processes) never interleave lines.
+/// Appends JSON lines to a file, or writes them to stdout (`--audit -`, for log collectors).
+/// Each event is written whole with one `write` (on an `O_APPEND` file, or through stdout's
+/// line buffer under its lock), so concurrent invocations (and processes) never interleave lines.
 #[derive(Debug)]
 pub struct JsonLinesSink {
-    file: Mutex<File>,
+    out: Mutex<JsonLinesOut>,
+}
+
+#[derive(Debug)]
+enum JsonLinesOut {
+    File(File),
+    Stdout(std::io::Stdout),
 }
 
 impl JsonLinesSink {
@@ -193,7 +203,12 @@ impl JsonLinesSink {
             .append(true)
             .open(path)
             .map_err(|source| crate::Error::OpenAudit { path: path.into(), source })?;
-        Ok(JsonLinesSink { file: Mutex::new(file) })
+        Ok(JsonLinesSink { out: Mutex::new(JsonLinesOut::File(file)) })
+    }
+
+    /// JSON lines on stdout: for a process whose stdout carries nothing else.
+    pub fn stdout() -> Self {
+        JsonLinesSink { out: Mutex::new(JsonLinesOut::Stdout(std::io::stdout())) }
     }
 }
 
@@ -203,10 +218,26 @@ impl AuditSink for JsonLinesSink {
             return;
         };
         line.push(b'\n');
-        if let Ok(mut f) = self.file.lock() {
+        if let Ok(mut out) = self.out.lock() {
+            let written = match &mut *out {
+                JsonLinesOut::File(f) => f.write_all(&line),
+                JsonLinesOut::Stdout(s) => s.lock().write_all(&line),
+            };
             // An audit write failure must not go unnoticed, but must not crash the tool run.
-            if let Err(e) = f.write_all(&line) {
+            if let Err(e) = written {
                 eprintln!("mcp-sandbox: warning: audit log write failed: {e}");
+            }
+        }
+    }
+
+    fn flush(&self) {
+        if let Ok(mut out) = self.out.lock() {
+            let flushed = match &mut *out {
+                JsonLinesOut::File(f) => f.sync_data(),
+                JsonLinesOut::Stdout(s) => s.lock().flush(),
+            };
+            if let Err(e) = flushed {
+                eprintln!("mcp-sandbox: warning: audit log flush failed: {e}");
             }
         }
     }
@@ -255,6 +286,12 @@ impl AuditSink for Fanout {
 
     fn enabled(&self) -> bool {
         self.0.iter().any(|s| s.enabled())
+    }
+
+    fn flush(&self) {
+        for s in &self.0 {
+            s.flush();
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 //! * [`profile`]: behaviour profiles: what a tool was seen doing, the policy derived from it,
 //!   and the judgement of later calls against it;
 //! * [`vet`]: tool vetting (poisoned definitions) and the secret detector of the data-flow guard;
+//! * [`ops`]: what `serve --listen` gives a cluster: probes, metrics, status, graceful shutdown;
 //! * [`cli`]: the `mcp-sandbox` command line, a thin layer over the library.
 
 pub mod audit;
@@ -22,6 +23,7 @@ pub mod grant;
 pub mod invoke;
 pub mod mcp;
 pub mod native;
+pub mod ops;
 pub mod policy;
 pub mod profile;
 pub mod sandbox;

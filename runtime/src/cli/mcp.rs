@@ -24,7 +24,8 @@ pub struct ServeArgs {
     /// non-loopback address needs --token-file
     #[arg(long, value_name = "[ADDR:]PORT", value_parser = parse_listen)]
     listen: Option<SocketAddr>,
-    /// Require `Authorization: Bearer <token>` with the token in this file (HTTP)
+    /// Require `Authorization: Bearer <token>` with the token in this file (HTTP; for MCP,
+    /// /metrics and /status; the probes /healthz and /readyz need none)
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
     /// Accept requests from this browser Origin, e.g. http://localhost:6274 (HTTP; repeatable;
@@ -40,9 +41,14 @@ pub struct ServeArgs {
     /// Calls waiting beyond those; more are refused as busy
     #[arg(long, value_name = "N", default_value_t = 256)]
     queue: usize,
-    /// Append JSON-lines audit events to this file
+    /// Append JSON-lines audit events to this file, or write them to stdout with `-` (for log
+    /// collectors; HTTP only: over stdio, stdout carries the protocol)
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
+    /// On SIGTERM or SIGINT (HTTP), how long calls in flight may run on before they are revoked;
+    /// new connections are refused at once
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_grace)]
+    grace: Duration,
     /// Resolve declared names with this DNS server instead of the system resolver
     #[arg(long, value_name = "ADDR:PORT")]
     resolver: Option<String>,
@@ -132,6 +138,29 @@ pub enum PinsCommand {
     },
 }
 
+/// `--grace 30s`, `--grace 2m`, `--grace 0s`.
+fn parse_grace(text: &str) -> std::result::Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("`{text}` is not a duration ({e}); e.g. 30s, 2m, 0s"))
+}
+
+/// The audit sink `--audit` names: a file, or stdout (`-`, refused over stdio).
+fn serve_audit(a: &ServeArgs) -> Result<Option<Arc<dyn crate::audit::AuditSink>>> {
+    let Some(path) = &a.audit else { return Ok(None) };
+    if path.as_os_str() != "-" {
+        return Ok(Some(Arc::new(crate::audit::JsonLinesSink::open(path)?)));
+    }
+    if a.listen.is_none() {
+        return Err(Error::InvalidValue {
+            origin: "--audit".into(),
+            what: "audit log",
+            value: "-".into(),
+            reason: "stdout carries the MCP protocol when serving over stdio".into(),
+            hint: "use --audit FILE, or serve over HTTP with --listen PORT".into(),
+        });
+    }
+    Ok(Some(Arc::new(crate::audit::JsonLinesSink::stdout())))
+}
+
 /// `8931` means 127.0.0.1:8931: loopback unless an address is given.
 fn parse_listen(text: &str) -> std::result::Result<SocketAddr, String> {
     if let Ok(port) = text.parse::<u16>() {
@@ -182,7 +211,13 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
             "refusing to serve on non-loopback {addr} without a token; add --token-file FILE, or listen on 127.0.0.1"
         )));
     }
-    let builder = sandbox_builder(a.audit.as_ref(), a.resolver.as_ref())?;
+    let audit = serve_audit(&a)?;
+    let metrics = Arc::new(crate::ops::Metrics::new());
+    let mut builder =
+        sandbox_builder(None, a.resolver.as_ref())?.also_audit(Arc::new(crate::ops::MeteredSink(metrics.clone())));
+    if let Some(sink) = audit {
+        builder = builder.also_audit(sink);
+    }
     let mut tools = ToolSet::new(builder, Concurrency { running: a.max_concurrent, queued: a.queue })?;
     for (path, e) in tools.load_dir(&a.tools) {
         eprintln!("mcp-sandbox: skipped {}: {e}", path.display());
@@ -214,7 +249,7 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
     let names: Vec<&str> = tools.specs().map(|s| s.name.as_str()).collect();
     eprintln!("mcp-sandbox: {} tools: {}", names.len(), names.join(", "));
     let tools = Arc::new(tools);
-    let server = McpServer::new(tools.clone());
+    let server = McpServer::new(tools.clone()).with_ops(crate::ops::Ops::new(metrics));
     let served = serve_on(server, &a, token).await;
     for (tool, c) in tools.watch_counters() {
         eprintln!("mcp-sandbox: watch: tool `{tool}`: {} call(s), {} anomaly(ies)", c.calls, c.anomalies);
@@ -222,6 +257,7 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
             eprintln!("mcp-sandbox: watch:   {:?} {:?} {}: {}", x.severity, x.kind, x.what, x.detail);
         }
     }
+    tools.sandbox().audit_sink().flush();
     served
 }
 
@@ -235,12 +271,32 @@ async fn serve_on(server: McpServer, a: &ServeArgs, token: Option<String>) -> Re
             let stop = CancellationToken::new();
             let on_signal = stop.clone();
             tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
+                shutdown_signal().await;
                 on_signal.cancel();
             });
-            let options =
-                HttpOptions { allowed_hosts: a.allow_host.clone(), allowed_origins: a.allow_origin.clone(), token };
+            let options = HttpOptions {
+                allowed_hosts: a.allow_host.clone(),
+                allowed_origins: a.allow_origin.clone(),
+                token,
+                grace: a.grace,
+            };
             serve_http(server, listener, options, stop).await
+        }
+    }
+}
+
+/// Resolves on SIGTERM (what a container runtime sends) or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

@@ -32,7 +32,7 @@ pub mod server;
 mod vetting;
 pub mod watch;
 pub mod wire;
-pub use vetting::Vetted;
+pub use vetting::{SECRET_REFUSAL, Vetted};
 
 use crate::audit::{Auditor, Capability, EventKind};
 use crate::error::{Error, Result};
@@ -174,6 +174,8 @@ pub struct ToolSet {
     on_injected_result: guard::ResultMode,
     /// Behaviour profiles: learning, monitoring, quarantine.
     watch: watch::Watch,
+    /// Set when the server shuts down: calls cancelled from then on were revoked by it.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 fn validator(schema: &Map<String, Value>) -> Result<jsonschema::Validator> {
@@ -194,6 +196,7 @@ impl ToolSet {
             limits: Concurrency { running, queued: limits.queued },
             on_injected_result: guard::ResultMode::default(),
             watch: watch::Watch::default(),
+            stopping: Default::default(),
         })
     }
 
@@ -205,6 +208,17 @@ impl ToolSet {
     /// Calls and anomalies per watched tool this session.
     pub fn watch_counters(&self) -> std::collections::BTreeMap<String, watch::Counters> {
         self.watch.counters()
+    }
+
+    /// Calls holding a slot now, and calls admitted and waiting for one.
+    pub fn load(&self) -> (usize, usize) {
+        let running = self.limits.running.saturating_sub(self.slots.available_permits());
+        (running, self.admitted.load(Ordering::SeqCst).saturating_sub(running))
+    }
+
+    /// The server is shutting down: calls cancelled from now on are revoked with that reason.
+    pub fn stopping(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
     }
 
     /// Why `name` is withheld from listing and calls (quarantined), if it is.
@@ -387,7 +401,11 @@ impl ToolSet {
         let result = tokio::select! {
             r = &mut run => r,
             () = cancel.cancelled() => {
-                handle.revoke("call cancelled by the client");
+                handle.revoke(if self.stopping.load(Ordering::SeqCst) {
+                    "server shutting down: the grace period is over"
+                } else {
+                    "call cancelled by the client"
+                });
                 run.await
             }
         };

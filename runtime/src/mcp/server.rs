@@ -10,6 +10,8 @@
 use super::lines::{Line, Lines};
 use super::{CallError, CallReport, ToolSet, wire};
 use crate::error::{Error, Result};
+use crate::ops::Ops;
+use crate::ops::endpoints::Endpoint;
 use rmcp::ErrorData;
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
@@ -28,6 +30,8 @@ pub struct McpServer {
     /// Cancelled when the client goes away: every running call is revoked.
     gone: CancellationToken,
     listing: Arc<Vec<Tool>>,
+    /// Metrics, probes and the drain (`serve --listen`).
+    ops: Arc<Ops>,
 }
 
 /// The MCP tool definition of a spec: annotations are what the sandbox guarantees.
@@ -55,7 +59,13 @@ pub(crate) fn definition(spec: &super::ToolSpec) -> Tool {
 impl McpServer {
     pub fn new(tools: Arc<ToolSet>) -> Self {
         let listing = Arc::new(tools.specs().map(definition).collect());
-        McpServer { tools, gone: CancellationToken::new(), listing }
+        McpServer { tools, gone: CancellationToken::new(), listing, ops: Arc::default() }
+    }
+
+    /// Counts calls into `ops` (its metrics) and serves its endpoints over HTTP.
+    pub fn with_ops(mut self, ops: Arc<Ops>) -> Self {
+        self.ops = ops;
+        self
     }
 
     fn result(report: CallReport) -> CallToolResult {
@@ -198,8 +208,11 @@ impl ServerHandler for McpServer {
                 () = linked.cancelled() => {}
             }
         });
+        let known = self.tools.spec(&request.name).is_some();
+        let timer = self.ops.call(if known { &request.name } else { crate::ops::metrics::UNKNOWN_TOOL });
         let args = request.arguments.unwrap_or_default();
         let result = self.tools.call(&request.name, args, cancel.clone()).await;
+        timer.finish(crate::ops::metrics::outcome(&result));
         cancel.cancel();
         watcher.abort();
         match result {
@@ -228,17 +241,34 @@ async fn ready_now<F: std::future::Future>(f: F) -> Option<F::Output> {
 }
 
 /// Streamable HTTP settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// `Host` values accepted (besides loopback names): DNS-rebinding protection.
     pub allowed_hosts: Vec<String>,
     /// Browser `Origin`s accepted; a request with any other `Origin` is refused (403).
     pub allowed_origins: Vec<String>,
-    /// If set, every request must carry `Authorization: Bearer <token>`.
+    /// If set, every MCP request (and `/metrics`, `/status`) must carry
+    /// `Authorization: Bearer <token>`; the probes `/healthz` and `/readyz` need none.
     pub token: Option<String>,
+    /// On shutdown, how long calls in flight may run on before they are revoked.
+    pub grace: std::time::Duration,
 }
 
-/// Serves over streamable HTTP on `listener` until `stop` is cancelled.
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            token: None,
+            grace: crate::ops::DEFAULT_GRACE,
+        }
+    }
+}
+
+/// Serves over streamable HTTP on `listener` until `stop` is cancelled, then drains: the
+/// listener is closed (new connections are refused), `/readyz` answers 503 and new MCP
+/// requests get 503; calls in flight have `options.grace` to finish and answer, then the rest
+/// are revoked (their tools stopped) and get [`crate::ops::REVOKE_WAIT`] to answer.
 pub async fn serve_http(
     server: McpServer,
     listener: tokio::net::TcpListener,
@@ -253,15 +283,17 @@ pub async fn serve_http(
     let local = listener.local_addr().map_err(|e| Error::Serve(e.to_string()))?;
     let mut hosts: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into(), "[::1]".into()];
     hosts.extend(options.allowed_hosts.iter().cloned());
+    // Sessions end after the drain, not when it starts: answers in flight still go out.
+    let sessions = CancellationToken::new();
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
         .with_allowed_origins(options.allowed_origins.clone())
         .enforce_origin_validation()
-        .with_cancellation_token(stop.child_token());
+        .with_cancellation_token(sessions.clone());
     let gone = server.gone.clone();
+    let (ops, tools) = (server.ops.clone(), server.tools.clone());
     let mcp = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
-    let service = TowerToHyperService::new(mcp);
-    let token = options.token.map(Arc::new);
+    let front = Arc::new(Front { mcp: TowerToHyperService::new(mcp), token: options.token, ops, tools });
     eprintln!("mcp-sandbox: serving MCP at http://{local}/mcp");
     loop {
         let (stream, _) = tokio::select! {
@@ -271,31 +303,100 @@ pub async fn serve_http(
             },
             () = stop.cancelled() => break,
         };
-        let service = service.clone();
-        let token = token.clone();
+        let front = front.clone();
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                let service = service.clone();
-                let token = token.clone();
-                async move {
-                    if let Some(t) = token
-                        && !bearer_matches(req.headers(), &t)
-                    {
-                        return Ok(unauthorized());
-                    }
-                    hyper::service::Service::call(&service, req).await.map(|r| r.map(BoxedBody::new))
-                }
+            let svc = hyper::service::service_fn(move |req| {
+                let front = front.clone();
+                async move { front.handle(req).await }
             });
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
         });
     }
+    drop(listener);
+    drain(&front, &gone, options.grace).await;
+    sessions.cancel();
     gone.cancel();
     Ok(())
 }
 
+/// What every HTTP request meets first.
+struct Front<S> {
+    mcp: S,
+    token: Option<String>,
+    ops: Arc<Ops>,
+    tools: Arc<ToolSet>,
+}
+
+impl<S, B> Front<S>
+where
+    S: hyper::service::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>,
+    B: hyper::body::Body<Data = bytes::Bytes, Error = std::convert::Infallible> + Send + 'static,
+{
+    async fn handle(&self, req: http::Request<hyper::body::Incoming>) -> Result<http::Response<BoxedBody>, S::Error> {
+        use http_body_util::BodyExt;
+        let authorized = self.token.as_deref().is_none_or(|t| bearer_matches(req.headers(), t));
+        if let Some(endpoint) = Endpoint::at(req.uri().path()) {
+            if endpoint.needs_token() && !authorized {
+                return Ok(unauthorized());
+            }
+            let (status, content_type, body) = endpoint.answer(&self.ops, &self.tools);
+            return Ok(plain(status, content_type, body));
+        }
+        if !authorized {
+            return Ok(unauthorized());
+        }
+        if req.method() != http::Method::POST {
+            return self.mcp.call(req).await.map(|r| r.map(|b| b.boxed_unsync()));
+        }
+        // Counted before the drain check, so a drain that starts now waits for it.
+        let request = self.ops.request();
+        if self.ops.draining() {
+            return Ok(plain(503, "text/plain; charset=utf-8", "shutting down; retry on another replica\n".into()));
+        }
+        let response = self.mcp.call(req).await?;
+        // The request is in flight until its answer (an SSE stream for a call) is written.
+        Ok(response.map(|b| {
+            b.map_frame(move |f| {
+                let _ = &request;
+                f
+            })
+            .boxed_unsync()
+        }))
+    }
+}
+
+/// The drain after `stop`: see [`serve_http`].
+async fn drain<S>(front: &Front<S>, gone: &CancellationToken, grace: std::time::Duration) {
+    let ops = &front.ops;
+    ops.drain();
+    let shown = humantime::format_duration(grace);
+    eprintln!(
+        "mcp-sandbox: shutting down: new connections refused; {} request(s) in flight have {shown} to finish",
+        ops.requests()
+    );
+    if tokio::time::timeout(grace, ops.idle()).await.is_ok() {
+        return;
+    }
+    eprintln!("mcp-sandbox: grace period over: revoking the {} request(s) still in flight", ops.requests());
+    front.tools.stopping();
+    gone.cancel();
+    if tokio::time::timeout(crate::ops::REVOKE_WAIT, ops.idle()).await.is_err() {
+        eprintln!("mcp-sandbox: {} revoked request(s) did not answer in time; exiting", ops.requests());
+    }
+}
+
 type BoxedBody = http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, std::convert::Infallible>;
+
+fn plain(status: u16, content_type: &'static str, body: String) -> http::Response<BoxedBody> {
+    use http_body_util::BodyExt;
+    let body = http_body_util::Full::new(bytes::Bytes::from(body));
+    let mut r = http::Response::new(body.map_err(|e| match e {}).boxed_unsync());
+    *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+    r
+}
 
 fn unauthorized() -> http::Response<BoxedBody> {
     use http_body_util::BodyExt;

@@ -11,6 +11,9 @@ use crate::grant::GrantId;
 use crate::vet::{self, Context, Report, Severity};
 use serde_json::{Value, json};
 
+/// How the reason of an argument guard refusal starts (metrics count these as vetting refusals).
+pub const SECRET_REFUSAL: &str = "secret in the arguments";
+
 /// One loaded tool's vetting: its report, and whether it was withdrawn (`--vet-deny`).
 #[derive(Debug, Clone)]
 pub struct Vetted {
@@ -72,7 +75,7 @@ impl ToolSet {
             EventKind::Deny,
             Some(Capability::McpTool),
             Some(spec.name.clone()),
-            Some(format!("secret in the arguments: {}", what.join(", "))),
+            Some(format!("{SECRET_REFUSAL}: {}", what.join(", "))),
             Some(refusal.detail()),
         );
         Some(self.report(audit.invocation().to_string(), CallEnd::Guarded(refusal.message)))
