@@ -25,6 +25,7 @@ pub mod native;
 pub mod policy;
 pub mod profile;
 pub mod sandbox;
+pub mod telemetry;
 pub mod vet;
 pub mod wasm;
 pub mod workdir;

@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// audit it, or also replace it by a tool error
     #[arg(long, value_enum, value_name = "MODE", default_value_t = ResultMode::Audit)]
     on_injected_result: ResultMode,
+    /// Export an OpenTelemetry span per tools/call to this OTLP/HTTP collector, e.g.
+    /// http://127.0.0.1:4318 [default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
+    /// OTEL_EXPORTER_OTLP_ENDPOINT; neither: no traces]
+    #[arg(long, value_name = "URL")]
+    otlp: Option<String>,
     #[command(flatten)]
     watch: super::learn::WatchArgs,
 }
@@ -178,6 +183,7 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
             "refusing to serve on non-loopback {addr} without a token; add --token-file FILE, or listen on 127.0.0.1"
         )));
     }
+    let telemetry = crate::telemetry::Telemetry::start(a.otlp.as_deref())?;
     let builder = sandbox_builder(a.audit.as_ref(), a.resolver.as_ref())?;
     let mut tools = ToolSet::new(builder, Concurrency { running: a.max_concurrent, queued: a.queue })?;
     for (path, e) in tools.load_dir(&a.tools) {
@@ -210,7 +216,10 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
     let names: Vec<&str> = tools.specs().map(|s| s.name.as_str()).collect();
     eprintln!("mcp-sandbox: {} tools: {}", names.len(), names.join(", "));
     let tools = Arc::new(tools);
-    let server = McpServer::new(tools.clone());
+    if let Some(url) = telemetry.endpoint() {
+        eprintln!("mcp-sandbox: traces to {url} (OTLP http/protobuf)");
+    }
+    let server = McpServer::new(tools.clone()).with_telemetry(telemetry.clone());
     let served = serve_on(server, &a, token).await;
     for (tool, c) in tools.watch_counters() {
         eprintln!("mcp-sandbox: watch: tool `{tool}`: {} call(s), {} anomaly(ies)", c.calls, c.anomalies);
@@ -218,6 +227,7 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
             eprintln!("mcp-sandbox: watch:   {:?} {:?} {}: {}", x.severity, x.kind, x.what, x.detail);
         }
     }
+    telemetry.shutdown().await;
     served
 }
 

@@ -28,6 +28,8 @@ pub struct McpServer {
     /// Cancelled when the client goes away: every running call is revoked.
     gone: CancellationToken,
     listing: Arc<Vec<Tool>>,
+    /// A span per `tools/call` when traces are on.
+    telemetry: crate::telemetry::Telemetry,
 }
 
 /// The MCP tool definition of a spec: annotations are what the sandbox guarantees.
@@ -55,7 +57,13 @@ pub(crate) fn definition(spec: &super::ToolSpec) -> Tool {
 impl McpServer {
     pub fn new(tools: Arc<ToolSet>) -> Self {
         let listing = Arc::new(tools.specs().map(definition).collect());
-        McpServer { tools, gone: CancellationToken::new(), listing }
+        McpServer { tools, gone: CancellationToken::new(), listing, telemetry: Default::default() }
+    }
+
+    /// Exports a span per `tools/call` (see [`crate::telemetry`]).
+    pub fn with_telemetry(mut self, telemetry: crate::telemetry::Telemetry) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     fn result(report: CallReport) -> CallToolResult {
@@ -198,10 +206,12 @@ impl ServerHandler for McpServer {
                 () = linked.cancelled() => {}
             }
         });
+        let span = self.telemetry.start_call(&request.name, &context);
         let args = request.arguments.unwrap_or_default();
         let result = self.tools.call(&request.name, args, cancel.clone()).await;
         cancel.cancel();
         watcher.abort();
+        span.end(&result);
         match result {
             Ok(report) => Ok(Self::result(report).into()),
             Err(e @ CallError::UnknownTool(_)) => Err(ErrorData::invalid_params(e.to_string(), None)),
