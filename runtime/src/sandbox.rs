@@ -339,7 +339,7 @@ fn observe(o: &mut Outcome, grant: &LiveGrant, wall: Duration) {
     }
     o.observed = seen;
     o.refusals = grant.audit().recorder().refusals();
-    o.refused = grant.audit().recorder().refused();
+    o.refused = grant.audit().recorder().refusals_whole();
 }
 
 /// Ends an invocation, for every executor alike: revokes the grant, then audits how it ended,

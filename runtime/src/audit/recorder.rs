@@ -158,7 +158,7 @@ impl Recorder {
     }
 
     /// The refusals so far, whole (the first [`MAX_REFUSAL_LINES`]).
-    pub fn refused(&self) -> Vec<Refused> {
+    pub fn refusals_whole(&self) -> Vec<Refused> {
         let mut out = Vec::new();
         self.with(|s| out = s.refused.clone());
         out

@@ -35,7 +35,9 @@ impl HttpClient for Client {
         let task = self.runtime.spawn(async move {
             match tokio::time::timeout(timeout, send(request, timeout)).await {
                 Ok(r) => r,
-                Err(_) => Err(format!("no answer from the collector within {}", humantime::format_duration(timeout)).into()),
+                Err(_) => {
+                    Err(format!("no answer from the collector within {}", humantime::format_duration(timeout)).into())
+                }
             }
         });
         let result = task.await?;
@@ -67,8 +69,7 @@ async fn send(request: Request<Bytes>, timeout: Duration) -> Result<Response<Byt
     let lookup = host.trim_start_matches('[').trim_end_matches(']').to_string();
     let addrs: Vec<_> = tokio::net::lookup_host((lookup.as_str(), port)).await?.collect();
     let stream = crate::egress::http::connect_pinned(&addrs, &host, tls, timeout).await?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
     tokio::spawn(connection);
     let (mut parts, body) = request.into_parts();
     let authority = uri.authority().map(|a| a.as_str().to_string()).unwrap_or(host);

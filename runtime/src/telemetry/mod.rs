@@ -56,25 +56,20 @@ fn var(name: &str) -> Option<String> {
 }
 
 fn invalid(origin: &str, what: &'static str, value: &str, reason: &str, hint: &str) -> Error {
-    Error::InvalidValue {
-        origin: origin.into(),
-        what,
-        value: value.into(),
-        reason: reason.into(),
-        hint: hint.into(),
-    }
+    Error::InvalidValue { origin: origin.into(), what, value: value.into(), reason: reason.into(), hint: hint.into() }
 }
 
 /// Where spans go: `--otlp` (a collector's base URL, like `OTEL_EXPORTER_OTLP_ENDPOINT`), else
 /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), else `OTEL_EXPORTER_OTLP_ENDPOINT`; none:
 /// traces are off. `/v1/traces` is appended to a base URL that does not already end with it.
 pub fn endpoint(otlp: Option<&str>) -> Result<Option<String>> {
-    let (origin, url, base) = match (otlp, var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), var("OTEL_EXPORTER_OTLP_ENDPOINT")) {
-        (Some(u), _, _) => ("--otlp", u.trim().to_string(), true),
-        (None, Some(u), _) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", u, false),
-        (None, None, Some(u)) => ("OTEL_EXPORTER_OTLP_ENDPOINT", u, true),
-        (None, None, None) => return Ok(None),
-    };
+    let (origin, url, base) =
+        match (otlp, var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), var("OTEL_EXPORTER_OTLP_ENDPOINT")) {
+            (Some(u), _, _) => ("--otlp", u.trim().to_string(), true),
+            (None, Some(u), _) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", u, false),
+            (None, None, Some(u)) => ("OTEL_EXPORTER_OTLP_ENDPOINT", u, true),
+            (None, None, None) => return Ok(None),
+        };
     if otlp.is_none() && var("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Ok(None);
     }
@@ -143,7 +138,8 @@ impl Telemetry {
             .build()
             .map_err(|e| Error::Serve(format!("cannot export traces to {endpoint}: {e}")))?;
         let named = var("OTEL_SERVICE_NAME").is_some()
-            || var("OTEL_RESOURCE_ATTRIBUTES").is_some_and(|a| a.split(',').any(|kv| kv.trim().starts_with("service.name=")));
+            || var("OTEL_RESOURCE_ATTRIBUTES")
+                .is_some_and(|a| a.split(',').any(|kv| kv.trim().starts_with("service.name=")));
         let mut resource = opentelemetry_sdk::Resource::builder()
             .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")));
         if !named {
