@@ -10,7 +10,7 @@ mod throttle;
 pub use denial::Denial;
 pub mod window;
 
-pub use recorder::{MAX_OBSERVED, PathUse, Recorder};
+pub use recorder::{MAX_OBSERVED, PathUse, Recorder, Refused};
 
 pub use throttle::{MAX_KINDS, MAX_NEW_TARGETS_BEYOND, MAX_RECORDS_PER_INVOCATION, MAX_RECORDS_PER_KIND};
 
@@ -411,7 +411,7 @@ impl Auditor {
     /// Keeps a refusal's line for the invocation's outcome, then writes the event (throttled).
     fn record(&self, e: &AuditEvent) {
         if is_refusal(e.event) {
-            self.recorder.refusal(one_line(e));
+            self.recorder.refusal(e);
         }
         if self.sink.enabled() {
             self.throttle.record(e);

@@ -107,6 +107,8 @@ pub struct Outcome {
     /// One line per refusal the call met (`denied: …; to allow: …`, limits, missing layers),
     /// for whoever reports the call (`serve` tells its client). Filled with [`Outcome::observed`].
     pub refusals: Vec<String>,
+    /// The same refusals, whole (capability, target, reason).
+    pub refused: Vec<crate::audit::Refused>,
 }
 
 impl Outcome {
@@ -120,6 +122,7 @@ impl Outcome {
             output_truncated: truncated,
             observed: Default::default(),
             refusals: Vec::new(),
+            refused: Vec::new(),
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod ops;
 pub mod policy;
 pub mod profile;
 pub mod sandbox;
+pub mod telemetry;
 pub mod vet;
 pub mod wasm;
 pub mod workdir;

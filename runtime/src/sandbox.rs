@@ -346,6 +346,7 @@ fn observe(o: &mut Outcome, grant: &LiveGrant, wall: Duration) {
     keep_host_paths(&mut seen, &granted);
     o.observed = seen;
     o.refusals = grant.audit().recorder().refusals();
+    o.refused = grant.audit().recorder().refusals_whole();
 }
 
 /// The sandbox's private scratch (its own /tmp…) is not host access: what the tool did there

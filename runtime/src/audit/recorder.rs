@@ -6,6 +6,7 @@
 //! Unlike the audit log, nothing here is throttled: a profile must see every distinct action.
 //! Each set is bounded instead ([`MAX_OBSERVED`]); beyond, the observation is marked truncated.
 
+use super::{AuditEvent, Capability, EventKind};
 use crate::profile::{Dial, Observation, Proto};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -29,11 +30,23 @@ pub enum PathUse {
     Exec,
 }
 
+/// One refusal as it was audited (a denial, a limit, a missing layer), kept whole for whoever
+/// reports the call in structured form (`serve`'s trace spans carry one event each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub event: EventKind,
+    pub capability: Option<Capability>,
+    pub target: String,
+    pub reason: String,
+}
+
 #[derive(Debug, Default)]
 struct State {
     observed: Observation,
     /// One line per refusal (`denied: …; to allow: …`), the first [`MAX_REFUSAL_LINES`].
     refusals: Vec<String>,
+    /// The same refusals, whole.
+    refused: Vec<Refused>,
     more_refusals: usize,
     /// Addresses a declared name was pinned to, so that a dial is recorded by name.
     pinned: HashMap<IpAddr, String>,
@@ -114,11 +127,18 @@ impl Recorder {
         self.with(|s| insert(&mut s.observed.denials, key, &mut s.observed.truncated));
     }
 
-    /// A refusal's one line, for the invocation's outcome.
-    pub fn refusal(&self, line: String) {
+    /// A refusal, kept as one line and whole for the invocation's outcome.
+    pub fn refusal(&self, e: &AuditEvent) {
+        let line = super::one_line(e);
         self.with(|s| {
             if s.refusals.len() < MAX_REFUSAL_LINES {
                 s.refusals.push(line);
+                s.refused.push(Refused {
+                    event: e.event,
+                    capability: e.capability,
+                    target: e.target.clone().unwrap_or_default(),
+                    reason: e.reason.clone().unwrap_or_default(),
+                });
             } else {
                 s.more_refusals += 1;
             }
@@ -134,6 +154,13 @@ impl Recorder {
                 out.push(format!("{} more refusals were only counted (see the audit log)", s.more_refusals));
             }
         });
+        out
+    }
+
+    /// The refusals so far, whole (the first [`MAX_REFUSAL_LINES`]).
+    pub fn refusals_whole(&self) -> Vec<Refused> {
+        let mut out = Vec::new();
+        self.with(|s| out = s.refused.clone());
         out
     }
 

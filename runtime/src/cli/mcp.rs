@@ -60,6 +60,11 @@ pub struct ServeArgs {
     /// audit it, or also replace it by a tool error
     #[arg(long, value_enum, value_name = "MODE", default_value_t = ResultMode::Audit)]
     on_injected_result: ResultMode,
+    /// Export an OpenTelemetry span per tools/call to this OTLP/HTTP collector, e.g.
+    /// http://127.0.0.1:4318 [default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
+    /// OTEL_EXPORTER_OTLP_ENDPOINT; neither: no traces]
+    #[arg(long, value_name = "URL")]
+    otlp: Option<String>,
     #[command(flatten)]
     watch: super::learn::WatchArgs,
 }
@@ -211,6 +216,7 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
             "refusing to serve on non-loopback {addr} without a token; add --token-file FILE, or listen on 127.0.0.1"
         )));
     }
+    let telemetry = crate::telemetry::Telemetry::start(a.otlp.as_deref())?;
     let audit = serve_audit(&a)?;
     let metrics = Arc::new(crate::ops::Metrics::new());
     let mut builder =
@@ -249,7 +255,12 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
     let names: Vec<&str> = tools.specs().map(|s| s.name.as_str()).collect();
     eprintln!("mcp-sandbox: {} tools: {}", names.len(), names.join(", "));
     let tools = Arc::new(tools);
-    let server = McpServer::new(tools.clone()).with_ops(crate::ops::Ops::new(metrics));
+    if let Some(url) = telemetry.endpoint() {
+        eprintln!("mcp-sandbox: traces to {url} (OTLP http/protobuf)");
+    }
+    let server = McpServer::new(tools.clone())
+        .with_ops(crate::ops::Ops::new(metrics))
+        .with_telemetry(telemetry.clone());
     let served = serve_on(server, &a, token).await;
     for (tool, c) in tools.watch_counters() {
         eprintln!("mcp-sandbox: watch: tool `{tool}`: {} call(s), {} anomaly(ies)", c.calls, c.anomalies);
@@ -257,6 +268,7 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
             eprintln!("mcp-sandbox: watch:   {:?} {:?} {}: {}", x.severity, x.kind, x.what, x.detail);
         }
     }
+    telemetry.shutdown().await;
     tools.sandbox().audit_sink().flush();
     served
 }

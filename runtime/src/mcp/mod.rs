@@ -106,6 +106,8 @@ pub struct CallReport {
     pub output_error: Option<String>,
     /// The denials and limits the call met, one line each (`denied: …; to allow: …`).
     pub denials: Vec<String>,
+    /// The same, whole (capability, target, reason).
+    pub refused: Vec<crate::audit::Refused>,
 }
 
 impl CallReport {
@@ -419,6 +421,7 @@ impl ToolSet {
                 r.stdout = o.stdout;
                 r.stderr = o.stderr;
                 r.denials = o.refusals;
+                r.refused = o.refused;
                 r
             }
             Err(e) => self.report(id.clone(), CallEnd::Failed(e.to_string())),
@@ -450,6 +453,7 @@ impl ToolSet {
             structured: None,
             output_error: None,
             denials: Vec::new(),
+            refused: Vec::new(),
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct McpServer {
     listing: Arc<Vec<Tool>>,
     /// Metrics, probes and the drain (`serve --listen`).
     ops: Arc<Ops>,
+    /// A span per `tools/call` when traces are on.
+    telemetry: crate::telemetry::Telemetry,
 }
 
 /// The MCP tool definition of a spec: annotations are what the sandbox guarantees.
@@ -65,6 +67,12 @@ impl McpServer {
     /// Counts calls into `ops` (its metrics) and serves its endpoints over HTTP.
     pub fn with_ops(mut self, ops: Arc<Ops>) -> Self {
         self.ops = ops;
+        McpServer { tools, gone: CancellationToken::new(), listing, telemetry: Default::default() }
+    }
+
+    /// Exports a span per `tools/call` (see [`crate::telemetry`]).
+    pub fn with_telemetry(mut self, telemetry: crate::telemetry::Telemetry) -> Self {
+        self.telemetry = telemetry;
         self
     }
 
@@ -210,11 +218,13 @@ impl ServerHandler for McpServer {
         });
         let known = self.tools.spec(&request.name).is_some();
         let timer = self.ops.call(if known { &request.name } else { crate::ops::metrics::UNKNOWN_TOOL });
+        let span = self.telemetry.start_call(&request.name, &context);
         let args = request.arguments.unwrap_or_default();
         let result = self.tools.call(&request.name, args, cancel.clone()).await;
         timer.finish(crate::ops::metrics::outcome(&result));
         cancel.cancel();
         watcher.abort();
+        span.end(&result);
         match result {
             Ok(report) => Ok(Self::result(report).into()),
             Err(e @ CallError::UnknownTool(_)) => Err(ErrorData::invalid_params(e.to_string(), None)),
