@@ -215,7 +215,7 @@ fn each_call_is_a_span_in_the_clients_trace_with_its_grant_and_denials() {
     let v = trace_client(&["stdio", BIN, s(&tools), "--otlp", &receiver.url(), "--audit", s(&audit)]);
     assert_eq!(v["echo"]["is_error"], false, "{v}");
     assert_eq!(v["exfil"]["is_error"], true, "{v}");
-    assert!(v["exfil"]["text"].as_str().unwrap().contains("denied: connect 127.0.0.1:9"), "{v}");
+    assert!(v["exfil"]["text"].as_str().unwrap().contains("denied: connect tcp://127.0.0.1:9"), "{v}");
     let spans = receiver.wait_for(4);
     check_calls(&spans, "pipe");
     assert_eq!(spans.len(), 4, "{spans:#?}");

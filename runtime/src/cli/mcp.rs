@@ -258,9 +258,8 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
     if let Some(url) = telemetry.endpoint() {
         eprintln!("mcp-sandbox: traces to {url} (OTLP http/protobuf)");
     }
-    let server = McpServer::new(tools.clone())
-        .with_ops(crate::ops::Ops::new(metrics))
-        .with_telemetry(telemetry.clone());
+    let server =
+        McpServer::new(tools.clone()).with_ops(crate::ops::Ops::new(metrics)).with_telemetry(telemetry.clone());
     let served = serve_on(server, &a, token).await;
     for (tool, c) in tools.watch_counters() {
         eprintln!("mcp-sandbox: watch: tool `{tool}`: {} call(s), {} anomaly(ies)", c.calls, c.anomalies);

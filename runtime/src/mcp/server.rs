@@ -61,13 +61,13 @@ pub(crate) fn definition(spec: &super::ToolSpec) -> Tool {
 impl McpServer {
     pub fn new(tools: Arc<ToolSet>) -> Self {
         let listing = Arc::new(tools.specs().map(definition).collect());
-        McpServer { tools, gone: CancellationToken::new(), listing, ops: Arc::default() }
+        McpServer { tools, gone: CancellationToken::new(), listing, ops: Arc::default(), telemetry: Default::default() }
     }
 
     /// Counts calls into `ops` (its metrics) and serves its endpoints over HTTP.
     pub fn with_ops(mut self, ops: Arc<Ops>) -> Self {
         self.ops = ops;
-        McpServer { tools, gone: CancellationToken::new(), listing, telemetry: Default::default() }
+        self
     }
 
     /// Exports a span per `tools/call` (see [`crate::telemetry`]).
