@@ -94,7 +94,8 @@ fn learn_net_allow_lets_a_component_dial_and_records_the_endpoint() {
     let r = run(&a);
     assert_ne!(r.code, 0, "{}", r.stderr);
     let policy = std::fs::read_to_string(&o).unwrap();
-    assert!(policy.contains(&format!("--allow-net {to}")), "{policy}");
+    let hinted = [format!("--allow-net {to}"), format!("--allow-net tcp://{to}")];
+    assert!(hinted.iter().any(|h| policy.contains(h.as_str())), "{policy}");
     std::fs::remove_file(&p).unwrap();
     // Allowed: the listener receives it; the policy names this endpoint only.
     let mut a = base.to_vec();

@@ -215,7 +215,9 @@ fn host_view(home: Option<&str>, own: &[String], named: &[String]) -> Vec<String
     crate::profile::host_view(home, &skip, named, &list)
 }
 
-fn existing_only(p: &Profile) -> Profile {
+/// `p` with what exists on the host, and the directories granted in place of created files
+/// (for [`DeriveOptions::made`]).
+fn existing_only(p: &Profile) -> (Profile, Vec<String>) {
     let mut q = p.clone();
     // A read or run of a path that does not exist (a probe) needs no grant.
     q.reads.retain(|path, _| Path::new(path).exists());
@@ -224,6 +226,7 @@ fn existing_only(p: &Profile) -> Profile {
     // granted through the nearest directory of its path that exists on the host: the tool made
     // what lies below it (`mkdir -p out/sub && write out/sub/x`).
     let mut writes = std::collections::BTreeMap::new();
+    let mut made = Vec::new();
     let provided_paths = crate::native::provided_paths();
     let provided = |d: &Path| provided_paths.iter().any(|p| Path::new(p) == d);
     for (path, n) in &p.writes {
@@ -240,11 +243,15 @@ fn existing_only(p: &Profile) -> Profile {
             })
         };
         if let Some(g) = granted {
-            *writes.entry(g.to_string_lossy().into_owned()).or_default() += n;
+            let g = g.to_string_lossy().into_owned();
+            if g != *path {
+                made.push(g.clone());
+            }
+            *writes.entry(g).or_default() += n;
         }
     }
     q.writes = writes;
-    q
+    (q, made)
 }
 
 pub fn command(a: LearnArgs) -> i32 {
@@ -346,7 +353,8 @@ fn learn(a: LearnArgs) -> crate::Result<i32> {
     for m in &a.merge {
         all.merge(&read_profile(m)?);
     }
-    let text = derive_policy(&existing_only(&all), &options(&a, &tool, &declared));
+    let (all, made) = existing_only(&all);
+    let text = derive_policy(&all, &DeriveOptions { made, ..options(&a, &tool, &declared) });
     match &a.output {
         Some(p) => {
             write(p, &text, "policy")?;
@@ -384,7 +392,9 @@ pub fn profile(cmd: ProfileCommand) -> i32 {
         ProfileCommand::Policy { file } => read_profile(&file).map(|p| {
             let mut o = DeriveOptions { implicit: crate::native::provided_paths(), ..DeriveOptions::default() };
             o.collapse.home = std::env::var("HOME").ok().filter(|h| h.starts_with('/'));
-            print!("{}", derive_policy(&existing_only(&p), &o));
+            let (p, made) = existing_only(&p);
+            o.made = made;
+            print!("{}", derive_policy(&p, &o));
         }),
     };
     match r {

@@ -36,6 +36,10 @@ pub struct DeriveOptions {
     /// (`learn`'s default): a refused write or connection is what the tool needs (it could not
     /// have been granted while learning), so it is granted, unless sensitive.
     pub discover: bool,
+    /// Directories granted in place of files created below them (the files were written in
+    /// the learning layer, so only the directory exists on the host): not evidence that the
+    /// tool used the content of the directory above them.
+    pub made: Vec<String>,
 }
 
 impl Default for DeriveOptions {
@@ -46,6 +50,7 @@ impl Default for DeriveOptions {
             implicit: Vec::new(),
             granted: None,
             discover: false,
+            made: Vec::new(),
         }
     }
 }
@@ -266,7 +271,7 @@ pub fn derive_policy(p: &Profile, o: &DeriveOptions) -> String {
     for (dir, n) in &p.lists {
         let implicit = |x: &str| o.implicit.iter().any(|i| is_under(x, i));
         let used =
-            p.reads.keys().chain(p.writes.keys()).any(|x| {
+            p.reads.keys().chain(p.writes.keys().filter(|w| !o.made.contains(w))).any(|x| {
                 !implicit(x) && std::path::Path::new(x).parent().is_some_and(|d| d == std::path::Path::new(dir))
             });
         if implicit(dir) || covered(dir, &written) {
