@@ -57,7 +57,24 @@ pub fn cover(target: &Path, path: &Path, n: usize, exec: bool) -> Result<(), Str
     let here = Path::new(LAYER_ROOT).join(n.to_string());
     std::fs::create_dir(&here).map_err(|e| err("mkdir", &here, e))?;
     let md = std::fs::metadata(target).map_err(|e| err("stat", path, e))?;
-    if md.is_dir() { overlay(target, path, &here, &md, exec) } else { copy_over(target, path, &here) }
+    if md.is_dir() {
+        // A tree the kernel will not overlay for this user (EINVAL on some host mounts when
+        // unprivileged) stays read-only: its writes are refused and recorded, never on the host.
+        overlay(target, path, &here, &md, exec)
+            .or_else(|why| read_only(target, path).map_err(|e| format!("{why}; {e}")))
+    } else {
+        copy_over(target, path, &here)
+    }
+}
+
+/// Remounts the bind at `target` read-only (nothing written through it reaches the host).
+fn read_only(target: &Path, path: &Path) -> Result<(), String> {
+    let flags = rustix::mount::MountFlags::BIND
+        | rustix::mount::MountFlags::RDONLY
+        | rustix::mount::MountFlags::NOSUID
+        | rustix::mount::MountFlags::NODEV
+        | rustix::mount::MountFlags::NOEXEC;
+    rustix::mount::mount_remount(target, flags, c"").map_err(|e| err("remount read-only", path, e))
 }
 
 fn overlay(target: &Path, path: &Path, here: &Path, md: &std::fs::Metadata, exec: bool) -> Result<(), String> {
@@ -101,7 +118,14 @@ fn copy_over(target: &Path, path: &Path, here: &Path) -> Result<(), String> {
             ),
         ));
     }
-    std::fs::copy(target, &copy).map_err(|e| err("copy", path, e))?;
+    if let Err(e) = std::fs::copy(target, &copy) {
+        if e.kind() != std::io::ErrorKind::PermissionDenied {
+            return Err(err("copy", path, e));
+        }
+        // A file the learner may not read (another user's, in the host view) cannot be copied:
+        // it stays as the host has it, read-only, so nothing can reach the host through it.
+        return read_only(target, path);
+    }
     mount_bind(&copy, target).map_err(|e| err("bind the copy over", path, e))?;
     let flags = rustix::mount::MountFlags::BIND
         | rustix::mount::MountFlags::NOSUID
