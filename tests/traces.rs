@@ -178,7 +178,7 @@ fn check_calls(spans: &[Value], transport: &str) {
     let exfil = span_of(spans, 2);
     assert_eq!(exfil["attributes"]["error.type"], "tool_error");
     assert_eq!(exfil["status"]["code"], 2, "ERROR: {exfil:#}");
-    assert_eq!(exfil["attributes"]["mcp_sandbox.outcome"], "exited");
+    assert_eq!(exfil["attributes"]["mcp_sandbox.outcome"], "tool_error");
     let d = denials(exfil);
     assert!(
         d.iter().any(|e| e["attributes"]["mcp_sandbox.denial.capability"] == "net.connect"

@@ -111,6 +111,24 @@ pub struct CallReport {
 }
 
 impl CallReport {
+    /// How the call ended, in one low-cardinality word: the `outcome` label of
+    /// `mcp_sandbox_calls_total` and the `mcp_sandbox.outcome` span attribute alike.
+    pub fn outcome(&self) -> &'static str {
+        match &self.end {
+            CallEnd::Ran(Status::Exited(0)) if self.output_error.is_some() => "bad_output",
+            CallEnd::Ran(Status::Exited(0)) => "ok",
+            CallEnd::Ran(Status::Exited(_)) => "tool_error",
+            CallEnd::Ran(Status::TimedOut(_)) => "timeout",
+            CallEnd::Ran(Status::MemoryExceeded(_)) => "memory",
+            CallEnd::Ran(Status::Trapped(_)) => "trapped",
+            CallEnd::Ran(Status::Revoked) => "revoked",
+            CallEnd::Refused(_) => "refused",
+            CallEnd::Failed(_) => "failed",
+            CallEnd::Cancelled => "cancelled",
+            CallEnd::Guarded(_) => "guarded",
+        }
+    }
+
     pub fn is_error(&self) -> bool {
         !matches!(self.end, CallEnd::Ran(Status::Exited(0))) || self.output_error.is_some()
     }

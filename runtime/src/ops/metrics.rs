@@ -14,8 +14,7 @@
 //! name a client sends), `outcome`, `capability` and `stage` come from closed sets.
 
 use crate::audit::{AuditEvent, AuditSink, EventKind};
-use crate::invoke::Status;
-use crate::mcp::{CallEnd, CallError, CallReport, ToolSet};
+use crate::mcp::{CallError, CallReport, ToolSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -217,19 +216,7 @@ pub fn outcome(result: &Result<CallReport, CallError>) -> &'static str {
         Err(CallError::InvalidArguments { .. }) => return "invalid_arguments",
         Err(CallError::Busy { .. }) => return "busy",
     };
-    match &report.end {
-        CallEnd::Ran(Status::Exited(0)) if report.output_error.is_some() => "bad_output",
-        CallEnd::Ran(Status::Exited(0)) => "ok",
-        CallEnd::Ran(Status::Exited(_)) => "tool_error",
-        CallEnd::Ran(Status::TimedOut(_)) => "timeout",
-        CallEnd::Ran(Status::MemoryExceeded(_)) => "memory",
-        CallEnd::Ran(Status::Trapped(_)) => "trapped",
-        CallEnd::Ran(Status::Revoked) => "revoked",
-        CallEnd::Refused(_) => "refused",
-        CallEnd::Failed(_) => "failed",
-        CallEnd::Cancelled => "cancelled",
-        CallEnd::Guarded(_) => "guarded",
-    }
+    report.outcome()
 }
 
 #[cfg(test)]

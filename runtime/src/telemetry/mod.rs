@@ -216,23 +216,6 @@ fn serde_name(v: impl serde::Serialize) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-/// How a call ended, in one low-cardinality word.
-pub fn outcome(report: &CallReport) -> &'static str {
-    match &report.end {
-        CallEnd::Ran(RunStatus::Exited(0)) if report.output_error.is_some() => "output_rejected",
-        CallEnd::Ran(RunStatus::Exited(0)) => "ok",
-        CallEnd::Ran(RunStatus::Exited(_)) => "exited",
-        CallEnd::Ran(RunStatus::TimedOut(_)) => "timed_out",
-        CallEnd::Ran(RunStatus::MemoryExceeded(_)) => "memory_exceeded",
-        CallEnd::Ran(RunStatus::Trapped(_)) => "trapped",
-        CallEnd::Ran(RunStatus::Revoked) => "revoked",
-        CallEnd::Refused(_) => "refused",
-        CallEnd::Failed(_) => "failed",
-        CallEnd::Cancelled => "cancelled",
-        CallEnd::Guarded(_) => "guarded",
-    }
-}
-
 impl CallSpan {
     /// Records how the call ended (grant, outcome, denials as events, error) and ends the span.
     pub fn end(self, result: &std::result::Result<CallReport, CallError>) {
@@ -240,7 +223,7 @@ impl CallSpan {
         match result {
             Ok(report) => {
                 span.set_attribute(KeyValue::new("mcp_sandbox.grant.id", report.invocation.clone()));
-                span.set_attribute(KeyValue::new("mcp_sandbox.outcome", outcome(report)));
+                span.set_attribute(KeyValue::new("mcp_sandbox.outcome", report.outcome()));
                 if let CallEnd::Ran(RunStatus::Exited(code)) = report.end {
                     span.set_attribute(KeyValue::new("mcp_sandbox.exit_code", i64::from(code)));
                 }
