@@ -63,3 +63,46 @@ pub fn names(step: &Value) -> Vec<String> {
     let listed = step["ok"].as_array().unwrap_or_else(|| panic!("not a listing: {step}"));
     listed.iter().map(|n| n.as_str().unwrap().to_string()).collect()
 }
+
+/// A workspace for a `docs` tool under `serve`: `data/{a,b,c,d}`, the tool script `tool.py`
+/// (its source given), `extra` files (relative path, content), and `tools/docs.toml` with a
+/// broad static policy (the workspace readable, `tcp://127.0.0.1:PORT`): the sandbox allows
+/// every deviation the tests make; only the profile tells them from ordinary calls.
+pub struct DocsWorkspace {
+    _dir: tempfile::TempDir,
+    pub root: std::path::PathBuf,
+}
+
+impl DocsWorkspace {
+    pub fn new(port: u16, tool: &str, extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        std::fs::create_dir_all(root.join("tools")).unwrap();
+        for f in ["a", "b", "c", "d"] {
+            std::fs::write(root.join("data").join(f), format!("document {f}")).unwrap();
+        }
+        for (rel, content) in extra {
+            let at = root.join(rel);
+            std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+            std::fs::write(at, content).unwrap();
+        }
+        let script = root.join("tool.py");
+        std::fs::write(&script, tool).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let manifest = format!(
+            "name = \"docs\"\ndescription = \"Returns the length of a document.\"\ncommand = \"{}\"\n\
+             [input_schema]\ntype = \"object\"\n[policy.filesystem]\nread = [\"{}\"]\n\
+             [policy.network]\nallow = [\"tcp://127.0.0.1:{port}\"]\n",
+            s(&script),
+            s(&root)
+        );
+        std::fs::write(root.join("tools/docs.toml"), manifest).unwrap();
+        DocsWorkspace { _dir: dir, root }
+    }
+
+    pub fn path(&self, rel: &str) -> std::path::PathBuf {
+        self.root.join(rel)
+    }
+}
