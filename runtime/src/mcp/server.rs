@@ -309,10 +309,18 @@ pub async fn serve_http(
         let (stream, _) = tokio::select! {
             a = listener.accept() => match a {
                 Ok(a) => a,
-                Err(_) => continue,
+                // Out of descriptors (EMFILE) and the like: back off instead of spinning on
+                // an accept that fails at once; the connection waits in the backlog.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
             },
             () = stop.cancelled() => break,
         };
+        // Answers are written in several pieces (headers, SSE events): without this, Nagle's
+        // algorithm holds each last piece for the client's delayed ACK (~40 ms per call).
+        let _ = stream.set_nodelay(true);
         let front = front.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
