@@ -201,6 +201,19 @@ fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
     read_response(&mut BufReader::new(c))
 }
 
+/// An MCP `initialize` (a new session) on a new connection.
+fn post_initialize(addr: SocketAddr) -> (u16, String) {
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let req = format!(
+        "POST /mcp HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {TOKEN}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    c.write_all(req.as_bytes()).unwrap();
+    read_response(&mut BufReader::new(c))
+}
+
 /// A kept-alive connection, opened before a shutdown, to ask `/readyz` during the drain.
 struct KeepAlive {
     addr: SocketAddr,
@@ -222,13 +235,23 @@ impl KeepAlive {
 
 /// `tests/mcp/ops_client.py`: one call of `tool` over streamable HTTP, in a thread.
 fn call_in_background(url: String, tool: &str, args: &str) -> std::thread::JoinHandle<Value> {
+    client(url, tool, args, None)
+}
+
+/// As [`call_in_background`], but the call waits (in an open session) until `gate` exists.
+fn call_gated(url: String, tool: &str, args: &str, gate: &Path) -> std::thread::JoinHandle<Value> {
+    client(url, tool, args, Some(gate.to_path_buf()))
+}
+
+fn client(url: String, tool: &str, args: &str, gate: Option<PathBuf>) -> std::thread::JoinHandle<Value> {
     let (tool, args) = (tool.to_string(), args.to_string());
     std::thread::spawn(move || {
-        let out = Command::new(python())
-            .arg(root().join("tests/mcp/ops_client.py"))
-            .args([&url, TOKEN, &tool, &args])
-            .output()
-            .unwrap();
+        let mut cmd = Command::new(python());
+        cmd.arg(root().join("tests/mcp/ops_client.py")).args([&url, TOKEN, &tool, &args]);
+        if let Some(gate) = &gate {
+            cmd.arg(gate);
+        }
+        let out = cmd.output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap_or_else(|e| {
             panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -428,26 +451,31 @@ fn a_real_prometheus_scrapes_calls_denials_and_latency() {
     assert!(prom.query("mcp_sandbox_calls_total{tool=\"/etc/passwd\"}").is_empty());
 }
 
-// Known failure (seen once, not yet explained): the Python SDK client failed with
-// `ConnectError('All connection attempts failed')` before the 3 s call's result arrived, i.e. it
-// opened a new connection during the drain, which the closed listener refuses. The revoke test
-// below (result ~1 s after SIGTERM) passes with the same client. Run with `--ignored`.
+// The Python SDK lists the tools again after a call (to check structured output) and ends the
+// session with a DELETE, each possibly on a new connection: the listener stays open in the drain.
 #[test]
-#[ignore = "the Python SDK opens a new connection during the drain; see the comment"]
-fn sigterm_lets_a_call_in_flight_finish_and_refuses_new_connections() {
+fn sigterm_lets_a_call_in_flight_finish_and_refuses_new_sessions_and_calls() {
     let w = Workspace::new();
     let mut serve = Serve::start(&w, &["--audit", s(&w.path("audit.jsonl")), "--grace", "60s"], Stdio::null());
     let mut probe = KeepAlive::open(serve.addr);
     assert_eq!(probe.get("/readyz"), (200, "ready\n".into()));
     let call = call_in_background(serve.url(), "slow", r#"{"secs": 3}"#);
+    // A second session, opened before the drain, that calls only once it has begun.
+    let gate = w.path("gate");
+    let late = call_gated(serve.url(), "echo-json", r#"{"message": "too late"}"#, &gate);
+    wait_for(&w.path("gate.ready"));
     wait_for(&w.path("out/started"));
     serve.sigterm();
     serve.wait_line("shutting down");
+    std::fs::write(&gate, "").unwrap();
+    let late = late.join().unwrap();
+    assert!(late["error"].as_str().unwrap_or_default().contains("shutting down"), "{late}");
     let (status, body) = probe.get("/readyz");
     assert_eq!((status, body.as_str()), (503, "not ready: shutting down\n"));
     assert_eq!(probe.get("/healthz").0, 200, "alive while draining");
-    let refused = TcpStream::connect(serve.addr).unwrap_err();
-    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    // A new session is refused (the listener stays open for the sessions in flight).
+    let (status, body) = post_initialize(serve.addr);
+    assert_eq!((status, body.as_str()), (503, "shutting down; retry on another replica\n"));
     let result = call.join().unwrap();
     assert_eq!(result["is_error"], false, "{result}");
     assert_eq!(result["text"], "done\n", "{result}");

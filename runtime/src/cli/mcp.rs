@@ -46,7 +46,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
     /// On SIGTERM or SIGINT (HTTP), how long calls in flight may run on before they are revoked;
-    /// new connections are refused at once
+    /// new sessions and new calls are refused at once
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_grace)]
     grace: Duration,
     /// Resolve declared names with this DNS server instead of the system resolver

@@ -74,6 +74,9 @@ pub enum CallError {
     InvalidArguments { field: String, message: String },
     #[error("server busy: {running} calls running and {queued} waiting; retry later")]
     Busy { running: usize, queued: usize },
+    /// The server is draining (SIGTERM): calls in flight finish, new ones are refused.
+    #[error("server shutting down: new calls are refused; retry on another replica")]
+    ShuttingDown,
 }
 
 /// How a call ended, from the client's point of view.
@@ -196,6 +199,8 @@ pub struct ToolSet {
     watch: watch::Watch,
     /// Set when the server shuts down: calls cancelled from then on were revoked by it.
     stopping: std::sync::atomic::AtomicBool,
+    /// Set when the drain starts: new calls are refused, calls in flight go on.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 fn validator(schema: &Map<String, Value>) -> Result<jsonschema::Validator> {
@@ -217,6 +222,7 @@ impl ToolSet {
             on_injected_result: guard::ResultMode::default(),
             watch: watch::Watch::default(),
             stopping: Default::default(),
+            draining: Default::default(),
         })
     }
 
@@ -234,6 +240,12 @@ impl ToolSet {
     pub fn load(&self) -> (usize, usize) {
         let running = self.limits.running.saturating_sub(self.slots.available_permits());
         (running, self.admitted.load(Ordering::SeqCst).saturating_sub(running))
+    }
+
+    /// The drain has started: calls from now on are refused ([`CallError::ShuttingDown`]);
+    /// calls already admitted go on.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
     }
 
     /// The server is shutting down: calls cancelled from now on are revoked with that reason.
@@ -303,6 +315,10 @@ impl ToolSet {
         cancel: CancellationToken,
     ) -> Result<CallReport, CallError> {
         let entry = self.tools.get(name).ok_or_else(|| CallError::UnknownTool(name.into()))?;
+        if self.draining.load(Ordering::SeqCst) {
+            self.audit_refusal(entry, &CallError::ShuttingDown);
+            return Err(CallError::ShuttingDown);
+        }
         let value = Value::Object(args);
         if let Some(e) = entry.input.iter_errors(&value).next() {
             let field = e.instance_path().to_string();

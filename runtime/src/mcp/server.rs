@@ -235,7 +235,9 @@ impl ServerHandler for McpServer {
                 };
                 Err(ErrorData::invalid_params(e.to_string(), Some(serde_json::json!({ "field": field }))))
             }
-            Err(e @ CallError::Busy { .. }) => Err(ErrorData::internal_error(e.to_string(), None)),
+            Err(e @ (CallError::Busy { .. } | CallError::ShuttingDown)) => {
+                Err(ErrorData::internal_error(e.to_string(), None))
+            }
         }
     }
 }
@@ -275,17 +277,17 @@ impl Default for HttpOptions {
     }
 }
 
-/// Serves over streamable HTTP on `listener` until `stop` is cancelled, then drains: the
-/// listener is closed (new connections are refused), `/readyz` answers 503 and new MCP
-/// requests get 503; calls in flight have `options.grace` to finish and answer, then the rest
-/// are revoked (their tools stopped) and get [`crate::ops::REVOKE_WAIT`] to answer.
+/// Serves over streamable HTTP on `listener` until `stop` is cancelled, then drains:
+/// `/readyz` answers 503, MCP requests outside a session (a new session) get 503 and new
+/// `tools/call`s are refused, while a session's other requests are still answered; calls in
+/// flight have `options.grace` to finish and answer, then the rest are revoked (their tools
+/// stopped) and get [`crate::ops::REVOKE_WAIT`] to answer.
 pub async fn serve_http(
     server: McpServer,
     listener: tokio::net::TcpListener,
     options: HttpOptions,
     stop: CancellationToken,
 ) -> Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
     use hyper_util::service::TowerToHyperService;
     use rmcp::transport::streamable_http_server::{
         StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
@@ -305,6 +307,31 @@ pub async fn serve_http(
     let mcp = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
     let front = Arc::new(Front { mcp: TowerToHyperService::new(mcp), token: options.token, ops, tools });
     eprintln!("mcp-sandbox: serving MCP at http://{local}/mcp");
+    // The listener stays open through the drain: a session's client may open a new
+    // connection to fetch what its call needs (the front door refuses new sessions).
+    let accepting = CancellationToken::new();
+    let acceptor = tokio::spawn(accept(listener, front.clone(), accepting.clone()));
+    stop.cancelled().await;
+    drain(&front, &gone, options.grace).await;
+    accepting.cancel();
+    let _ = acceptor.await;
+    sessions.cancel();
+    gone.cancel();
+    Ok(())
+}
+
+/// Accepts connections on `listener` and serves each through `front` until `until`.
+async fn accept<S, B>(listener: tokio::net::TcpListener, front: Arc<Front<S>>, until: CancellationToken)
+where
+    S: hyper::service::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send,
+    S::Error: std::error::Error + Send + Sync + 'static,
+    B: hyper::body::Body<Data = bytes::Bytes, Error = std::convert::Infallible> + Send + 'static,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo};
     loop {
         let (stream, _) = tokio::select! {
             a = listener.accept() => match a {
@@ -316,7 +343,7 @@ pub async fn serve_http(
                     continue;
                 }
             },
-            () = stop.cancelled() => break,
+            () = until.cancelled() => break,
         };
         // Answers are written in several pieces (headers, SSE events): without this, Nagle's
         // algorithm holds each last piece for the client's delayed ACK (~40 ms per call).
@@ -332,11 +359,6 @@ pub async fn serve_http(
                 .await;
         });
     }
-    drop(listener);
-    drain(&front, &gone, options.grace).await;
-    sessions.cancel();
-    gone.cancel();
-    Ok(())
 }
 
 /// What every HTTP request meets first.
@@ -370,8 +392,13 @@ where
         }
         // Counted before the drain check, so a drain that starts now waits for it.
         let request = self.ops.request();
-        if self.ops.draining() {
-            return Ok(plain(503, "text/plain; charset=utf-8", "shutting down; retry on another replica\n".into()));
+        // Draining: no new session starts here; a session's own requests still reach it (a
+        // client lists tools or acknowledges after a call that finishes in the grace period),
+        // and the tool set refuses any new call in them.
+        if self.ops.draining() && !req.headers().contains_key(SESSION_HEADER) {
+            let mut r = plain(503, "text/plain; charset=utf-8", "shutting down; retry on another replica\n".into());
+            r.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+            return Ok(r);
         }
         let response = self.mcp.call(req).await?;
         // The request is in flight until its answer (an SSE stream for a call) is written.
@@ -389,9 +416,10 @@ where
 async fn drain<S>(front: &Front<S>, gone: &CancellationToken, grace: std::time::Duration) {
     let ops = &front.ops;
     ops.drain();
+    front.tools.drain();
     let shown = humantime::format_duration(grace);
     eprintln!(
-        "mcp-sandbox: shutting down: new connections refused; {} request(s) in flight have {shown} to finish",
+        "mcp-sandbox: shutting down: new sessions and calls refused; {} request(s) in flight have {shown} to finish",
         ops.requests()
     );
     if tokio::time::timeout(grace, ops.idle()).await.is_ok() {
@@ -404,6 +432,9 @@ async fn drain<S>(front: &Front<S>, gone: &CancellationToken, grace: std::time::
         eprintln!("mcp-sandbox: {} revoked request(s) did not answer in time; exiting", ops.requests());
     }
 }
+
+/// The streamable HTTP transport's session header.
+const SESSION_HEADER: &str = "mcp-session-id";
 
 type BoxedBody = http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, std::convert::Infallible>;
 

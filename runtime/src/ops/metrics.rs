@@ -215,6 +215,7 @@ pub fn outcome(result: &Result<CallReport, CallError>) -> &'static str {
         Err(CallError::UnknownTool(_)) => return "unknown_tool",
         Err(CallError::InvalidArguments { .. }) => return "invalid_arguments",
         Err(CallError::Busy { .. }) => return "busy",
+        Err(CallError::ShuttingDown) => return "shutting_down",
     };
     report.outcome()
 }

@@ -247,7 +247,7 @@ impl CallSpan {
             Err(e) => {
                 let code = match e {
                     CallError::UnknownTool(_) | CallError::InvalidArguments { .. } => "-32602",
-                    CallError::Busy { .. } => "-32603",
+                    CallError::Busy { .. } | CallError::ShuttingDown => "-32603",
                 };
                 span.set_attribute(KeyValue::new("error.type", code));
                 span.set_attribute(KeyValue::new("rpc.response.status_code", code));
