@@ -3,6 +3,11 @@
 //! kept-alive HTTP/1.1 connection in one MCP session, each call a POST answered by an SSE
 //! stream (what the SDKs do). Reports calls/s and p50/p99 per number of callers. The client is
 //! plain blocking sockets (one thread per caller) so that it costs the shared cores little.
+//!
+//! With `MCP_BENCH_IMAGE=localhost/mcp-sandbox:test` (the image `./dev image` builds), the same
+//! replica also runs in that image under podman with the documented options, reached through a
+//! published port (the engine's DNAT, as a Service address is reached through kube-proxy's),
+//! with a bearer token; both are measured in the same run, interleaved, and the ratio printed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -20,13 +25,14 @@ struct Conn {
     addr: SocketAddr,
     r: BufReader<TcpStream>,
     session: Option<String>,
+    token: Option<String>,
 }
 
 impl Conn {
-    fn open(addr: SocketAddr, session: Option<String>) -> Conn {
-        let s = TcpStream::connect(addr).unwrap();
+    fn open(t: &Target, session: Option<String>) -> Conn {
+        let s = TcpStream::connect(t.addr).unwrap();
         s.set_nodelay(true).unwrap();
-        Conn { addr, r: BufReader::new(s), session }
+        Conn { addr: t.addr, r: BufReader::new(s), session, token: t.token.clone() }
     }
 
     /// POSTs `body`; the `data:` payload of the answer (if any), and the session id header.
@@ -39,6 +45,9 @@ impl Conn {
         );
         if let Some(s) = &self.session {
             req.push_str(&format!("mcp-session-id: {s}\r\nmcp-protocol-version: 2025-06-18\r\n"));
+        }
+        if let Some(t) = &self.token {
+            req.push_str(&format!("authorization: Bearer {t}\r\n"));
         }
         req.push_str("\r\n");
         req.push_str(body);
@@ -92,13 +101,13 @@ fn call_body(i: usize) -> String {
 }
 
 /// `total` calls spread over `callers` threads, each with its own connection.
-fn burst(addr: SocketAddr, session: &str, callers: usize, total: usize) -> (Vec<Duration>, Duration) {
+fn burst(t: &Target, callers: usize, total: usize) -> (Vec<Duration>, Duration) {
     let start = Instant::now();
     let threads: Vec<_> = (0..callers)
         .map(|w| {
-            let session = session.to_string();
+            let (t, session) = (t.clone(), t.session.clone());
             std::thread::spawn(move || {
-                let mut c = Conn::open(addr, Some(session));
+                let mut c = Conn::open(&t, Some(session));
                 let mut lat = Vec::new();
                 for i in (w..total).step_by(callers) {
                     let t = Instant::now();
@@ -123,6 +132,70 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
+/// A replica under test, with an open MCP session.
+#[derive(Clone)]
+struct Target {
+    addr: SocketAddr,
+    token: Option<String>,
+    session: String,
+}
+
+impl Target {
+    fn new(addr: SocketAddr, token: Option<String>) -> Target {
+        let mut t = Target { addr, token, session: String::new() };
+        let mut c = Conn::open(&t, None);
+        let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#;
+        let (_, session) = c.post(init);
+        t.session = session.expect("a session id");
+        c.session = Some(t.session.clone());
+        c.post(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+        // Warm-up: the compiled component cached, the instance pool touched.
+        burst(&t, 16, 400);
+        t
+    }
+}
+
+/// Waits for serve's "serving" line on `stderr`; the rest is drained in a thread.
+fn serving(stderr: impl Read + Send + 'static) -> SocketAddr {
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let l = lines.next().expect("serve exited").unwrap();
+        if let Some(rest) = l.strip_prefix("mcp-sandbox: serving MCP at http://") {
+            break rest.trim_end_matches("/mcp").parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    addr
+}
+
+/// The same replica in `image` (podman, the documented options), published on a loopback port.
+fn in_container(image: &str) -> (std::process::Child, Target, String) {
+    let dir = std::env::temp_dir().join(format!("mcp-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token = "bench-token-0123456789abcdef";
+    std::fs::write(dir.join("token"), token).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let name = format!("mcp-sandbox-bench-{}", std::process::id());
+    let mount = |host: PathBuf, at: &str| format!("{}:{at}:ro", host.display());
+    let mut serve = Command::new("podman")
+        .args(["run", "--rm", "--name", &name, "--runtime", "runc"])
+        .args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"])
+        .args(["--security-opt", &format!("seccomp={}", root().join("deploy/seccomp.json").display())])
+        .args(["--security-opt", "systempaths=unconfined", "-p", &format!("127.0.0.1:{port}:8931")])
+        .args(["-v", &mount(root().join("tools"), "/srv/mcp/tools")])
+        .args(["-v", &mount(root().join("sample-tools"), "/srv/mcp/sample-tools")])
+        .args(["-v", &mount(dir.join("token"), "/run/secrets/mcp-token"), image])
+        .args(["serve", "--tools", "/srv/mcp/tools", "--listen", "0.0.0.0:8931"])
+        .args(["--token-file", "/run/secrets/mcp-token", "--max-concurrent", "16"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    serving(serve.stderr.take().unwrap());
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    (serve, Target::new(addr, Some(token.into())), name)
+}
+
 fn main() {
     let built = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet"])
@@ -138,41 +211,51 @@ fn main() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
-    let addr: SocketAddr = loop {
-        let l = lines.next().expect("serve exited").unwrap();
-        if let Some(rest) = l.strip_prefix("mcp-sandbox: serving MCP at http://") {
-            break rest.trim_end_matches("/mcp").parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    let mut c = Conn::open(addr, None);
-    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#;
-    let (_, session) = c.post(init);
-    let session = session.expect("a session id");
-    c.session = Some(session.clone());
-    c.post(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
-    // Warm-up: the compiled component cached, the instance pool touched.
-    burst(addr, &session, 16, 400);
+    let addr = serving(serve.stderr.take().unwrap());
+    let mut targets = vec![("host, loopback", Target::new(addr, None))];
+    let image = std::env::var("MCP_BENCH_IMAGE").ok().filter(|i| !i.is_empty());
+    let container = image.as_deref().map(in_container);
+    if let Some((_, t, _)) = &container {
+        targets.push(("image, published port", t.clone()));
+    }
     let configs = [1usize, 4, 16];
-    let mut results: Vec<(usize, Vec<Duration>, Duration, usize)> =
-        configs.iter().map(|&n| (n, Vec::new(), Duration::ZERO, 0)).collect();
-    for round in 0..3 {
-        for k in 0..configs.len() {
-            let r = &mut results[(k + round) % configs.len()];
-            let total = if r.0 == 1 { 300 } else { 1200 };
-            let (lat, wall) = burst(addr, &session, r.0, total);
-            r.1.extend(lat);
-            r.2 += wall;
-            r.3 += total;
+    // (target, callers) -> latencies, wall time, calls; interleaved so load hits all alike.
+    let mut results: Vec<(usize, usize, Vec<Duration>, Duration, usize)> = Vec::new();
+    for t in 0..targets.len() {
+        for &n in &configs {
+            results.push((t, n, Vec::new(), Duration::ZERO, 0));
         }
     }
-    println!("\n| callers (HTTP connections) | calls/s | p50 | p99 |\n|---|---|---|---|");
-    for (callers, mut lat, wall, total) in results {
+    let n = results.len();
+    for round in 0..3 {
+        for k in 0..n {
+            let r = &mut results[(k + round) % n];
+            let total = if r.1 == 1 { 300 } else { 1200 };
+            let (lat, wall) = burst(&targets[r.0].1, r.1, total);
+            r.2.extend(lat);
+            r.3 += wall;
+            r.4 += total;
+        }
+    }
+    println!("\n| replica | callers (HTTP connections) | calls/s | p50 | p99 |\n|---|---|---|---|---|");
+    let mut rates = Vec::new();
+    for (t, callers, mut lat, wall, total) in results {
         lat.sort();
         let rate = total as f64 / wall.as_secs_f64();
-        println!("| {callers} | {rate:.0} | {} | {} |", ms(pct(&lat, 0.5)), ms(pct(&lat, 0.99)));
+        rates.push((t, callers, rate));
+        let (p50, p99) = (ms(pct(&lat, 0.5)), ms(pct(&lat, 0.99)));
+        println!("| {} | {callers} | {rate:.0} | {p50} | {p99} |", targets[t].0);
+    }
+    if targets.len() > 1 {
+        for &n in &configs {
+            let rate = |t| rates.iter().find(|r| r.0 == t && r.1 == n).map_or(0.0, |r| r.2);
+            println!("{n} caller(s): image / host = {:.2}x", rate(1) / rate(0));
+        }
     }
     let _ = serve.kill();
     let _ = serve.wait();
+    if let Some((mut child, _, name)) = container {
+        let _ = Command::new("podman").args(["rm", "--force", "--time", "0", &name]).output();
+        let _ = child.wait();
+    }
 }
