@@ -91,7 +91,11 @@ impl Watch {
     /// Why `tool` is withheld, when it is quarantined and not approved since.
     pub fn withheld(&self, tool: &str) -> Option<String> {
         let q = self.quarantine.as_ref()?;
-        let store = PinStore::open(&q.pins).ok()?;
+        // Fail closed: a pins file that cannot be read may hold this tool's quarantine.
+        let store = match PinStore::open(&q.pins) {
+            Ok(store) => store,
+            Err(e) => return Some(format!("tool `{tool}` is withheld: the quarantine cannot be checked: {e}")),
+        };
         let pending = store.servers().get(&q.server)?.pending.get(tool)?;
         let why = pending.note.clone().unwrap_or_else(|| "quarantined".into());
         Some(format!(
@@ -206,5 +210,26 @@ impl PinStore {
             vet: None,
         };
         self.servers_mut().entry(server.into()).or_default().pending.insert(tool.to_string(), seen);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch(pins: PathBuf) -> Watch {
+        let q = Quarantine { pins, server: "s".into() };
+        Watch::new(Vec::new(), &DeriveOptions::default(), None, Some(q)).unwrap()
+    }
+
+    #[test]
+    fn a_pins_file_that_cannot_be_read_withholds_the_tool() {
+        let dir = tempfile::tempdir().unwrap();
+        let pins = dir.path().join("pins.json");
+        // Control: no quarantine recorded (no file yet), the tool is served.
+        assert_eq!(watch(pins.clone()).withheld("t"), None);
+        std::fs::write(&pins, "{ torn").unwrap();
+        let why = watch(pins).withheld("t").unwrap();
+        assert!(why.contains("cannot be checked"), "{why}");
     }
 }
