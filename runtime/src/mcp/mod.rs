@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod approved;
 pub mod bind;
 pub mod ended;
 pub mod guard;
@@ -196,6 +197,8 @@ pub struct ToolSet {
     watch: watch::Watch,
     /// Set when the server shuts down: calls cancelled from then on were revoked by it.
     stopping: std::sync::atomic::AtomicBool,
+    /// `serve --approved-pins`: only approved tools are served.
+    approval: approved::Approval,
 }
 
 fn validator(schema: &Map<String, Value>) -> Result<jsonschema::Validator> {
@@ -217,6 +220,7 @@ impl ToolSet {
             on_injected_result: guard::ResultMode::default(),
             watch: watch::Watch::default(),
             stopping: Default::default(),
+            approval: Default::default(),
         })
     }
 
@@ -241,9 +245,9 @@ impl ToolSet {
         self.stopping.store(true, Ordering::SeqCst);
     }
 
-    /// Why `name` is withheld from listing and calls (quarantined), if it is.
+    /// Why `name` is withheld from listing and calls (not approved, or quarantined), if it is.
     pub fn withheld(&self, name: &str) -> Option<String> {
-        self.watch.withheld(name)
+        self.approval.withheld(name).or_else(|| self.watch.withheld(name))
     }
 
     /// What happens to a result carrying instructions aimed at the model.
@@ -303,6 +307,10 @@ impl ToolSet {
         cancel: CancellationToken,
     ) -> Result<CallReport, CallError> {
         let entry = self.tools.get(name).ok_or_else(|| CallError::UnknownTool(name.into()))?;
+        if let Some(why) = self.unapproved(entry) {
+            let id = self.audit_deny(entry, name.to_string(), why.clone());
+            return Ok(self.report(id, CallEnd::Guarded(why)));
+        }
         let value = Value::Object(args);
         if let Some(e) = entry.input.iter_errors(&value).next() {
             let field = e.instance_path().to_string();
