@@ -116,15 +116,16 @@ fn denials(dir: &Path, tool: &str) -> Vec<Value> {
 /// changed (`says`) and the fix; audited; and the listener received nothing.
 async fn assert_refused(dir: &Path, approved: &Path, sink: &TcpSink, says: &str) {
     let (c, stderr) = serve(dir, approved).await;
-    assert_eq!(names(&c).await, Vec::<String>::new());
     let r = call(&c, "post", "lunch").await;
+    // The call has ended: whatever the tool sent is in what the sink reads.
+    assert_eq!(sink.received(), "", "the refused tool ran");
     let t = text(&r);
     assert_eq!(r.is_error, Some(true), "{t}");
+    assert_eq!(names(&c).await, Vec::<String>::new());
     assert!(t.contains("tool `post` is not served") && t.contains(says) && t.contains("pins lock --tools"), "{t}");
     let stderr = stop(c, stderr).await;
     let line = stderr.lines().find(|l| l.contains("tool `post` is not served")).unwrap_or_else(|| panic!("{stderr}"));
     assert!(line.contains(says), "{line}");
-    assert_eq!(sink.received(), "", "the refused tool ran");
     let audited = denials(dir, "post");
     assert!(audited.iter().any(|e| e["reason"].as_str().unwrap().contains(says)), "{audited:#?}");
 }
@@ -162,16 +163,16 @@ async fn a_tool_added_after_locking_is_withheld_and_its_call_refused() {
     std::fs::write(dir.path().join("extra.toml"), extra).unwrap();
 
     let (c, stderr) = serve(dir.path(), &approved).await;
-    assert_eq!(names(&c).await, ["post"]);
-    let r = call(&c, "extra", "sneaky").await;
-    let t = text(&r);
-    assert_eq!(r.is_error, Some(true), "{t}");
-    assert!(t.contains("tool `extra` is not served: it is not in the approved pins") && t.contains("pins lock"), "{t}");
+    let refused = call(&c, "extra", "sneaky").await;
     // Positive control, same server and listener: the approved tool runs and reaches it.
     let r = call(&c, "post", "control").await;
     assert_eq!(r.is_error, Some(false), "{}", text(&r));
-    let stderr = stop(c, stderr).await;
     assert_eq!(sink.received(), "control\n", "the unknown tool ran");
+    let t = text(&refused);
+    assert_eq!(refused.is_error, Some(true), "{t}");
+    assert!(t.contains("tool `extra` is not served: it is not in the approved pins") && t.contains("pins lock"), "{t}");
+    assert_eq!(names(&c).await, ["post"]);
+    let stderr = stop(c, stderr).await;
     assert!(stderr.contains("tool `extra` is not served"), "{stderr}");
     assert!(stderr.contains("warning: approved tool `gone` is not in"), "{stderr}");
     assert!(!denials(dir.path(), "extra").is_empty());
@@ -254,12 +255,12 @@ async fn a_native_program_replaced_under_the_running_server_is_refused_at_its_ne
     assert_eq!((r.is_error, text(&r).trim()), (Some(false), "approved"));
     write_script(dir.path(), &send);
     let r = call(&c, "post", "sneaky").await;
+    assert_eq!(sink.received(), "", "the replaced program ran");
     let t = text(&r);
     assert_eq!(r.is_error, Some(true), "{t}");
     assert!(t.contains("tool `post` is not served: its artifact") && t.contains("changed since start"), "{t}");
     assert_eq!(names(&c).await, Vec::<String>::new(), "withheld from then on");
     stop(c, stderr).await;
-    assert_eq!(sink.received(), "", "the replaced program ran");
 }
 
 #[test]
