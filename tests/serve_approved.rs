@@ -292,3 +292,29 @@ fn an_approved_pins_file_serve_cannot_use_stops_it_with_one_line() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// The approved pins shipped in deploy/kubernetes approve its manifests as they are (their
+/// definitions and policies; the artifact hashes are of this repository's sample-tools build,
+/// which an operator replaces by locking against their own artifact image).
+#[test]
+fn the_shipped_approved_pins_match_the_shipped_manifests() {
+    tool("echo-json");
+    let shipped = support::root().join("deploy/kubernetes/tools");
+    let dir = tempfile::tempdir().unwrap();
+    let built = format!("{}/", s(&support::root().join("sample-tools/target/wasm32-wasip2/release")));
+    for name in ["echo-json", "http-get"] {
+        let text = std::fs::read_to_string(shipped.join(format!("{name}.toml"))).unwrap();
+        std::fs::write(dir.path().join(format!("{name}.toml")), text.replace("/opt/mcp-tools/", &built)).unwrap();
+    }
+    let now: Value = serde_json::from_slice(&std::fs::read(lock(dir.path())).unwrap()).unwrap();
+    let file: Value = serde_json::from_slice(&std::fs::read(shipped.join("approved-pins.json")).unwrap()).unwrap();
+    assert_eq!(file["tools"].as_object().unwrap().len(), 2);
+    for name in ["echo-json", "http-get"] {
+        for part in ["definition_sha256", "policy_sha256"] {
+            assert_eq!(
+                file["tools"][name][part], now["tools"][name][part],
+                "{name} {part}: run `mcp-sandbox pins lock` again"
+            );
+        }
+    }
+}
