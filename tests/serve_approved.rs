@@ -137,6 +137,13 @@ async fn locked_tools_are_served_and_callable_and_the_file_is_never_written() {
     let approved = lock(dir.path());
     let before = std::fs::read(&approved).unwrap();
     assert_eq!(before, std::fs::read(lock(dir.path())).unwrap(), "the lock is deterministic");
+    let out = dir.path().join("out.json");
+    let status = Command::new(env!("CARGO_BIN_EXE_mcp-sandbox"))
+        .args(["pins", "lock", "--tools", s(dir.path()), "--out", s(&out)])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), before, "--out writes what stdout shows");
     std::fs::set_permissions(&approved, std::os::unix::fs::PermissionsExt::from_mode(0o444)).unwrap();
     let mtime = std::fs::metadata(&approved).unwrap().modified().unwrap();
     let (c, stderr) = serve(dir.path(), &approved).await;

@@ -307,7 +307,9 @@ impl ToolSet {
             let now = pin(&entry.spec, entry.tool.digest());
             let changes = compare(file.tools.get(name), &now);
             if changes.is_empty() {
-                artifacts.insert(name.clone(), (now.artifact_sha256, fingerprint(entry.tool.path())));
+                // No fingerprint yet: the first call hashes the file again, so a replacement
+                // between loading and now is caught too.
+                artifacts.insert(name.clone(), (now.artifact_sha256, None));
                 continue;
             }
             let what: Vec<String> = changes.iter().map(ToString::to_string).collect();
