@@ -126,7 +126,12 @@ fn the_deployment_keeps_every_layer_and_the_documented_settings() {
     }
     let args: Vec<&str> = c["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
     assert_eq!(args[0], "serve");
-    for a in ["--audit=-", "--token-file=/run/secrets/mcp-sandbox/token", "--tools=/etc/mcp-sandbox/tools"] {
+    for a in [
+        "--audit=-",
+        "--token-file=/run/secrets/mcp-sandbox/token",
+        "--tools=/etc/mcp-sandbox/tools",
+        "--approved-pins=/etc/mcp-sandbox/tools/approved-pins.json",
+    ] {
         assert!(args.contains(&a), "{a} missing: {args:?}");
     }
     assert!(!args.iter().any(|a| a.contains("allow-degraded")), "{args:?}");
@@ -141,7 +146,15 @@ fn the_deployment_keeps_every_layer_and_the_documented_settings() {
         let writable = ["/var/lib/mcp-sandbox", "/tmp"].contains(&m["mountPath"].as_str().unwrap());
         assert_eq!(m["readOnly"] == true, !writable, "{m}");
     }
-    assert!(cm["data"].as_object().unwrap().keys().all(|k| k.ends_with(".toml")), "{cm}");
+    // The manifests and, beside them, the approved pins naming exactly those tools.
+    let data = cm["data"].as_object().unwrap();
+    assert!(data.keys().all(|k| k.ends_with(".toml") || k == "approved-pins.json"), "{cm}");
+    let approved: Value = serde_json::from_str(data["approved-pins.json"].as_str().unwrap()).unwrap();
+    let mut pinned: Vec<&String> = approved["tools"].as_object().unwrap().keys().collect();
+    let mut manifests: Vec<String> = data.keys().filter_map(|k| k.strip_suffix(".toml")).map(String::from).collect();
+    pinned.sort();
+    manifests.sort();
+    assert_eq!(pinned, manifests.iter().collect::<Vec<_>>(), "each manifest is approved, and nothing else");
     // The Service, PDB and NetworkPolicy select the Deployment's pods.
     let labels = &d["spec"]["template"]["metadata"]["labels"];
     for k in ["Service", "PodDisruptionBudget", "NetworkPolicy"] {

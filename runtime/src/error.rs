@@ -57,6 +57,9 @@ pub enum Error {
     #[error("cannot read profile {origin}: {reason}; profiles are written by `mcp-sandbox learn`")]
     ParseProfile { origin: String, reason: String },
 
+    #[error("cannot use approved pins {path}: {reason}; {hint}")]
+    Approved { path: PathBuf, reason: String, hint: String },
+
     #[error("cannot serve MCP: {0}")]
     Serve(String),
 }

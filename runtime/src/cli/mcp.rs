@@ -65,6 +65,11 @@ pub struct ServeArgs {
     /// OTEL_EXPORTER_OTLP_ENDPOINT; neither: no traces]
     #[arg(long, value_name = "URL")]
     otlp: Option<String>,
+    /// Serve only the tools this file approves (written by `mcp-sandbox pins lock`; read, never
+    /// written): a tool not in it, or whose definition, artifact or policy differs, is withheld
+    /// and its calls refused
+    #[arg(long, value_name = "FILE")]
+    approved_pins: Option<PathBuf>,
     #[command(flatten)]
     watch: super::learn::WatchArgs,
 }
@@ -141,6 +146,16 @@ pub enum PinsCommand {
         #[arg(value_name = "TOOL")]
         tool: Vec<String>,
     },
+    /// Approve every tool of a tools directory for `serve --approved-pins`: pins each tool's
+    /// definition, artifact sha256 and effective policy (printed to stdout unless --out)
+    Lock {
+        /// Directory of tool manifests, as given to `serve --tools`
+        #[arg(long, value_name = "DIR")]
+        tools: PathBuf,
+        /// Write the approved pins to this file instead of stdout (`-`: stdout)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `--grace 30s`, `--grace 2m`, `--grace 0s`.
@@ -208,6 +223,8 @@ pub fn serve(a: ServeArgs) -> i32 {
 
 async fn serve_inner(a: ServeArgs) -> Result<()> {
     let token = a.token_file.as_deref().map(read_token).transpose()?;
+    // Read first: a file it cannot use refuses the start (never serve everything).
+    let approved = a.approved_pins.as_deref().map(crate::mcp::approved::ApprovedFile::read).transpose()?;
     if let Some(addr) = a.listen
         && !addr.ip().is_loopback()
         && token.is_none()
@@ -227,6 +244,9 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
     let mut tools = ToolSet::new(builder, Concurrency { running: a.max_concurrent, queued: a.queue })?;
     for (path, e) in tools.load_dir(&a.tools) {
         eprintln!("mcp-sandbox: skipped {}: {e}", path.display());
+    }
+    if let (Some(file), Some(approved)) = (&a.approved_pins, &approved) {
+        super::approved::serve(&mut tools, approved, file, &a.tools);
     }
     tools.on_injected_result(a.on_injected_result);
     let tools_dir = std::fs::canonicalize(&a.tools).unwrap_or_else(|_| a.tools.clone());
@@ -252,7 +272,8 @@ async fn serve_inner(a: ServeArgs) -> Result<()> {
             );
         }
     }
-    let names: Vec<&str> = tools.specs().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> =
+        tools.specs().map(|s| s.name.as_str()).filter(|n| approved.is_none() || tools.withheld(n).is_none()).collect();
     eprintln!("mcp-sandbox: {} tools: {}", names.len(), names.join(", "));
     let tools = Arc::new(tools);
     if let Some(url) = telemetry.endpoint() {
@@ -422,6 +443,7 @@ fn relay(r: Ready) -> Result<i32> {
 
 pub fn pins(cmd: PinsCommand) -> i32 {
     let result = match cmd {
+        PinsCommand::Lock { tools, out } => return super::approved::lock(&tools, out.as_deref()),
         PinsCommand::List { pins } => pins_path(pins).and_then(|p| PinStore::open(&p)).map(|store| {
             println!("{}", serde_json::to_string_pretty(&store.report()).unwrap_or_default());
         }),

@@ -4,6 +4,7 @@
 //! 126 tool cannot be loaded; 130 revoked; 134 the tool trapped; 137 killed for memory; a
 //! native tool killed by signal N: 128 + N (the README's table says which).
 
+mod approved;
 mod audit;
 mod learn;
 mod mcp;
@@ -120,7 +121,8 @@ enum Command {
     /// Run an existing stdio MCP server in the sandbox, relaying MCP and pinning its tools
     #[command(after_help = PROXY_EXAMPLES)]
     Proxy(Box<mcp::ProxyArgs>),
-    /// Review and approve changed tool definitions seen by `proxy`
+    /// Review and approve changed tool definitions seen by `proxy`; lock a tools directory's
+    /// approved pins for `serve --approved-pins`
     #[command(subcommand)]
     Pins(mcp::PinsCommand),
     /// Vet tool definitions for poisoning: JSON files, manifest directories, or a live server
