@@ -422,7 +422,7 @@ async fn drain<S>(front: &Front<S>, gone: &CancellationToken, grace: std::time::
         "mcp-sandbox: shutting down: new sessions and calls refused; {} request(s) in flight have {shown} to finish",
         ops.requests()
     );
-    if tokio::time::timeout(grace, ops.idle()).await.is_ok() {
+    if tokio::time::timeout(grace, ops.quiet(crate::ops::DRAIN_QUIET)).await.is_ok() {
         return;
     }
     eprintln!("mcp-sandbox: grace period over: revoking the {} request(s) still in flight", ops.requests());

@@ -9,7 +9,7 @@ pub use metrics::{MeteredSink, Metrics};
 
 use crate::mcp::ToolSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
@@ -20,19 +20,45 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 /// stops a tool at once; this bounds the wait for a client that does not read its answer).
 pub const REVOKE_WAIT: Duration = Duration::from_secs(10);
 
+/// In a drain, once no request is in flight, how long without a new one before the server
+/// ends: a session's follow-ups to a call that just answered (the Python SDK lists the tools
+/// after a call, then ends its session) still get their answers. Bounded by the grace period.
+pub const DRAIN_QUIET: Duration = Duration::from_secs(1);
+
 /// The operational state of one `serve` process.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Ops {
     pub metrics: Arc<Metrics>,
     draining: AtomicBool,
     /// MCP requests whose answer is not yet written (see [`Ops::request`]).
     requests: AtomicUsize,
     idle: Notify,
+    /// When a request last started or answered, in milliseconds since `epoch`.
+    last_active: AtomicU64,
+    epoch: Instant,
+}
+
+impl Default for Ops {
+    fn default() -> Self {
+        Ops {
+            metrics: Arc::default(),
+            draining: AtomicBool::default(),
+            requests: AtomicUsize::default(),
+            idle: Notify::default(),
+            last_active: AtomicU64::default(),
+            epoch: Instant::now(),
+        }
+    }
 }
 
 impl Ops {
     pub fn new(metrics: Arc<Metrics>) -> Arc<Ops> {
         Arc::new(Ops { metrics, ..Ops::default() })
+    }
+
+    fn touch(&self) {
+        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_active.store(now, Ordering::SeqCst);
     }
 
     /// Starts timing a `tools/call` of `tool` (already mapped to a loaded tool's name or
@@ -72,6 +98,7 @@ impl Ops {
 
     /// Counts one MCP request until the guard is dropped (when its answer is written).
     pub fn request(self: &Arc<Self>) -> RequestGuard {
+        self.touch();
         self.requests.fetch_add(1, Ordering::SeqCst);
         RequestGuard(self.clone())
     }
@@ -93,6 +120,19 @@ impl Ops {
             notified.await;
         }
     }
+
+    /// Resolves when no MCP request has been in progress for `quiet`.
+    pub async fn quiet(&self, quiet: Duration) {
+        loop {
+            self.idle().await;
+            let last = Duration::from_millis(self.last_active.load(Ordering::SeqCst));
+            let since = self.epoch.elapsed().saturating_sub(last);
+            if since >= quiet && self.requests() == 0 {
+                return;
+            }
+            tokio::time::sleep(quiet.saturating_sub(since).max(Duration::from_millis(10))).await;
+        }
+    }
 }
 
 /// One MCP request in progress (see [`Ops::request`]).
@@ -101,6 +141,7 @@ pub struct RequestGuard(Arc<Ops>);
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
+        self.0.touch();
         if self.0.requests.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.idle.notify_waiters();
         }
@@ -130,5 +171,25 @@ impl Drop for CallTimer {
             self.metrics.call_done(&self.tool, "dropped", self.start.elapsed().as_secs_f64());
         }
         self.metrics.in_flight(-1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn quiet_waits_for_a_pause_after_the_last_request() {
+        let ops = Ops::new(Arc::default());
+        let first = ops.request();
+        let (o, start) = (ops.clone(), Instant::now());
+        let waiter = tokio::spawn(async move { o.quiet(Duration::from_millis(200)).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(first);
+        // A follow-up 100 ms after the first answered: the quiet period starts again after it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(ops.request());
+        waiter.await.unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(400), "{:?}", start.elapsed());
     }
 }
