@@ -47,8 +47,13 @@ fn confined() -> Vec<String> {
     ]
 }
 
-/// The image, built once per test binary from this build's binaries on the runtime base.
+/// The image: `MCP_SANDBOX_TEST_IMAGE` if set (`./dev image --full` passes the one `podman
+/// build .` made), else built once per test binary from this build's binaries on the runtime base.
 fn image() -> &'static str {
+    static GIVEN: OnceLock<Option<String>> = OnceLock::new();
+    if let Some(given) = GIVEN.get_or_init(|| std::env::var("MCP_SANDBOX_TEST_IMAGE").ok().filter(|i| !i.is_empty())) {
+        return given;
+    }
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let base = env_or("MCP_SANDBOX_TEST_RUNTIME_BASE", "localhost/mcp-sandbox-base:runtime");
