@@ -18,7 +18,7 @@ FROM ${BUILDER} AS build
 WORKDIR /src
 COPY . .
 # No debug information and no symbols in the image's binaries (the workspace's release profile
-# keeps line tables for backtraces on a developer's machine: 400 MB here instead of ~60).
+# keeps line tables for backtraces on a developer's machine: 404 MB of binaries here, 39 MB without).
 ENV CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols
 RUN cargo build --release --locked --bin mcp-sandbox --bin mcp-sandbox-init \
  && mkdir /out \
