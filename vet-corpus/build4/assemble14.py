@@ -192,3 +192,25 @@ def pyext_groups():
 PYGROUPS = pyext_groups()
 main()
 benign(PYGROUPS)
+
+def split():
+    """Half of each stratum (poisoned: rarest category; benign: hard negative or not), by hash order,
+    is `dev14-unseen`: measured, never looked at entry by entry while changing the engine."""
+    from collections import Counter, defaultdict
+    for f in ["dev14-poisoned.jsonl", "dev14-benign.jsonl"]:
+        path = os.path.join(OUT, f)
+        rows = [json.loads(l) for l in open(path) if l.strip()]
+        cat_n = Counter(c for e in rows for c in e.get("category", []))
+        strata = defaultdict(list)
+        for e in rows:
+            key = min(e["category"], key=lambda c: (cat_n[c], c)) if "category" in e else str(e["hard_negative"])
+            strata[key].append(e)
+        for es in strata.values():
+            es.sort(key=lambda e: hashlib.sha256(("vet-corpus-dev14-v1:" + e["id"]).encode()).hexdigest())
+            for i, e in enumerate(es):
+                e["split"] = "dev14" if i % 2 == 0 else "dev14-unseen"
+        with open(path, "w") as out:
+            for e in rows:
+                out.write(json.dumps(e, ensure_ascii=False) + "\n")
+
+split()
