@@ -154,8 +154,12 @@ pub struct Profile {
     pub params: BTreeSet<String>,
     /// Presents itself as offline, local or pure computation.
     pub offline: bool,
-    /// Annotated `readOnlyHint: true` or `destructiveHint: false`.
-    pub claims_harmless: bool,
+    /// Annotated `readOnlyHint: true`.
+    pub claims_read_only: bool,
+    /// Annotated `destructiveHint: false` (in MCP: only additive updates).
+    pub claims_non_destructive: bool,
+    /// Boolean parameters (lower case): their descriptions say what setting them does.
+    pub flags: BTreeSet<String>,
     /// The other tools' names in the listing, lower case (see [`Profile::with_siblings`]).
     pub siblings: Vec<String>,
     /// Those of them distinctive enough to look for in text (a separator, or 8 characters),
@@ -220,14 +224,28 @@ impl Profile {
             || (words(&name).iter().any(|t| COMPUTATIONAL.contains(&t.as_str()))
                 && !tokens.iter().any(|t| ONLINE_WORDS.contains(&t.as_str())));
         let hint = |k: &str| tool.pointer(&format!("/annotations/{k}")).and_then(Value::as_bool);
-        let claims_harmless = hint("readOnlyHint") == Some(true) || hint("destructiveHint") == Some(false);
+        let claims_read_only = hint("readOnlyHint") == Some(true);
+        let claims_non_destructive = hint("destructiveHint") == Some(false);
+        let flags = tool
+            .pointer("/inputSchema/properties")
+            .and_then(Value::as_object)
+            .map(|props| {
+                props
+                    .iter()
+                    .filter(|(_, v)| v.get("type").and_then(Value::as_str) == Some("boolean"))
+                    .map(|(k, _)| k.to_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default();
         Profile {
             name,
             tokens,
             domains,
             params,
             offline,
-            claims_harmless,
+            claims_read_only,
+            claims_non_destructive,
+            flags,
             siblings: Vec::new(),
             sibling_words: Default::default(),
         }
@@ -289,7 +307,8 @@ impl Profile {
             return has(Domain::Git);
         }
         if t.contains("history") {
-            return has(Domain::Shell) || has(Domain::Memory);
+            // Navigating a browser's history is a browser tool's business.
+            return has(Domain::Shell) || has(Domain::Memory) || has(Domain::Browser) && t.contains("browser");
         }
         if t.contains("env") || t.contains("secret") || t.contains("credentials") || t.contains("config") {
             return has(Domain::Env) || has(Domain::Secrets);
@@ -365,11 +384,16 @@ const HARMFUL_VERBS: &[&str] =
     &["delete", "remove", "drop", "destroy", "purge", "erase", "wipe", "kill", "terminate", "truncate", "send", "transfer", "pay", "payout", "withdraw"];
 
 /// A read-only or non-destructive annotation on a tool whose name says otherwise.
+/// (`destructiveHint: false` means "only additive updates": true of sending, and of removing a
+/// label; a lie only for the verbs of [`DESTROYING_VERBS`].)
 pub fn annotation_mismatch(p: &Profile) -> Option<Finding> {
     let verb = words(&p.name).into_iter().find(|w| HARMFUL_VERBS.contains(&w.as_str()))?;
-    p.claims_harmless
+    (p.claims_read_only || p.claims_non_destructive && DESTROYING_VERBS.contains(&verb.as_str()))
         .then(|| finding(&ANNOTATION_MISMATCH, "annotations", &format!("`{}` ({verb}) is annotated harmless", p.name)))
 }
+
+/// Name verbs that destroy: `destructiveHint: false` on them is a lie.
+const DESTROYING_VERBS: &[&str] = &["delete", "drop", "destroy", "purge", "erase", "wipe", "truncate"];
 
 /// Parameters asking for a credential the tool's purpose does not need.
 pub fn credential_params(p: &Profile) -> Vec<Finding> {

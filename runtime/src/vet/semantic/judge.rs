@@ -20,10 +20,24 @@ pub(super) fn is_objective(c: Concept) -> bool {
     matches!(c, C::Secret | C::SensitivePath | C::Pii | C::Conversation)
 }
 
-/// Whether the sentence so far negates a flow ("do not include any … such as").
+/// A list the hit ends that opens with "no" ("no login commands, passwords, hosts").
+static NEGATED_LIST: LazyLock<Option<regex::Regex>> =
+    LazyLock::new(|| regex::Regex::new(r"\bno\s+(\w+\s+){0,2}\w+(,\s*(\w+\s+){0,2}\w+)*,\s*((and|or|nor)\s+)?$").ok());
+
+/// Whether the sentence so far negates a flow ("do not include any … such as"), or the hit is
+/// an item of a list opened by "no".
 pub(super) fn negated(before: &str) -> bool {
     let tail: String = before.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
     NEGATED_FLOW.as_ref().is_some_and(|re| re.is_match(&tail))
+        || NEGATED_LIST.as_ref().is_some_and(|re| re.is_match(&tail))
+}
+
+/// Repetition stated as a property, not asked for ("read-only and safe to call repeatedly").
+pub(crate) fn permitted(h: &Hit, before: &str) -> bool {
+    matches!(h.concept, C::Repeat | C::RepeatUnbounded)
+        && ["safe to ", "can be ", "may be ", "ok to ", "okay to ", "fine to ", "idempotent and ", "harmless to "]
+            .iter()
+            .any(|w| before.ends_with(w) || before.trim_end().ends_with(w.trim_end()))
 }
 
 /// Whether a hit sits in an example ("e.g. {\"authorization\": \"bearer token\"}"), not a request.
@@ -123,10 +137,18 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
     match h.concept {
         C::SensitivePath => p.explains_sensitive(&h.text),
         C::Secret => p.explains_secret(&h.text, view.param.as_deref()),
-        C::Pii => view.param.as_deref().is_some_and(|n| {
-            let w = super::super::purpose::words(n);
-            w.iter().any(|x| h.text.contains(x.as_str()) && x.len() > 3)
-        }),
+        // The personal data of this parameter, or one the tool takes as a parameter
+        // (`user_google_email`: "the user's email").
+        C::Pii => {
+            view.param.as_deref().is_some_and(|n| {
+                let w = super::super::purpose::words(n);
+                w.iter().any(|x| h.text.contains(x.as_str()) && x.len() > 3)
+            }) || p.params.iter().any(|n| {
+                super::super::purpose::words(n)
+                    .iter()
+                    .any(|x| PII_PARAM_WORDS.contains(&x.as_str()) && h.text.contains(x.as_str()))
+            })
+        }
         // Conversation history is a chat or memory tool's business; the system prompt and
         // other tools' definitions are nobody's.
         C::Conversation => {
@@ -148,6 +170,9 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
                 "all rows",
                 "all tables",
                 "every table",
+                "schema",
+                "cascade",
+                "namespace",
             ]
             .iter()
             .any(|w| h.text.contains(w))
@@ -180,6 +205,10 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
                 || (!p.name.is_empty() && t.contains(&p.name.to_lowercase()))
         }
         C::Literal => is_example(&h.text) || p.owns_host(&h.text),
+        // "Use path_prefix to filter" names one of the tool's own parameters, not another tool.
+        C::CallOther => {
+            p.params.iter().any(|param| param.contains('_') && h.text.trim_end_matches('\'').ends_with(param.as_str()))
+        }
         // Changing what the tool's own name says it changes ("change the default branch" in
         // `update_default_branch`).
         C::Modify => {
@@ -190,6 +219,9 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
         _ => false,
     }
 }
+
+/// Parameter-name words that name the user's personal data the tool takes.
+const PII_PARAM_WORDS: &[&str] = &["email", "phone", "address", "birthday", "location"];
 
 /// Addresses and URLs used as examples or documentation, not as destinations.
 pub(super) fn is_example(s: &str) -> bool {
