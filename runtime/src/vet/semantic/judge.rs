@@ -21,8 +21,10 @@ pub(super) fn is_objective(c: Concept) -> bool {
 }
 
 /// A list the hit ends that opens with "no" ("no login commands, passwords, hosts").
-static NEGATED_LIST: LazyLock<Option<regex::Regex>> =
-    LazyLock::new(|| regex::Regex::new(r"\bno\s+(\w+\s+){0,2}\w+(,\s*(\w+\s+){0,2}\w+)*,\s*((and|or|nor)\s+)?$").ok());
+static NEGATED_LIST: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r"\bno\s+(\w+\s+){0,2}\w+(,\s*(\w+\s+){0,2}\w+)*,\s*((and|or|nor)\s+)?$|\bno\s+(\w+\s+){1,2}$")
+        .ok()
+});
 
 /// Whether the sentence so far negates a flow ("do not include any … such as"), or the hit is
 /// an item of a list opened by "no".
@@ -43,7 +45,7 @@ pub(crate) fn permitted(h: &Hit, before: &str) -> bool {
 /// Whether a hit sits in an example ("e.g. {\"authorization\": \"bearer token\"}"), not a request.
 pub(super) fn example_context(before: &str) -> bool {
     let tail: String = before.chars().rev().take(48).collect::<Vec<_>>().into_iter().rev().collect();
-    before.ends_with('"') || tail.contains("e.g.") || tail.contains("for example") || tail.contains("example:")
+    before.ends_with('"') || ["e.g.", "for example", "example:", "i.e.", "ie:", "ie,"].iter().any(|w| tail.contains(w))
 }
 
 /// Hits that only look like a concept: "every tool call" is not another tool; "this tool is
@@ -136,7 +138,13 @@ pub(super) fn ignored(h: &Hit) -> bool {
 pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
     match h.concept {
         C::SensitivePath => p.explains_sensitive(&h.text),
-        C::Secret => p.explains_secret(&h.text, view.param.as_deref()),
+        // "If neither provides valid credentials": the state of authentication, not a secret.
+        C::Secret => {
+            p.explains_secret(&h.text, view.param.as_deref())
+                || ["valid ", "invalid ", "expired ", "missing ", "no "]
+                    .iter()
+                    .any(|w| view.text[..h.start].ends_with(w))
+        }
         // The personal data of this parameter, or one the tool takes as a parameter
         // (`user_google_email`: "the user's email").
         C::Pii => {
@@ -207,7 +215,18 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
         C::Literal => is_example(&h.text) || p.owns_host(&h.text),
         // "Use path_prefix to filter" names one of the tool's own parameters, not another tool.
         C::CallOther => {
-            p.params.iter().any(|param| param.contains('_') && h.text.trim_end_matches('\'').ends_with(param.as_str()))
+            h.text.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w.contains('_') && p.params.contains(w))
+        }
+        // The tool's own option to skip a confirmation (`autoAccept`), documented as such.
+        C::SkipConfirm => {
+            view.param.as_ref().is_some_and(|n| p.flags.contains(&n.to_lowercase()))
+                || p.flags.contains(&h.text.chars().filter(|c| c.is_alphanumeric()).collect::<String>())
+        }
+        // A key named as a predicate (`can_send=true`, `is_active=false`) selects records; it
+        // prescribes no argument.
+        C::ArgAssign => {
+            let key = h.text.split('=').next().unwrap_or("").split_whitespace().last().unwrap_or("");
+            ["can_", "is_", "has_"].iter().any(|p| key.starts_with(p))
         }
         // Changing what the tool's own name says it changes ("change the default branch" in
         // `update_default_branch`).
