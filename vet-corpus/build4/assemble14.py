@@ -3,7 +3,10 @@ by build2/npmharvest.sh and build2/pyharvest.sh with the package lists in build4
 usage: python3 assemble14.py HARVEST_DIR OUT_DIR"""
 import copy, glob, hashlib, json, os, re, sys
 sys.path.insert(0, os.path.dirname(__file__))
-from payloads import ROWS
+import payloads, payloads15
+# `assemble14.py HARVEST OUT 15` writes dev15-poisoned.jsonl (split dev15) from payloads15.py only.
+SET = sys.argv[3] if len(sys.argv) > 3 else "14"
+ROWS = payloads15.ROWS if SET == "15" else payloads.ROWS
 
 HARVEST, OUT = sys.argv[1], sys.argv[2]
 # short key -> harvested listing file prefix
@@ -19,7 +22,11 @@ SERVERS = {
     "obsidian": "npm_obsidian-mcp-server@", "browser-mcp": "npm__browsermcp_mcp@",
     "doppler": "npm__dopplerhq_mcp-server@", "postgres": "npm__henkey_postgres-mcp-server@",
     "datadog": "npm__winor30_mcp-server-datadog@", "email": "pypi_mcp-email-server@",
-    "iam": "pypi_awslabs.iam-mcp-server@",
+    "iam": "pypi_awslabs.iam-mcp-server@", "k8s": "npm_mcp-server-kubernetes@", "redis": "pypi_redis-mcp-server@",
+    "mobile": "npm__mobilenext_mobile-mcp@", "shortcut": "npm__shortcut_mcp@", "ssh-mcp": "npm_ssh-mcp@",
+    "playwright-ea": "npm__executeautomation_playwright-mcp-server@", "cloudrun": "npm__google-cloud_cloud-run-mcp@",
+    "elastic": "npm__elastic_mcp-server-elasticsearch@", "code-runner": "npm_mcp-server-code-runner@",
+    "gcal-cocal": "npm__cocal_google-calendar-mcp@", "browserbase": "npm__browserbasehq_mcp-server-browserbase@",
     # FastMCP sources rebuilt by build/pyext.py (build4/pysources.txt)
     "gcal": "py:gcalendar/calendar_tools.py", "gdocs": "py:gdocs/docs_tools.py", "gmail": "py:gmail/gmail_tools.py", "gdrive": "py:gdrive/drive_tools.py",
 }
@@ -83,6 +90,7 @@ def apply(tool, where, text):
 
 def main():
     poisoned = []
+    tag = "p15" if SET == "15" else "p14"
     new_host = ["ssh-manager", "git-cy", "gcal", "email", "postgres", "shell-mako", "datadog", "browser-mcp", "iam"]
     for i, (key, base, where, cats, text, src) in enumerate(ROWS):
         if base.startswith("new:"):
@@ -97,7 +105,7 @@ def main():
                 raise SystemExit(f"{key}: listing for {host} missing")
             tool = {"name": name, "description": text,
                     "inputSchema": {"type": "object", "properties": {"input": {"type": "string", "description": "Input."}}}}
-            e = {"id": f"p14-{key}", "split": "dev14", "category": cats, "source": src.strip(),
+            e = {"id": f"{tag}-{key}", "split": f"dev{SET}", "category": cats, "source": src.strip(),
                  "derived_from": f"a tool added to the listing of {spec(fname)}",
                  "tool": tool, "siblings": [t["name"] for t in tools][:60]}
             if key.startswith("h"):
@@ -114,9 +122,15 @@ def main():
         if not match:
             raise SystemExit(f"{key}: {tname} not in {fname}: {[t['name'] for t in tools]}")
         tool = apply(match[0], where, text)
-        poisoned.append({"id": f"p14-{key}", "split": "dev14", "category": cats, "source": src.strip(),
+        poisoned.append({"id": f"{tag}-{key}", "split": f"dev{SET}", "category": cats, "source": src.strip(),
                          "derived_from": f"{spec(fname)} tool {tname}", "tool": tool,
                          "siblings": [t["name"] for t in tools if t["name"] != tname][:60]})
+    if SET == "15":
+        with open(os.path.join(OUT, "dev15-poisoned.jsonl"), "w") as f:
+            for e in poisoned:
+                f.write(json.dumps(e, ensure_ascii=False) + "\n")
+        print(len(poisoned), "poisoned (dev15)")
+        return
     import quoted14
     poisoned = quoted14.entries() + poisoned
     with open(os.path.join(OUT, "dev14-poisoned.jsonl"), "w") as f:
@@ -134,7 +148,7 @@ CAP = 30
 def known():
     seen = set()
     for f in glob.glob(os.path.join(os.path.dirname(__file__), "..", "*.jsonl")):
-        if os.path.basename(f).startswith("dev14"):
+        if os.path.basename(f).startswith(("dev14", "dev15")):
             continue
         for l in open(f):
             if l.strip():
@@ -191,6 +205,8 @@ def pyext_groups():
 
 PYGROUPS = pyext_groups()
 main()
+if SET == "15":
+    sys.exit(0)
 benign(PYGROUPS)
 
 def split():
