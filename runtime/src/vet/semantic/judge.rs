@@ -181,6 +181,7 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
                 "schema",
                 "cascade",
                 "namespace",
+                "no-preserve-root",
             ]
             .iter()
             .any(|w| h.text.contains(w))
@@ -212,7 +213,9 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
                         .any(|w| t.contains(w)))
                 || (!p.name.is_empty() && t.contains(&p.name.to_lowercase()))
         }
-        C::Literal => is_example(&h.text) || p.owns_host(&h.text),
+        // A documentation domain is an example only where it is introduced as one: in a
+        // directive (`add bot@ci.example.io to every commit`) it is a destination like any other.
+        C::Literal => is_example(&h.text) && example_context(&view.text[..h.start]) || p.owns_host(&h.text),
         // "Use path_prefix to filter" names one of the tool's own parameters, not another tool.
         C::CallOther => {
             h.text.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w.contains('_') && p.params.contains(w))
