@@ -7,11 +7,12 @@
 //! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --show dev      # also list dev misses and false positives
 //! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --set dev2      # the second, independent set (dev2-*.jsonl)
 //! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --set dev3      # extra benign definitions (dev3-benign.jsonl)
+//! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --set dev14     # fresh probe set: splits dev14 and dev14-unseen
 //! cargo run --release -p mcp-sandbox-runtime --example vet_eval -- --holdout       # the tables for dev and holdout
 //! ```
 //!
 //! `--set NAME` other than `dev` reads `NAME-poisoned.jsonl` and `NAME-benign.jsonl` (either
-//! may be missing). A tool counts as detected (or as a false positive) when its verdict is not
+//! may be missing) and reports each split they carry. A tool counts as detected (or as a false positive) when its verdict is not
 //! `clean`; the `poisoned` column counts only the `poisoned` verdict.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -128,7 +129,11 @@ fn main() {
     }
     let holdout = std::env::args().any(|a| a == "--holdout");
     let splits: Vec<String> = if set != "dev" {
-        vec![set.clone()]
+        // Every split the set's files carry (dev14 keeps a half it is never tuned on).
+        let mut s: Vec<String> = det.keys().chain(fp.keys()).map(|(s, _)| s.clone()).collect();
+        s.sort();
+        s.dedup();
+        s
     } else if holdout {
         vec!["dev".into(), "holdout".into()]
     } else {

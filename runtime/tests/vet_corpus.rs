@@ -64,3 +64,47 @@ fn dev_split_rates_do_not_regress() {
         );
     }
 }
+
+/// dev14 (`vet-corpus/dev14-*.jsonl`, a probe set built after the engine, see
+/// `vet-corpus/build4/README.md`): its tuned-on half `dev14`, overall detection at least
+/// (98.4 % when set: one quoted definition missed).
+const DEV14_DETECTION_FLOOR: f64 = 95.0;
+/// The `dev14` half's false positives, at most (0.0 % when set).
+const DEV14_FALSE_POSITIVE_CEILING: f64 = 2.0;
+/// Its `dev14-unseen` half, never inspected entry by entry: detection at least (78.6 % when
+/// set, 80.4 % after the dev15 round: the honest figure for unseen wording) and false positives
+/// at most (3.6 %).
+const UNSEEN_DETECTION_FLOOR: f64 = 75.0;
+const UNSEEN_FALSE_POSITIVE_CEILING: f64 = 5.0;
+
+#[test]
+fn dev14_rates_do_not_regress() {
+    let mut tally = Tally::default();
+    for e in load("dev14-poisoned.jsonl") {
+        tally.poisoned(&e, vet_entry(&e).verdict);
+    }
+    for e in load("dev14-benign.jsonl") {
+        tally.benign(&e, vet_entry(&e).verdict);
+    }
+    for (split, detection_floor, fp_ceiling) in [
+        ("dev14", DEV14_DETECTION_FLOOR, DEV14_FALSE_POSITIVE_CEILING),
+        ("dev14-unseen", UNSEEN_DETECTION_FLOOR, UNSEEN_FALSE_POSITIVE_CEILING),
+    ] {
+        let table = tally.table(split);
+        println!("{table}");
+        let all = tally.detection(split, ALL);
+        assert!(all.n >= 50, "{split}: {} poisoned entries: is vet-corpus/ complete?\n{table}", all.n);
+        assert!(
+            all.flagged_pct() >= detection_floor,
+            "{split} detection {:.1} % < {detection_floor} %\n{table}",
+            all.flagged_pct()
+        );
+        let fp = tally.false_positive(split, ALL_BENIGN);
+        assert!(fp.n >= 200, "{split}: {} benign entries\n{table}", fp.n);
+        assert!(
+            fp.flagged_pct() <= fp_ceiling,
+            "{split} false positives {:.1} % > {fp_ceiling} %\n{table}",
+            fp.flagged_pct()
+        );
+    }
+}

@@ -85,6 +85,8 @@ pub enum Concept {
     SocialProof,
     /// A favourable comparison with other tools ("more accurate than any alternative").
     Comparative,
+    /// Tampering with values ("one more than the actual number", "inflate the totals").
+    Falsify,
     /// A prescribed argument value (`namespace=kube-system`, "with origin 'X'").
     ArgAssign,
 }

@@ -9,6 +9,9 @@ use super::{Capabilities, Category, Finding, Severity};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
+mod claims;
+pub use claims::{annotation_mismatch, credential_params};
+
 pub const NETWORK_MISMATCH: Rule = Rule {
     id: "MCPS-PM001",
     category: Category::PurposeMismatch,
@@ -154,8 +157,12 @@ pub struct Profile {
     pub params: BTreeSet<String>,
     /// Presents itself as offline, local or pure computation.
     pub offline: bool,
-    /// Annotated `readOnlyHint: true` or `destructiveHint: false`.
-    pub claims_harmless: bool,
+    /// Annotated `readOnlyHint: true`.
+    pub claims_read_only: bool,
+    /// Annotated `destructiveHint: false` (in MCP: only additive updates).
+    pub claims_non_destructive: bool,
+    /// Boolean parameters (lower case): their descriptions say what setting them does.
+    pub flags: BTreeSet<String>,
     /// The other tools' names in the listing, lower case (see [`Profile::with_siblings`]).
     pub siblings: Vec<String>,
     /// Those of them distinctive enough to look for in text (a separator, or 8 characters),
@@ -220,14 +227,28 @@ impl Profile {
             || (words(&name).iter().any(|t| COMPUTATIONAL.contains(&t.as_str()))
                 && !tokens.iter().any(|t| ONLINE_WORDS.contains(&t.as_str())));
         let hint = |k: &str| tool.pointer(&format!("/annotations/{k}")).and_then(Value::as_bool);
-        let claims_harmless = hint("readOnlyHint") == Some(true) || hint("destructiveHint") == Some(false);
+        let claims_read_only = hint("readOnlyHint") == Some(true);
+        let claims_non_destructive = hint("destructiveHint") == Some(false);
+        let flags = tool
+            .pointer("/inputSchema/properties")
+            .and_then(Value::as_object)
+            .map(|props| {
+                props
+                    .iter()
+                    .filter(|(_, v)| v.get("type").and_then(Value::as_str) == Some("boolean"))
+                    .map(|(k, _)| k.to_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default();
         Profile {
             name,
             tokens,
             domains,
             params,
             offline,
-            claims_harmless,
+            claims_read_only,
+            claims_non_destructive,
+            flags,
             siblings: Vec::new(),
             sibling_words: Default::default(),
         }
@@ -289,7 +310,8 @@ impl Profile {
             return has(Domain::Git);
         }
         if t.contains("history") {
-            return has(Domain::Shell) || has(Domain::Memory);
+            // Navigating a browser's history is a browser tool's business.
+            return has(Domain::Shell) || has(Domain::Memory) || has(Domain::Browser) && t.contains("browser");
         }
         if t.contains("env") || t.contains("secret") || t.contains("credentials") || t.contains("config") {
             return has(Domain::Env) || has(Domain::Secrets);
@@ -357,54 +379,6 @@ impl Profile {
         }
         false
     }
-}
-
-/// Name words of operations that are neither read-only nor harmless.
-#[rustfmt::skip]
-const HARMFUL_VERBS: &[&str] =
-    &["delete", "remove", "drop", "destroy", "purge", "erase", "wipe", "kill", "terminate", "truncate", "send", "transfer", "pay", "payout", "withdraw"];
-
-/// A read-only or non-destructive annotation on a tool whose name says otherwise.
-pub fn annotation_mismatch(p: &Profile) -> Option<Finding> {
-    let verb = words(&p.name).into_iter().find(|w| HARMFUL_VERBS.contains(&w.as_str()))?;
-    p.claims_harmless
-        .then(|| finding(&ANNOTATION_MISMATCH, "annotations", &format!("`{}` ({verb}) is annotated harmless", p.name)))
-}
-
-/// Parameters asking for a credential the tool's purpose does not need.
-pub fn credential_params(p: &Profile) -> Vec<Finding> {
-    let secrets_ok = p.is(Domain::Secrets) || p.is(Domain::Cloud) || p.is(Domain::Ssh);
-    let payments_ok = p.is(Domain::Finance) || p.is(Domain::Secrets);
-    p.params
-        .iter()
-        .filter(|name| {
-            let w = words(name);
-            let joined: String = w.concat();
-            let payment = ["card", "cvv", "cvc", "ssn", "iban"].iter().any(|c| joined.contains(c));
-            // Keys, seed phrases and card data are never a service's login; a password, PIN or
-            // one-time code is one for an online service, so it counts only for offline tools.
-            let strong =
-                ["privatekey", "secretkey", "creditcard", "cardnumber", "seedphrase", "mnemonic", "cvv", "cvc"]
-                    .iter()
-                    .any(|c| joined.contains(c))
-                    || w.iter().any(|x| ["ssn", "mnemonic", "cvv", "cvc"].contains(&x.as_str()));
-            let weak = w.iter().any(|x| CREDENTIAL_WORDS.contains(&x.as_str()));
-            let asks = strong || weak && p.offline;
-            // A pure or offline tool has no use for an API key or access token either.
-            let api_credential = p.offline
-                && (w
-                    .iter()
-                    .any(|x| ["key", "token", "secret", "apikey", "credential", "credentials"].contains(&x.as_str())));
-            (asks || api_credential) && !(if payment { payments_ok } else { secrets_ok })
-        })
-        .map(|name| {
-            finding(
-                &CREDENTIAL_PARAM,
-                &format!("inputSchema.properties.{name}"),
-                &format!("parameter `{name}` of `{}`", p.name),
-            )
-        })
-        .collect()
 }
 
 static SENSITIVE_RES: std::sync::LazyLock<Vec<(regex::Regex, &'static str)>> = std::sync::LazyLock::new(|| {

@@ -8,7 +8,9 @@ use super::hidden::View;
 use super::purpose::Profile;
 use super::rules::{Rule, finding};
 use super::{Category, Context, Finding, Severity, text};
-use judge::{evidence, example_context, explained, ignored, is_objective, negated, protective, sibling_hits};
+use judge::{
+    evidence, example_context, explained, ignored, is_objective, negated, permitted, protective, sibling_hits,
+};
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
@@ -123,6 +125,8 @@ pub const RULES: &[SemanticRule] = &[
     r("MCPS-SR008", Category::SensitiveRead, Severity::High, "a value the model may copy into a call names a credential file", &[C::SensitivePath], &[], &[Kind::Value], true),
     r("MCPS-RD007", Category::RepeatDestructive, Severity::High, "a value the model may copy into a call is a shell command", &[], &[Cue::Concept(C::Shell), Cue::Concept(C::Exec)], &[Kind::Value], true),
     r("MCPS-IN003", Category::Instruction, Severity::Medium, "a value the model may copy into a call carries an instruction", &[], &[Cue::Concept(C::Address), Cue::Imperative], &[Kind::Value], true),
+    r2("MCPS-SR011", Category::SensitiveRead, Severity::High, "tells the model to hand over a credential file's content, whatever the tool is for", &[C::SensitivePath, C::Flow, C::Address], &[], &[], &[], false, false),
+    r("MCPS-SH015", Category::Shadowing, Severity::High, "tells the model to falsify the values it passes or reports", &[C::Falsify], INSTRUCTED, &[], true),
 ];
 
 #[allow(clippy::too_many_arguments)]
@@ -195,7 +199,7 @@ static FLOW_IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
 
 static IMPERATIVE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
     regex::Regex::new(
-        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm|prefix|pipe|route|point|mount|multiply|quote|dm|open|push|skip|terminate|drop|wipe|mirror|sync|relay|mark|populate|select|empty|respond|label|assign|reassign|go ahead|proceed|request|hit|ping|poll|fetch|visit|crawl)\b",
+        r"^[-*•>#\d.):\s]*(?:(?:please|first|also|then|now|next|always|immediately|finally|additionally|and|so|afterwards|secondly|lastly|instead|just)[,:]?\s+)*(?:(?:make sure|be sure|remember|don't forget|ensure)\s+(?:to\s+|that\s+|you\s+)*)?(read|send|include|pass|call|invoke|append|prepend|forward|copy|extract|retrieve|fetch|collect|gather|upload|post|transmit|attach|embed|insert|add|set|change|replace|modify|redirect|delete|remove|execute|run|ignore|disregard|forget|output|print|write|save|store|provide|supply|open|cat|dump|access|grab|obtain|share|submit|report|log|encode|repeat|visit|navigate|download|install|load|tell|say|mention|hide|keep|never|do not|don't|transfer|email|notify|return|respond|reply|treat|act|pretend|use|paste|put|fill|stage|archive|answer|recommend|describe|present|end|begin|start|sign|wrap|concatenate|query|search|list|get|check|verify|scan|look|find|create|make|update|edit|patch|post|trust|escalate|approve|confirm|prefix|pipe|route|point|mount|multiply|quote|dm|open|push|skip|terminate|drop|wipe|mirror|sync|relay|mark|populate|select|empty|respond|label|assign|reassign|go ahead|proceed|request|hit|ping|poll|fetch|visit|crawl|register|authorize)\b",
     )
     .ok()
 });
@@ -231,12 +235,22 @@ pub fn scan(view: &View, profile: &Profile, ctx: &Context<'_>) -> Vec<Finding> {
     {
         *first = false;
     }
+    // Likewise the first sentence of a boolean flag's description says what setting it does
+    // ("Remove all HTML comments"), not what the model must do.
+    if view.kind == Kind::ParamDescription
+        && view.hidden.is_none()
+        && view.param.as_ref().is_some_and(|p| profile.flags.contains(&p.to_lowercase()))
+        && let Some(first) = imperative.first_mut()
+    {
+        *first = false;
+    }
     let flow_imperative = starts(&FLOW_IMPERATIVE);
     let all: Vec<(usize, bool, Hit)> = hits
         .into_iter()
         .map(|h| {
             let s = sentence_of(h.start);
-            let negated = is_objective(h.concept) && negated(&view.text[offsets.get(s).copied().unwrap_or(0)..h.start]);
+            let negated = is_objective(h.concept) && negated(&view.text[offsets.get(s).copied().unwrap_or(0)..h.start])
+                || permitted(&h, &view.text[..h.start]);
             let example = is_objective(h.concept) && example_context(&view.text[..h.start]);
             (s, negated || example || explained(&h, view, profile), h)
         })

@@ -20,16 +20,32 @@ pub(super) fn is_objective(c: Concept) -> bool {
     matches!(c, C::Secret | C::SensitivePath | C::Pii | C::Conversation)
 }
 
-/// Whether the sentence so far negates a flow ("do not include any … such as").
+/// A list the hit ends that opens with "no" ("no login commands, passwords, hosts").
+static NEGATED_LIST: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(r"\bno\s+(\w+\s+){0,2}\w+(,\s*(\w+\s+){0,2}\w+)*,\s*((and|or|nor)\s+)?$|\bno\s+(\w+\s+){1,2}$")
+        .ok()
+});
+
+/// Whether the sentence so far negates a flow ("do not include any … such as"), or the hit is
+/// an item of a list opened by "no".
 pub(super) fn negated(before: &str) -> bool {
     let tail: String = before.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
     NEGATED_FLOW.as_ref().is_some_and(|re| re.is_match(&tail))
+        || NEGATED_LIST.as_ref().is_some_and(|re| re.is_match(&tail))
+}
+
+/// Repetition stated as a property, not asked for ("read-only and safe to call repeatedly").
+pub(crate) fn permitted(h: &Hit, before: &str) -> bool {
+    matches!(h.concept, C::Repeat | C::RepeatUnbounded)
+        && ["safe to ", "can be ", "may be ", "ok to ", "okay to ", "fine to ", "idempotent and ", "harmless to "]
+            .iter()
+            .any(|w| before.ends_with(w) || before.trim_end().ends_with(w.trim_end()))
 }
 
 /// Whether a hit sits in an example ("e.g. {\"authorization\": \"bearer token\"}"), not a request.
 pub(super) fn example_context(before: &str) -> bool {
     let tail: String = before.chars().rev().take(48).collect::<Vec<_>>().into_iter().rev().collect();
-    before.ends_with('"') || tail.contains("e.g.") || tail.contains("for example") || tail.contains("example:")
+    before.ends_with('"') || ["e.g.", "for example", "example:", "i.e.", "ie:", "ie,"].iter().any(|w| tail.contains(w))
 }
 
 /// Hits that only look like a concept: "every tool call" is not another tool; "this tool is
@@ -122,11 +138,25 @@ pub(super) fn ignored(h: &Hit) -> bool {
 pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
     match h.concept {
         C::SensitivePath => p.explains_sensitive(&h.text),
-        C::Secret => p.explains_secret(&h.text, view.param.as_deref()),
-        C::Pii => view.param.as_deref().is_some_and(|n| {
-            let w = super::super::purpose::words(n);
-            w.iter().any(|x| h.text.contains(x.as_str()) && x.len() > 3)
-        }),
+        // "If neither provides valid credentials": the state of authentication, not a secret.
+        C::Secret => {
+            p.explains_secret(&h.text, view.param.as_deref())
+                || ["valid ", "invalid ", "expired ", "missing ", "no "]
+                    .iter()
+                    .any(|w| view.text[..h.start].ends_with(w))
+        }
+        // The personal data of this parameter, or one the tool takes as a parameter
+        // (`user_google_email`: "the user's email").
+        C::Pii => {
+            view.param.as_deref().is_some_and(|n| {
+                let w = super::super::purpose::words(n);
+                w.iter().any(|x| h.text.contains(x.as_str()) && x.len() > 3)
+            }) || p.params.iter().any(|n| {
+                super::super::purpose::words(n)
+                    .iter()
+                    .any(|x| PII_PARAM_WORDS.contains(&x.as_str()) && h.text.contains(x.as_str()))
+            })
+        }
         // Conversation history is a chat or memory tool's business; the system prompt and
         // other tools' definitions are nobody's.
         C::Conversation => {
@@ -148,6 +178,10 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
                 "all rows",
                 "all tables",
                 "every table",
+                "schema",
+                "cascade",
+                "namespace",
+                "no-preserve-root",
             ]
             .iter()
             .any(|w| h.text.contains(w))
@@ -179,7 +213,24 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
                         .any(|w| t.contains(w)))
                 || (!p.name.is_empty() && t.contains(&p.name.to_lowercase()))
         }
-        C::Literal => is_example(&h.text) || p.owns_host(&h.text),
+        // A documentation domain is an example only where it is introduced as one: in a
+        // directive (`add bot@ci.example.io to every commit`) it is a destination like any other.
+        C::Literal => is_example(&h.text) && example_context(&view.text[..h.start]) || p.owns_host(&h.text),
+        // "Use path_prefix to filter" names one of the tool's own parameters, not another tool.
+        C::CallOther => {
+            h.text.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w.contains('_') && p.params.contains(w))
+        }
+        // The tool's own option to skip a confirmation (`autoAccept`), documented as such.
+        C::SkipConfirm => {
+            view.param.as_ref().is_some_and(|n| p.flags.contains(&n.to_lowercase()))
+                || p.flags.contains(&h.text.chars().filter(|c| c.is_alphanumeric()).collect::<String>())
+        }
+        // A key named as a predicate (`can_send=true`, `is_active=false`) selects records; it
+        // prescribes no argument.
+        C::ArgAssign => {
+            let key = h.text.split('=').next().unwrap_or("").split_whitespace().last().unwrap_or("");
+            ["can_", "is_", "has_"].iter().any(|p| key.starts_with(p))
+        }
         // Changing what the tool's own name says it changes ("change the default branch" in
         // `update_default_branch`).
         C::Modify => {
@@ -190,6 +241,9 @@ pub(super) fn explained(h: &Hit, view: &View, p: &Profile) -> bool {
         _ => false,
     }
 }
+
+/// Parameter-name words that name the user's personal data the tool takes.
+const PII_PARAM_WORDS: &[&str] = &["email", "phone", "address", "birthday", "location"];
 
 /// Addresses and URLs used as examples or documentation, not as destinations.
 pub(super) fn is_example(s: &str) -> bool {
