@@ -150,6 +150,21 @@ fn fail_on_sets_the_threshold() {
     assert_eq!(o.status.code(), Some(1));
     let o = vet(&["--fail-on", "low", s(&p)], None);
     assert_eq!(o.status.code(), Some(1));
+    // A medium finding alone (a hidden HTML comment: suspicious) fails at medium and below
+    // only; a low one alone (a zero-width character: still clean) only at low.
+    let medium = r#"{"name":"t","description":"Returns the time. <!-- build 42 -->","inputSchema":{"type":"object"}}"#;
+    let low = "{\"name\":\"t\",\"description\":\"Adds two numbers.\\u200b\",\"inputSchema\":{\"type\":\"object\"}}";
+    for (tool, verdict, fails_at) in [(medium, "suspicious", ["low", "medium"]), (low, "clean", ["low", "low"])] {
+        for level in ["low", "medium", "high"] {
+            let o = vet(&["--format", "json", "--fail-on", level, "-"], Some(tool));
+            let report: Value = serde_json::from_str(&out(&o)).unwrap();
+            assert_eq!(report["tools"][0]["verdict"], verdict, "{report}");
+            let expected = if fails_at.contains(&level) { 1 } else { 0 };
+            assert_eq!(o.status.code(), Some(expected), "--fail-on {level}: {report}");
+        }
+    }
+    // The default threshold is high.
+    assert_eq!(vet(&["-"], Some(medium)).status.code(), Some(0));
 }
 
 #[test]
