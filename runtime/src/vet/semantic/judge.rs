@@ -339,5 +339,5 @@ pub(super) fn evidence(sentences: &[&str], window: &[&Hit], r: &SemanticRule) ->
     let matched: Vec<&str> = window.iter().filter(|h| wanted(h.concept)).map(|h| h.text.as_str()).collect();
     let joined = sentences.join(" ");
     let clip = text::reveal_bounded(&joined, 220);
-    if matched.is_empty() { clip } else { format!("{clip} [{}]", matched.join(", ")) }
+    if matched.is_empty() { clip } else { format!("{clip} (matched: {})", matched.join("; ")) }
 }
