@@ -37,6 +37,8 @@ enum Verdict {
     Proceed,
     /// An observed path call the allowlist permits: record its paths, then proceed.
     Observe(Vec<(PathUse, String)>),
+    /// A connection the supervisor refused to make (a unix socket outside the sandbox).
+    Refused(Denial),
 }
 
 /// The longest path read from a caller's memory (`PATH_MAX`).
@@ -61,6 +63,14 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
             return;
         }
         let Ok(n) = sys::notif_recv(fd) else { continue };
+        if i64::from(n.nr) == libc::SYS_connect
+            && let Some(refused) = unix_socket(fd, &n)
+        {
+            if let Some(denial) = refused {
+                record(&grant, &Verdict::Refused(denial), &plan, &mut counts);
+            }
+            continue;
+        }
         let verdict = match observe::observed(i64::from(n.nr)) {
             Some(args) => observe_call(&n, args, |addr, len| read_memory(n.pid, addr, len), |fd| link(n.pid, fd)),
             None => judge(&n, &plan, |addr, len| read_memory(n.pid, addr, len)),
@@ -78,6 +88,26 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
     }
 }
 
+/// The size of a `sockaddr_un`: the most of a unix address the kernel reads.
+const SOCKADDR_UN: usize = std::mem::size_of::<libc::sockaddr_un>();
+
+/// Answers `connect` on a unix socket, which the supervisor makes itself
+/// ([`super::unix_connect`]), with the denial to record if it was refused; `None` when the
+/// descriptor is not one (the kernel decides).
+fn unix_socket(fd: std::os::fd::BorrowedFd<'_>, n: &sys::Notification) -> Option<Option<Denial>> {
+    use super::unix_connect::{Outcome, connect};
+    let len = usize::try_from(n.args[2]).unwrap_or(usize::MAX);
+    let addr = if len > SOCKADDR_UN { None } else { read_memory(n.pid, n.args[1], len) };
+    let outcome = connect(fd, n.id, n.pid, n.args[0] as i32, addr.as_deref())?;
+    let (answered, denial) = match outcome {
+        Outcome::Connected => (sys::notif_return(fd, n.id, 0), None),
+        Outcome::Failed(errno) => (sys::notif_respond(fd, n.id, false, errno), None),
+        Outcome::Refused(errno, denial) => (sys::notif_respond(fd, n.id, false, errno), Some(denial)),
+    };
+    drop(answered);
+    Some(denial)
+}
+
 fn record(grant: &LiveGrant, verdict: &Verdict, plan: &NetPlan, counts: &mut [usize; 2]) {
     let (kind, denial) = match verdict {
         Verdict::Proceed => return,
@@ -89,6 +119,7 @@ fn record(grant: &LiveGrant, verdict: &Verdict, plan: &NetPlan, counts: &mut [us
         }
         Verdict::Deny(nr, refusal) => (0, Denial::new(Capability::Syscall, &nr.to_string(), &refusal.reason, None)),
         Verdict::Nowhere(to, datagram) => (1, nowhere(to, *datagram, plan)),
+        Verdict::Refused(denial) => (1, denial.clone()),
     };
     counts[kind] += 1;
     match counts[kind] {
