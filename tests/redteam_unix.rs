@@ -110,3 +110,28 @@ fn redteam_host_unix_sockets_in_a_read_grant_are_unreachable() {
     let refused: Vec<_> = r.denials("net.connect").into_iter().filter(|e| e["target"] == format!("unix:{s}")).collect();
     assert_eq!(refused.len(), 1, "audited once: {:?}", r.audit);
 }
+
+/// The supervisor's look at a `connect` must be what the kernel does: a tool that swaps, while
+/// the supervisor looks, the descriptor (a TCP socket, then a unix one, by `dup2`) and the
+/// address (loopback, then the daemon's socket file) must never reach the daemon. Before the
+/// fix, the supervisor let a TCP `connect` through to the kernel after its look, and this won
+/// within ten attempts.
+#[test]
+fn redteam_a_connect_raced_against_the_supervisors_look_reaches_no_host_daemon() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = std::fs::canonicalize(t.path()).unwrap();
+    let (stream, dgram, rx) = daemon(&dir);
+    let race = native_tool("connect-race.c");
+    // Control: unconfined, the program reaches the daemon (directly: there is no look to race).
+    let host = Command::new(&race).arg(&stream).arg("direct").output().unwrap();
+    assert!(String::from_utf8_lossy(&host.stdout).starts_with("WON"), "{host:?}");
+    let got = received_until(&rx, &stream, &dgram, "after-control");
+    assert!(got.contains(&"stream:RACED\n".into()), "{got:?}");
+    let r = run(&["run", "--timeout", "120s", "--allow-read", dir.to_str().unwrap(), race.to_str().unwrap(), "--"]
+        .into_iter()
+        .chain([stream.to_str().unwrap(), "5000"])
+        .collect::<Vec<_>>());
+    assert!(r.stdout.starts_with("lost"), "{}{}", r.stdout, r.stderr);
+    let got = received_until(&rx, &stream, &dgram, "after-sandbox");
+    assert!(!got.iter().any(|g| g.contains("RACED")), "the host daemon received {got:?}");
+}

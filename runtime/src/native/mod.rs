@@ -24,7 +24,7 @@ pub mod runtime_deps;
 pub mod seccomp;
 mod spec;
 pub(crate) mod sys;
-mod unix_connect;
+mod connect;
 
 use crate::audit::{Capability, EventKind};
 use crate::error::{Error, Result};

@@ -63,12 +63,8 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
             return;
         }
         let Ok(n) = sys::notif_recv(fd) else { continue };
-        if i64::from(n.nr) == libc::SYS_connect
-            && let Some(refused) = unix_socket(fd, &n)
-        {
-            if let Some(denial) = refused {
-                record(&grant, &Verdict::Refused(denial), &plan, &mut counts);
-            }
+        if i64::from(n.nr) == libc::SYS_connect {
+            connect_for(fd, &n, &grant, &plan, &mut counts);
             continue;
         }
         let verdict = match observe::observed(i64::from(n.nr)) {
@@ -88,24 +84,35 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
     }
 }
 
-/// The size of a `sockaddr_un`: the most of a unix address the kernel reads.
-const SOCKADDR_UN: usize = std::mem::size_of::<libc::sockaddr_un>();
+/// The longest socket address the kernel takes (`sockaddr_storage`).
+const SOCKADDR_MAX: usize = std::mem::size_of::<libc::sockaddr_storage>();
 
-/// Answers `connect` on a unix socket, which the supervisor makes itself
-/// ([`super::unix_connect`]), with the denial to record if it was refused; `None` when the
-/// descriptor is not one (the kernel decides).
-fn unix_socket(fd: std::os::fd::BorrowedFd<'_>, n: &sys::Notification) -> Option<Option<Denial>> {
-    use super::unix_connect::{Outcome, connect};
+/// Answers `connect`, which the supervisor makes itself ([`super::connect`]), after recording
+/// a destination nothing in the sandbox serves, as [`judge`] would.
+fn connect_for(
+    fd: std::os::fd::BorrowedFd<'_>,
+    n: &sys::Notification,
+    grant: &LiveGrant,
+    plan: &NetPlan,
+    counts: &mut [usize; 2],
+) {
+    use super::connect::{Outcome, connect};
     let len = usize::try_from(n.args[2]).unwrap_or(usize::MAX);
-    let addr = if len > SOCKADDR_UN { None } else { read_memory(n.pid, n.args[1], len) };
-    let outcome = connect(fd, n.id, n.pid, n.args[0] as i32, addr.as_deref())?;
-    let (answered, denial) = match outcome {
-        Outcome::Connected => (sys::notif_return(fd, n.id, 0), None),
-        Outcome::Failed(errno) => (sys::notif_respond(fd, n.id, false, errno), None),
-        Outcome::Refused(errno, denial) => (sys::notif_respond(fd, n.id, false, errno), Some(denial)),
+    let addr = if len > SOCKADDR_MAX { None } else { read_memory(n.pid, n.args[1], len) };
+    if let Some(to) = addr.as_deref().and_then(parse_inet)
+        && !plan.serves(to)
+    {
+        record(grant, &Verdict::Nowhere(to, false), plan, counts);
+    }
+    let answered = match connect(fd, n.id, n.pid, n.args[0] as i32, addr.as_deref(), &plan.connect_ports()) {
+        Outcome::Connected => sys::notif_return(fd, n.id, 0),
+        Outcome::Failed(errno) => sys::notif_respond(fd, n.id, false, errno),
+        Outcome::Refused(errno, denial) => {
+            record(grant, &Verdict::Refused(denial), plan, counts);
+            sys::notif_respond(fd, n.id, false, errno)
+        }
     };
     drop(answered);
-    Some(denial)
 }
 
 fn record(grant: &LiveGrant, verdict: &Verdict, plan: &NetPlan, counts: &mut [usize; 2]) {
