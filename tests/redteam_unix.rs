@@ -100,7 +100,8 @@ fn redteam_host_unix_sockets_in_a_read_grant_are_unreachable() {
     let got = received_until(&rx, &stream, &dgram, "after-control");
     assert!(got.contains(&"stream:control".into()) && got.contains(&"dgram:control".into()), "{got:?}");
     // Under the sandbox, with the directory granted read-only: nothing arrives.
-    let r = run(&["run", "--allow-read", dir.to_str().unwrap(), PYTHON, "--", "-c", ATTACK, s, "leak", d, "/tmp/own.sock"]);
+    let r =
+        run(&["run", "--allow-read", dir.to_str().unwrap(), PYTHON, "--", "-c", ATTACK, s, "leak", d, "/tmp/own.sock"]);
     let got = received_until(&rx, &stream, &dgram, "after-sandbox");
     assert!(!got.iter().any(|g| g.contains("leak")), "the host daemon received {got:?}: {}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("stream: refused 13"), "{}{}", r.stdout, r.stderr);

@@ -360,7 +360,12 @@ mod tests {
                 notify,
             ),
             ("unix", c::SYS_socket, [c::AF_UNIX as u64, c::SOCK_SEQPACKET as u64, 0, 0, 0, 0], allow),
-            ("unix stream", c::SYS_socket, [c::AF_UNIX as u64, c::SOCK_STREAM as u64 | c::SOCK_CLOEXEC as u64, 0, 0, 0, 0], allow),
+            (
+                "unix stream",
+                c::SYS_socket,
+                [c::AF_UNIX as u64, c::SOCK_STREAM as u64 | c::SOCK_CLOEXEC as u64, 0, 0, 0, 0],
+                allow,
+            ),
             ("unix datagram", c::SYS_socket, [c::AF_UNIX as u64, c::SOCK_DGRAM as u64, 0, 0, 0, 0], notify),
             ("unix datagram pair", c::SYS_socketpair, [c::AF_UNIX as u64, c::SOCK_DGRAM as u64, 0, 0, 0, 0], notify),
             ("unix stream pair", c::SYS_socketpair, [c::AF_UNIX as u64, c::SOCK_STREAM as u64, 0, 0, 0, 0], allow),

@@ -193,7 +193,11 @@ impl From<rustix::io::Errno> for Why {
 /// view, and keeps it when its listener is in the sandbox.
 fn pathname(pid: u32, theirs: &OwnedFd, path: &[u8], nonblocking: bool) -> Result<OwnedFd, Why> {
     let path = std::str::from_utf8(path).map_err(|_| Why::Errno(libc::ENOENT))?;
-    let root = rustix::fs::open(format!("/proc/{pid}/root"), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let root = rustix::fs::open(
+        format!("/proc/{pid}/root"),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
     let whole = if path.starts_with('/') {
         path.to_string()
     } else {
@@ -201,7 +205,8 @@ fn pathname(pid: u32, theirs: &OwnedFd, path: &[u8], nonblocking: bool) -> Resul
         format!("{}/{path}", cwd.to_string_lossy())
     };
     let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
-    let socket_file = rustix::fs::openat2(&root, whole.as_str(), OFlags::PATH | OFlags::CLOEXEC, Mode::empty(), resolve)?;
+    let socket_file =
+        rustix::fs::openat2(&root, whole.as_str(), OFlags::PATH | OFlags::CLOEXEC, Mode::empty(), resolve)?;
     if !rustix::fs::FileType::from_raw_mode(rustix::fs::fstat(&socket_file)?.st_mode).is_socket() {
         return Err(Why::Errno(libc::ECONNREFUSED));
     }

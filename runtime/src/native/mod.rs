@@ -17,6 +17,7 @@ pub mod layers;
 pub mod limits;
 mod mounts;
 pub use mounts::{PRIVATE_TREES, provided_paths};
+mod connect;
 pub mod net;
 mod notify;
 mod route;
@@ -24,7 +25,6 @@ pub mod runtime_deps;
 pub mod seccomp;
 mod spec;
 pub(crate) mod sys;
-mod connect;
 
 use crate::audit::{Capability, EventKind};
 use crate::error::{Error, Result};

@@ -1,10 +1,11 @@
 //! Denials the kernel decides, recorded. The sandbox's seccomp allowlist hands every call it
 //! refuses to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it with the reason the
 //! policy gives (`seccomp::refusal`) and fails it (EPERM, or ENOSYS where a program should
-//! fall back); it also hands over `connect`, and `sendto` with an address, which the supervisor
-//! reads (the address, from the caller's memory), audits when it leads nowhere the sandbox
-//! provides (no relay, stub or proxy: the kernel will refuse it, by Landlock or for want of a
-//! route), and lets proceed. Enforcement stays with the kernel: these answers only record.
+//! fall back); it also hands over `sendto` with an address, which the supervisor reads (the
+//! address, from the caller's memory), audits when it leads nowhere the sandbox provides (no
+//! relay, stub or proxy: the kernel will refuse it for want of a route), and lets proceed, and
+//! `connect`, which it audits the same way and then makes itself ([`super::connect`]: never
+//! let through after a look, which the tool could race).
 //!
 //! A busy tool could flood the log, so each kind of record stops after [`MAX_RECORDS`], with
 //! one last event saying so.

@@ -2,9 +2,9 @@
 //! Docker's default profile, broad enough for Python, Node, Go and shell tools. A denied call
 //! is handed to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it, with the reason
 //! its kind carries here, and fails it (EPERM, or ENOSYS where a program should fall back;
-//! `super::notify`); so are `connect`, and `sendto` with an address, which the supervisor
-//! audits when they lead nowhere the sandbox provides and then lets the kernel decide
-//! (Landlock and the namespace's routes enforce; the notification only records).
+//! `super::notify`); so are `sendto` with an address, which the supervisor audits when it
+//! leads nowhere the sandbox provides and then lets the kernel decide (the namespace's routes
+//! enforce), and `connect`, which the supervisor makes itself (`super::connect`).
 //! Policy is data: every entry carries a one-line reason. Two filters are installed (compiled
 //! in [`compile`]): a small one that answers the [`Enosys`] entries with ENOSYS (their
 //! arguments sit behind a pointer, so they cannot be inspected; libc then falls back to a call
@@ -328,7 +328,11 @@ pub const ALLOWED: &[(i64, Allow, &str)] = &[
     // Sockets (the network namespace has only loopback; Landlock restricts TCP ports).
     (c::SYS_socket, InetOrUnixSocket, "AF_UNIX stream/seqpacket, and TCP/UDP sockets only"),
     (c::SYS_socketpair, UnixSocketPair, "connected AF_UNIX stream/seqpacket pairs"),
-    (c::SYS_connect, Audited, "connect a socket (audited where it leads nowhere we provide; unix ones made by the supervisor)"),
+    (
+        c::SYS_connect,
+        Audited,
+        "connect a socket (audited where it leads nowhere we provide; unix ones made by the supervisor)",
+    ),
     (c::SYS_accept, Always, "accept a connection"),
     (c::SYS_accept4, Always, "accept a connection"),
     (c::SYS_bind, Always, "bind a socket (Landlock denies TCP binds)"),
