@@ -360,6 +360,15 @@ mod tests {
                 notify,
             ),
             ("unix", c::SYS_socket, [c::AF_UNIX as u64, c::SOCK_SEQPACKET as u64, 0, 0, 0, 0], allow),
+            (
+                "unix stream",
+                c::SYS_socket,
+                [c::AF_UNIX as u64, c::SOCK_STREAM as u64 | c::SOCK_CLOEXEC as u64, 0, 0, 0, 0],
+                allow,
+            ),
+            ("unix datagram", c::SYS_socket, [c::AF_UNIX as u64, c::SOCK_DGRAM as u64, 0, 0, 0, 0], notify),
+            ("unix datagram pair", c::SYS_socketpair, [c::AF_UNIX as u64, c::SOCK_DGRAM as u64, 0, 0, 0, 0], notify),
+            ("unix stream pair", c::SYS_socketpair, [c::AF_UNIX as u64, c::SOCK_STREAM as u64, 0, 0, 0, 0], allow),
             ("mkdir 6777 (the kernel drops the bits)", c::SYS_mkdir, [path, 0o6777, 0, 0, 0, 0], allow),
         ];
         let filters = crate::native::seccomp::compile().unwrap();

@@ -17,6 +17,7 @@ pub mod layers;
 pub mod limits;
 mod mounts;
 pub use mounts::{PRIVATE_TREES, provided_paths};
+mod connect;
 pub mod net;
 mod notify;
 mod route;

@@ -1,10 +1,11 @@
 //! Denials the kernel decides, recorded. The sandbox's seccomp allowlist hands every call it
 //! refuses to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it with the reason the
 //! policy gives (`seccomp::refusal`) and fails it (EPERM, or ENOSYS where a program should
-//! fall back); it also hands over `connect`, and `sendto` with an address, which the supervisor
-//! reads (the address, from the caller's memory), audits when it leads nowhere the sandbox
-//! provides (no relay, stub or proxy: the kernel will refuse it, by Landlock or for want of a
-//! route), and lets proceed. Enforcement stays with the kernel: these answers only record.
+//! fall back); it also hands over `sendto` with an address, which the supervisor reads (the
+//! address, from the caller's memory), audits when it leads nowhere the sandbox provides (no
+//! relay, stub or proxy: the kernel will refuse it for want of a route), and lets proceed, and
+//! `connect`, which it audits the same way and then makes itself ([`super::connect`]: never
+//! let through after a look, which the tool could race).
 //!
 //! A busy tool could flood the log, so each kind of record stops after [`MAX_RECORDS`], with
 //! one last event saying so.
@@ -37,6 +38,8 @@ enum Verdict {
     Proceed,
     /// An observed path call the allowlist permits: record its paths, then proceed.
     Observe(Vec<(PathUse, String)>),
+    /// A connection the supervisor refused to make (a unix socket outside the sandbox).
+    Refused(Denial),
 }
 
 /// The longest path read from a caller's memory (`PATH_MAX`).
@@ -61,6 +64,10 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
             return;
         }
         let Ok(n) = sys::notif_recv(fd) else { continue };
+        if i64::from(n.nr) == libc::SYS_connect {
+            connect_for(fd, &n, &grant, &plan, &mut counts);
+            continue;
+        }
         let verdict = match observe::observed(i64::from(n.nr)) {
             Some(args) => observe_call(&n, args, |addr, len| read_memory(n.pid, addr, len), |fd| link(n.pid, fd)),
             None => judge(&n, &plan, |addr, len| read_memory(n.pid, addr, len)),
@@ -78,6 +85,37 @@ pub fn serve(listener: OwnedFd, grant: LiveGrant, plan: NetPlan) {
     }
 }
 
+/// The longest socket address the kernel takes (`sockaddr_storage`).
+const SOCKADDR_MAX: usize = std::mem::size_of::<libc::sockaddr_storage>();
+
+/// Answers `connect`, which the supervisor makes itself ([`super::connect`]), after recording
+/// a destination nothing in the sandbox serves, as [`judge`] would.
+fn connect_for(
+    fd: std::os::fd::BorrowedFd<'_>,
+    n: &sys::Notification,
+    grant: &LiveGrant,
+    plan: &NetPlan,
+    counts: &mut [usize; 2],
+) {
+    use super::connect::{Outcome, connect};
+    let len = usize::try_from(n.args[2]).unwrap_or(usize::MAX);
+    let addr = if len > SOCKADDR_MAX { None } else { read_memory(n.pid, n.args[1], len) };
+    if let Some(to) = addr.as_deref().and_then(parse_inet)
+        && !plan.serves(to)
+    {
+        record(grant, &Verdict::Nowhere(to, false), plan, counts);
+    }
+    let answered = match connect(fd, n.id, n.pid, n.args[0] as i32, addr.as_deref(), &plan.connect_ports()) {
+        Outcome::Connected => sys::notif_return(fd, n.id, 0),
+        Outcome::Failed(errno) => sys::notif_respond(fd, n.id, false, errno),
+        Outcome::Refused(errno, denial) => {
+            record(grant, &Verdict::Refused(denial), plan, counts);
+            sys::notif_respond(fd, n.id, false, errno)
+        }
+    };
+    drop(answered);
+}
+
 fn record(grant: &LiveGrant, verdict: &Verdict, plan: &NetPlan, counts: &mut [usize; 2]) {
     let (kind, denial) = match verdict {
         Verdict::Proceed => return,
@@ -89,6 +127,7 @@ fn record(grant: &LiveGrant, verdict: &Verdict, plan: &NetPlan, counts: &mut [us
         }
         Verdict::Deny(nr, refusal) => (0, Denial::new(Capability::Syscall, &nr.to_string(), &refusal.reason, None)),
         Verdict::Nowhere(to, datagram) => (1, nowhere(to, *datagram, plan)),
+        Verdict::Refused(denial) => (1, denial.clone()),
     };
     counts[kind] += 1;
     match counts[kind] {

@@ -2,9 +2,9 @@
 //! Docker's default profile, broad enough for Python, Node, Go and shell tools. A denied call
 //! is handed to the supervisor (`SECCOMP_RET_USER_NOTIF`), which audits it, with the reason
 //! its kind carries here, and fails it (EPERM, or ENOSYS where a program should fall back;
-//! `super::notify`); so are `connect`, and `sendto` with an address, which the supervisor
-//! audits when they lead nowhere the sandbox provides and then lets the kernel decide
-//! (Landlock and the namespace's routes enforce; the notification only records).
+//! `super::notify`); so are `sendto` with an address, which the supervisor audits when it
+//! leads nowhere the sandbox provides and then lets the kernel decide (the namespace's routes
+//! enforce), and `connect`, which the supervisor makes itself (`super::connect`).
 //! Policy is data: every entry carries a one-line reason. Two filters are installed (compiled
 //! in [`compile`]): a small one that answers the [`Enosys`] entries with ENOSYS (their
 //! arguments sit behind a pointer, so they cannot be inspected; libc then falls back to a call
@@ -35,10 +35,13 @@ pub enum Allow {
     Always,
     /// `clone` without namespace-creating flags.
     CloneWithoutNamespaces,
-    /// `socket`: AF_UNIX; AF_INET/AF_INET6 stream sockets with protocol 0 or TCP, datagram
-    /// sockets with protocol 0 or UDP (no raw, packet, netlink, MPTCP, UDP-Lite, SCTP…).
+    /// `socket`: AF_UNIX stream and seqpacket sockets (never datagram: `sendmsg` could aim one
+    /// at a host daemon's socket file, by a name behind a pointer); AF_INET/AF_INET6 stream
+    /// sockets with protocol 0 or TCP, datagram sockets with protocol 0 or UDP (no raw, packet,
+    /// netlink, MPTCP, UDP-Lite, SCTP…).
     InetOrUnixSocket,
-    /// `socketpair`: AF_UNIX only.
+    /// `socketpair`: AF_UNIX stream and seqpacket only (a datagram pair could `sendmsg` to any
+    /// socket file, as above).
     UnixSocketPair,
     /// `ioctl` except TIOCSTI and TIOCLINUX (terminal input injection).
     IoctlExceptTerminalInjection,
@@ -77,10 +80,10 @@ impl Allow {
             CloneWithoutNamespaces => (c::EPERM, "new namespaces are never allowed"),
             InetOrUnixSocket => (
                 c::EPERM,
-                "only unix sockets, and TCP or UDP sockets over IPv4 or IPv6, are allowed \
-                 (no raw, packet, netlink, MPTCP, UDP-Lite or other protocol)",
+                "only unix stream and seqpacket sockets, and TCP or UDP sockets over IPv4 or IPv6, are allowed \
+                 (no unix datagram, raw, packet, netlink, MPTCP, UDP-Lite or other protocol)",
             ),
-            UnixSocketPair => (c::EPERM, "only unix socket pairs are allowed"),
+            UnixSocketPair => (c::EPERM, "only unix stream and seqpacket socket pairs are allowed (no datagram pairs)"),
             IoctlExceptTerminalInjection => {
                 (c::EPERM, "terminal input injection (TIOCSTI, TIOCLINUX) is never allowed")
             }
@@ -323,9 +326,13 @@ pub const ALLOWED: &[(i64, Allow, &str)] = &[
     (c::SYS_eventfd, Always, "event descriptor (legacy)"),
     (c::SYS_eventfd2, Always, "event descriptor"),
     // Sockets (the network namespace has only loopback; Landlock restricts TCP ports).
-    (c::SYS_socket, InetOrUnixSocket, "AF_UNIX, and TCP/UDP sockets only"),
-    (c::SYS_socketpair, UnixSocketPair, "connected AF_UNIX pairs"),
-    (c::SYS_connect, Audited, "connect a socket (audited where it leads nowhere we provide)"),
+    (c::SYS_socket, InetOrUnixSocket, "AF_UNIX stream/seqpacket, and TCP/UDP sockets only"),
+    (c::SYS_socketpair, UnixSocketPair, "connected AF_UNIX stream/seqpacket pairs"),
+    (
+        c::SYS_connect,
+        Audited,
+        "connect a socket (audited where it leads nowhere we provide; unix ones made by the supervisor)",
+    ),
     (c::SYS_accept, Always, "accept a connection"),
     (c::SYS_accept4, Always, "accept a connection"),
     (c::SYS_bind, Always, "bind a socket (Landlock denies TCP binds)"),

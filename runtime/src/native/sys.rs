@@ -263,6 +263,44 @@ pub fn notif_respond(listener: std::os::fd::BorrowedFd<'_>, id: u64, proceed: bo
     Ok(())
 }
 
+/// Installs `src` in the notifying process as its descriptor `target` (replacing whatever
+/// `target` was, as `dup2` would; `cloexec` sets `FD_CLOEXEC` on it), for notification `id`,
+/// which is then still to be answered (`SECCOMP_IOCTL_NOTIF_ADDFD` with `SETFD`).
+pub fn notif_addfd(
+    listener: std::os::fd::BorrowedFd<'_>,
+    id: u64,
+    src: std::os::fd::BorrowedFd<'_>,
+    target: u32,
+    cloexec: bool,
+) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let src = u32::try_from(src.as_raw_fd()).map_err(|_| std::io::Error::other("bad descriptor"))?;
+    let mut a = libc::seccomp_notif_addfd {
+        id,
+        flags: libc::SECCOMP_ADDFD_FLAG_SETFD as u32,
+        srcfd: src,
+        newfd: target,
+        newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
+    };
+    // SAFETY: ADDFD reads one `seccomp_notif_addfd` from `a`, ours and fully initialised; the
+    // kernel duplicates `src` into the other process and takes nothing of ours.
+    if unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_ADDFD, &mut a) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Answers notification `id` as a call that succeeded and returned `val`.
+pub fn notif_return(listener: std::os::fd::BorrowedFd<'_>, id: u64, val: i64) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut r = libc::seccomp_notif_resp { id, val, error: 0, flags: 0 };
+    // SAFETY: SEND reads one `seccomp_notif_resp` from `r`, ours and fully initialised.
+    if unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_SEND, &mut r) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Asks the kernel to report, with each datagram an IPv4 UDP socket receives, the address it
 /// was sent to (`IP_PKTINFO`): a socket bound to `0.0.0.0` cannot learn it otherwise. rustix
 /// has no wrapper for this option.

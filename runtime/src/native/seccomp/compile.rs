@@ -53,7 +53,7 @@ fn conditions(how: Allow) -> Result<Vec<SeccompRule>, seccompiler::BackendError>
         Always => Vec::new(),
         CloneWithoutNamespaces => vec![one(qword(0, Op::MaskedEq(ns_flags), 0)?)?],
         InetOrUnixSocket => {
-            let mut rules = vec![one(dword(0, Op::Eq, c::AF_UNIX as u64)?)?];
+            let mut rules = unix_connected_kinds()?;
             for (kind, protocol) in [(c::SOCK_STREAM, c::IPPROTO_TCP), (c::SOCK_DGRAM, c::IPPROTO_UDP)] {
                 // Protocol 0 is the family's default for the type: TCP or UDP.
                 for protocol in [0, protocol] {
@@ -66,7 +66,7 @@ fn conditions(how: Allow) -> Result<Vec<SeccompRule>, seccompiler::BackendError>
             }
             rules
         }
-        UnixSocketPair => vec![one(dword(0, Op::Eq, c::AF_UNIX as u64)?)?],
+        UnixSocketPair => unix_connected_kinds()?,
         IoctlExceptTerminalInjection => {
             vec![SeccompRule::new(vec![dword(1, Op::Ne, c::TIOCSTI)?, dword(1, Op::Ne, c::TIOCLINUX)?])?]
         }
@@ -84,6 +84,21 @@ fn conditions(how: Allow) -> Result<Vec<SeccompRule>, seccompiler::BackendError>
         // Never in the rules (see `allow_rules`).
         Enosys | Audited => Vec::new(),
     })
+}
+
+/// AF_UNIX stream and seqpacket sockets: never datagram ones, which `sendmsg` can aim at any
+/// socket file by a name the filter cannot read (behind a pointer), and which no supervisor
+/// check then sees.
+fn unix_connected_kinds() -> Result<Vec<SeccompRule>, seccompiler::BackendError> {
+    [c::SOCK_STREAM, c::SOCK_SEQPACKET]
+        .into_iter()
+        .map(|kind| {
+            SeccompRule::new(vec![
+                Cond::new(0, Len::Dword, Op::Eq, c::AF_UNIX as u64)?,
+                Cond::new(1, Len::Dword, Op::MaskedEq(0xF), kind as u64)?,
+            ])
+        })
+        .collect()
 }
 
 /// Compiles the two filters, in the order they are to be installed.
