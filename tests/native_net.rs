@@ -39,6 +39,29 @@ fn tcp_by_ip_reaches_a_declared_endpoint_through_a_relay() {
     assert!(r.audit.iter().any(|e| e["event"] == "allow" && e["capability"] == "net.connect"));
 }
 
+/// The supervisor makes every `connect` itself: from a thread that does not lead its process
+/// (a server's worker thread) too. Undeclared, the same thread's connection reaches nothing.
+#[test]
+fn a_connect_from_a_worker_thread_reaches_a_declared_endpoint() {
+    let sink = TcpSink::start("127.0.0.1");
+    let ep = sink.addr.to_string();
+    let code = |tag: &str| {
+        format!(
+            "import socket, sys, threading\n\
+             done = []\n\
+             def go():\n    socket.create_connection(('127.0.0.1', {}), timeout=5).sendall(b'{tag}\\n'); done.append(1)\n\
+             t = threading.Thread(target=go); t.start(); t.join(); sys.exit(0 if done else 1)",
+            sink.addr.port()
+        )
+    };
+    let r = python(&[], &code("undeclared"));
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    let r = python(&["--allow-net", &ep], &code("declared"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = sink.received();
+    assert!(got.contains("declared\n") && !got.contains("undeclared"), "{got}");
+}
+
 #[test]
 fn another_ip_on_a_declared_port_is_refused_by_the_broker() {
     // The listener on 127.0.0.2 takes its own port; the grant names that port on 127.0.0.1.

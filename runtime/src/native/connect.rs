@@ -33,6 +33,12 @@ use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 
+/// The thread group (process) of thread `tid`, from `/proc/TID/status`.
+fn thread_group(tid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
+}
+
 /// What became of a `connect` on a unix socket.
 #[derive(Debug)]
 pub enum Outcome {
@@ -62,7 +68,11 @@ pub fn connect(
     addr: Option<&[u8]>,
     connect_ports: &[u16],
 ) -> Outcome {
-    let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else { return Outcome::Failed(libc::ESRCH) };
+    // The notification names the calling thread; a pidfd is opened on its process (threads
+    // share the descriptor table), found from the thread's status: `pidfd_open` refuses a
+    // thread that does not lead its group (PIDFD_THREAD needs Linux 6.9).
+    let group = thread_group(pid).unwrap_or(pid);
+    let Some(pid) = rustix::process::Pid::from_raw(group as i32) else { return Outcome::Failed(libc::ESRCH) };
     let theirs = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
         .and_then(|pidfd| rustix::process::pidfd_getfd(&pidfd, fd, rustix::process::PidfdGetfdFlags::empty()))
     {
@@ -70,6 +80,11 @@ pub fn connect(
         // Not a descriptor of the caller's (or the caller is gone): as the kernel would answer.
         Err(e) => return Outcome::Failed(e.raw_os_error()),
     };
+    // The thread still waits in this very call, so its process was not replaced by another
+    // under the same number between the look-up and `pidfd_open`.
+    if !sys::notif_id_valid(listener, id) {
+        return Outcome::Failed(libc::ESRCH);
+    }
     match rustix::net::sockopt::socket_domain(&theirs) {
         Ok(AddressFamily::UNIX) => unix(listener, id, pid.as_raw_nonzero().get() as u32, fd, &theirs, addr),
         Ok(AddressFamily::INET | AddressFamily::INET6) => inet(&theirs, addr, connect_ports),
