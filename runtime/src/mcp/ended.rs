@@ -76,6 +76,17 @@ fn path_in(line: &str) -> Option<String> {
         .map(|w| w.trim_end_matches([':', ',', ';', ')', '.']).to_string())
 }
 
+/// The flag that lets a server write `path`: the nearest directory at or above it that exists
+/// on the host (a server creating `DIR/db` needs `DIR`, and `--allow-write` takes an existing
+/// path).
+fn write_flag(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    match p.ancestors().find(|a| a.is_dir()) {
+        Some(d) if d == p || Some(d) == p.parent() => format!("--allow-write {}", d.display()),
+        Some(_) | None => format!("--allow-write DIR, DIR the directory to hold `{path}` (create it first)"),
+    }
+}
+
 /// Package registries a launcher (`npx`, `uvx`) downloads from: `(host in its error line, the
 /// flags that declare it)`.
 const REGISTRIES: &[(&str, &str)] = &[
@@ -115,6 +126,17 @@ fn fix_for_line(line: &str) -> Option<String> {
     if line.contains("Failed to reserve virtual memory") || line.contains("can't start new thread") {
         return Some("the runtime could not reserve memory: raise --memory (e.g. --memory 4GiB)".into());
     }
+    if line.contains("Read-only file system") || line.contains("read-only file system") || line.contains("EROFS") {
+        let how = match path_in(line) {
+            Some(p) => {
+                format!("`{p}`: the sandbox shows it read-only, or not at all; grant it with {}", write_flag(&p))
+            }
+            None => "a path: the sandbox shows it read-only, or not at all; grant it with --allow-write DIR".into(),
+        };
+        return Some(format!(
+            "it could not write {how} (its own runtime stays read-only: point its data elsewhere instead)"
+        ));
+    }
     let enoent = line.contains("No such file or directory") || line.contains("ENOENT");
     let eacces = line.contains("Permission denied") || line.contains("EACCES");
     if enoent || eacces {
@@ -151,6 +173,19 @@ mod tests {
             &["python3: can't open file '/srv/app/server.py': [Errno 2] No such file or directory"],
         );
         assert!(f.contains("`/srv/app/server.py`") && f.contains("--allow-read /srv/app/server.py"), "{f}");
+    }
+
+    #[test]
+    fn a_read_only_path_is_named_with_allow_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        let f = fix(Status::Exited(1), &[&format!("OSError: [Errno 30] Read-only file system: '{d}/data'")]);
+        assert!(f.contains(&format!("--allow-write {d}/data")), "{f}");
+        let f = fix(Status::Exited(1), &[&format!("Error: EROFS: read-only file system, open '{d}/m.json'")]);
+        assert!(f.contains(&format!("`{d}/m.json`")) && f.contains(&format!("--allow-write {d} ")), "{f}");
+        let f = fix(Status::Exited(1), &[&format!("EROFS: read-only file system, mkdir '{d}/a/b/c'")]);
+        assert!(f.contains("create it first"), "{f}");
     }
 
     #[test]

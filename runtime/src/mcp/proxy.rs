@@ -133,6 +133,10 @@ pub async fn run(
         .collect();
     let window = WindowSpec { jit: options.jit, bindable };
     let grant = sandbox.issue_windowed(tool, policy, None, Some(window));
+    let granted = grant.grant().paths.iter().map(|p| p.path.clone()).chain([tool.path().to_path_buf()]);
+    for notice in super::arg_paths::outside_grant(&args, granted) {
+        eprintln!("mcp-sandbox: proxy: note: {notice}");
+    }
     let allow_degraded = options.allow_degraded;
     let bindings: Vec<_> = options.binds.iter().map(|b| b.binding.clone()).collect();
     let mut capabilities = super::guard::capabilities(policy);
