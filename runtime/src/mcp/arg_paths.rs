@@ -36,9 +36,32 @@ fn flag_for(path: &Path) -> String {
     }
 }
 
-/// One line per absolute-path argument of `args` that no path of `visible` (the grant, the
-/// program, the system view) covers: what the server sees there and the flag that grants it.
-pub fn notices(args: &[String], visible: &[PathBuf]) -> Vec<String> {
+/// An argument naming a path the server does not see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outside {
+    /// The argument as given.
+    pub arg: String,
+    /// The absolute path it names.
+    pub path: PathBuf,
+    /// The flag (or the step, then the flag) that grants it.
+    pub flag: String,
+    /// What the server sees there.
+    pub sees: String,
+}
+
+impl Outside {
+    /// The one-line notice.
+    pub fn notice(&self) -> String {
+        format!(
+            "the server's argument `{}` names a path outside its grant: it sees {}; to let it use the host's, grant it: {}",
+            self.arg, self.sees, self.flag
+        )
+    }
+}
+
+/// Each absolute-path argument of `args` that no path of `visible` (the grant, the program, the
+/// system view) covers: what the server sees there and the flag that grants it.
+pub fn outside(args: &[String], visible: &[PathBuf]) -> Vec<Outside> {
     let shown = |p: &Path| visible.iter().any(|v| p.starts_with(v));
     let mut out = Vec::new();
     for arg in args {
@@ -51,21 +74,17 @@ pub fn notices(args: &[String], visible: &[PathBuf]) -> Vec<String> {
             Some(t) => format!("its private {t} (what it writes there is lost when it exits)"),
             None => "nothing there (and cannot create it)".into(),
         };
-        out.push(format!(
-            "the server's argument `{arg}` names a path outside its grant: it sees {sees}; to let it use the host's, \
-             grant it: {}",
-            flag_for(path)
-        ));
+        out.push(Outside { arg: arg.clone(), path: path.to_path_buf(), flag: flag_for(path), sees });
     }
     out
 }
 
-/// [`notices`] for a server granted `granted` (its grant's paths and its program): the system
+/// [`outside`] for a server granted `granted` (its grant's paths and its program): the system
 /// view is added.
-pub fn outside_grant(args: &[String], granted: impl IntoIterator<Item = PathBuf>) -> Vec<String> {
+pub fn outside_grant(args: &[String], granted: impl IntoIterator<Item = PathBuf>) -> Vec<Outside> {
     let mut visible: Vec<PathBuf> = granted.into_iter().collect();
     visible.extend(provided_paths().into_iter().map(PathBuf::from));
-    notices(args, &visible)
+    outside(args, &visible)
 }
 
 #[cfg(test)]
@@ -74,6 +93,10 @@ mod tests {
 
     fn strings(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    fn notices(args: &[String], visible: &[PathBuf]) -> Vec<String> {
+        outside(args, visible).iter().map(Outside::notice).collect()
     }
 
     #[test]
@@ -98,7 +121,7 @@ mod tests {
 
     #[test]
     fn tmp_is_the_private_scratch_and_the_system_view_is_shown() {
-        let n = outside_grant(&strings(&["/tmp/app/test.db"]), []);
+        let n: Vec<String> = outside_grant(&strings(&["/tmp/app/test.db"]), []).iter().map(Outside::notice).collect();
         assert!(n[0].contains("its private /tmp (what it writes there is lost"), "{n:?}");
         assert!(outside_grant(&strings(&["/usr/share/zoneinfo", "/", "//x"]), []).is_empty());
     }

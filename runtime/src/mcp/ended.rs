@@ -2,6 +2,7 @@
 //! is told (a JSON-RPC error carrying the exit status and the last lines of the server's stderr)
 //! and the one line with the likely fix. The derivation is pure: [`likely_fix`].
 
+use super::arg_paths::Outside;
 use crate::invoke::Status;
 use std::collections::VecDeque;
 
@@ -48,8 +49,11 @@ pub fn describe(status: &Status) -> String {
 }
 
 /// The likely fix, derived from the stderr tail and the status (the last matching line wins,
-/// since the last error is usually the one that ended the server).
-pub fn likely_fix(status: &Status, tail: &[String]) -> String {
+/// since the last error is usually the one that ended the server). A file error on a path that
+/// one of the server's arguments names (or lies under) is answered with that argument's flag
+/// ([`Outside`]): a server creating `DIR/app.db` fails on the first directory of it missing in
+/// the sandbox, which is broader than the one to grant.
+pub fn likely_fix(status: &Status, tail: &[String], outside: &[Outside]) -> String {
     if matches!(status, Status::MemoryExceeded(_)) {
         return "it reached the memory limit: give it more with --memory (e.g. --memory 1GiB)".into();
     }
@@ -57,7 +61,7 @@ pub fn likely_fix(status: &Status, tail: &[String]) -> String {
         return "it reached the wall-clock limit: raise --timeout, or leave it out (proxy has none by default)".into();
     }
     for line in tail.iter().rev() {
-        if let Some(fix) = fix_for_line(line) {
+        if let Some(fix) = argument_fix(line, outside).or_else(|| fix_for_line(line)) {
             return fix;
         }
     }
@@ -67,6 +71,30 @@ pub fn likely_fix(status: &Status, tail: &[String]) -> String {
             .into(),
         _ => "see its stderr above; run it with `mcp-sandbox run` and the same flags to watch it start".into(),
     }
+}
+
+/// Words of a file error (not found, refused, read-only) in Python's, Node's and libc's lines.
+const FILE_ERRORS: &[&str] = &[
+    "No such file or directory",
+    "ENOENT",
+    "Permission denied",
+    "EACCES",
+    "Read-only file system",
+    "read-only file system",
+    "EROFS",
+];
+
+/// A file error on a path an argument names, or on a directory above it: that argument's flag.
+fn argument_fix(line: &str, outside: &[Outside]) -> Option<String> {
+    if !FILE_ERRORS.iter().any(|w| line.contains(w)) {
+        return None;
+    }
+    let p = path_in(line)?;
+    let o = outside.iter().find(|o| o.path.starts_with(&p))?;
+    Some(format!(
+        "its argument `{}` names a path outside its grant (`{p}` is not there in the sandbox): grant it with {}",
+        o.arg, o.flag
+    ))
 }
 
 /// The first absolute path in a line, trimmed of quotes and punctuation.
@@ -163,7 +191,7 @@ mod tests {
     use super::*;
 
     fn fix(status: Status, lines: &[&str]) -> String {
-        likely_fix(&status, &lines.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
+        likely_fix(&status, &lines.iter().map(|s| (*s).to_string()).collect::<Vec<_>>(), &[])
     }
 
     #[test]
@@ -186,6 +214,22 @@ mod tests {
         assert!(f.contains(&format!("`{d}/m.json`")) && f.contains(&format!("--allow-write {d} ")), "{f}");
         let f = fix(Status::Exited(1), &[&format!("EROFS: read-only file system, mkdir '{d}/a/b/c'")]);
         assert!(f.contains("create it first"), "{f}");
+    }
+
+    #[test]
+    fn a_file_error_above_an_argument_gets_the_arguments_flag() {
+        let o = Outside {
+            arg: "/srv/data/app.db".into(),
+            path: "/srv/data/app.db".into(),
+            flag: "--allow-write /srv/data".into(),
+            sees: "nothing there".into(),
+        };
+        let lines = vec!["OSError: [Errno 30] Read-only file system: '/srv'".to_string()];
+        let f = likely_fix(&Status::Exited(1), &lines, std::slice::from_ref(&o));
+        assert!(f.contains("`/srv/data/app.db`") && f.ends_with("--allow-write /srv/data"), "{f}");
+        // A path elsewhere keeps the line's own fix.
+        let lines = vec!["OSError: [Errno 30] Read-only file system: '/opt/x'".to_string()];
+        assert!(likely_fix(&Status::Exited(1), &lines, &[o]).contains("`/opt/x`"));
     }
 
     #[test]

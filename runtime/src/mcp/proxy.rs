@@ -134,8 +134,9 @@ pub async fn run(
     let window = WindowSpec { jit: options.jit, bindable };
     let grant = sandbox.issue_windowed(tool, policy, None, Some(window));
     let granted = grant.grant().paths.iter().map(|p| p.path.clone()).chain([tool.path().to_path_buf()]);
-    for notice in super::arg_paths::outside_grant(&args, granted) {
-        eprintln!("mcp-sandbox: proxy: note: {notice}");
+    let outside = super::arg_paths::outside_grant(&args, granted);
+    for o in &outside {
+        eprintln!("mcp-sandbox: proxy: note: {}", o.notice());
     }
     let allow_degraded = options.allow_degraded;
     let bindings: Vec<_> = options.binds.iter().map(|b| b.binding.clone()).collect();
@@ -182,7 +183,7 @@ pub async fn run(
             let lines = tail.lock().map(|t| t.lines()).unwrap_or_default();
             let (why, data) = match &r {
                 Ok(o) => {
-                    let fix = ended::likely_fix(&o.status, &lines);
+                    let fix = ended::likely_fix(&o.status, &lines, &outside);
                     eprintln!(
                         "mcp-sandbox: proxy: the server ended ({}); likely fix: {fix}",
                         ended::describe(&o.status)
