@@ -145,6 +145,14 @@ fn fix_for_line(line: &str) -> Option<String> {
     if line.contains("native sandbox setup failed") {
         return Some(format!("the sandbox could not be set up ({})", line.trim_start_matches("mcp-sandbox: ")));
     }
+    // `python -m PKG` for a package without `__main__`: the command line's, not the sandbox's.
+    if line.contains("is a package and cannot be directly executed") {
+        return Some(
+            "`python -m` names a package that cannot be run (it has no `__main__`; it fails the same outside the \
+             sandbox): run its console script (VENV/bin/NAME) or the module its documentation names"
+                .into(),
+        );
+    }
     if line.contains("ModuleNotFoundError") || line.contains("No module named") {
         return Some(
             "Python cannot import its packages: grant the venv or site-packages directory with --allow-exec DIR (extension modules are mapped executable)"
@@ -230,6 +238,17 @@ mod tests {
         // A path elsewhere keeps the line's own fix.
         let lines = vec!["OSError: [Errno 30] Read-only file system: '/opt/x'".to_string()];
         assert!(likely_fix(&Status::Exited(1), &lines, &[o]).contains("`/opt/x`"));
+    }
+
+    #[test]
+    fn a_package_without_main_is_not_blamed_on_the_grant() {
+        let f = fix(
+            Status::Exited(1),
+            &[
+                "/v/bin/python: No module named mcp_server_sqlite.__main__; 'mcp_server_sqlite' is a package and cannot be directly executed",
+            ],
+        );
+        assert!(f.contains("console script") && !f.contains("--allow-exec"), "{f}");
     }
 
     #[test]
