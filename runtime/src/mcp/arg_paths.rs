@@ -111,7 +111,7 @@ mod tests {
         assert!(n[0].contains(&format!("--allow-write {}", data.display())), "{n:?}");
         assert!(n[0].contains("sees nothing there") || n[0].contains("private /tmp"), "{n:?}");
         // Granted (or beneath a grant): nothing to say.
-        assert!(notices(&args, &[data.clone()]).is_empty());
+        assert!(notices(&args, std::slice::from_ref(&data)).is_empty());
         // An option's value, a directory that exists, a path whose directory does not.
         let n = notices(&[format!("--root={}", data.display())], &[]);
         assert!(n[0].contains(&format!("--allow-read {}", data.display())), "{n:?}");
