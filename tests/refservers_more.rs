@@ -11,6 +11,8 @@
 //!   it "works" in the sandbox's private `/tmp`, and nothing reaches the host: `proxy` says so
 //!   at start, with the flag.
 //! * `server-everything`: every protocol feature a host uses passes through the relay.
+//! * A script that calls a tool without listing first: the proxy lists for it and judges the
+//!   listing against the pins (a tool whose pin no longer matches stays withheld).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -190,4 +192,42 @@ fn everything_passes_sampling_roots_progress_logging_resources_and_prompts() {
     // Its environment is the sandbox's: the proxy variables, no variable of the host's.
     let env = text(&v, "env", false);
     assert!(env.contains("HTTPS_PROXY") && !env.contains("CARGO"), "{env}");
+}
+
+#[test]
+fn a_script_that_calls_before_listing_gets_its_call_judged_against_the_pins() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().canonicalize().unwrap().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let (db, pins) = (data.join("app.db"), dir.path().join("pins.json"));
+    let server = installed("venv/bin/mcp-server-sqlite");
+    let args = strings(&["--pins", s(&pins), "--allow-write", s(&data), "--", &server, "--db-path", s(&db)]);
+    // No `tools/list` step: initialize, then the calls, as a script against the SDK writes it.
+    let calls = |rows: &[&str]| {
+        let mut steps = vec![json!({"label": "create", "op": "call", "name": "create_table",
+            "arguments": {"query": "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, name TEXT)"}})];
+        for (i, r) in rows.iter().enumerate() {
+            steps.push(json!({"label": format!("insert{i}"), "op": "call", "name": "write_query",
+                "arguments": {"query": format!("INSERT INTO t (name) VALUES ('{r}')")}}));
+        }
+        Value::Array(steps)
+    };
+    let (v, stderr) = session(&args, &calls(&["first"]), &[]);
+    assert!(v.get("tools").is_none());
+    text(&v, "create", false);
+    text(&v, "insert0", false);
+    assert_eq!(host_rows(&db), "[('first',)]", "{stderr}");
+    // `write_query`'s pin no longer matches what the server lists (as after an update that
+    // changed it): the call is withheld, the row never written; the tool pinned as it is works.
+    let text_of_pins = std::fs::read_to_string(&pins).unwrap();
+    let mut p: Value = serde_json::from_str(&text_of_pins).unwrap();
+    let servers = p["servers"].as_object_mut().unwrap();
+    let entry = servers.values_mut().next().unwrap();
+    entry["tools"]["write_query"]["sha256"] = json!("0".repeat(64));
+    std::fs::write(&pins, p.to_string()).unwrap();
+    let (v, stderr) = session(&args, &calls(&["second"]), &[]);
+    text(&v, "create", false);
+    let refused = v["insert0"]["error"].as_str().unwrap_or_else(|| panic!("{v}\n{stderr}"));
+    assert!(refused.contains("withheld"), "{refused}");
+    assert_eq!(host_rows(&db), "[('first',)]", "the withheld call wrote nothing");
 }

@@ -5,7 +5,8 @@
 //! * every tool in a `tools/list` result is checked against its pin ([`super::pins`]); a tool
 //!   whose definition changed since it was pinned is withheld from the list;
 //! * a `tools/call` for a withheld tool, or one never listed, is answered with an error by
-//!   the proxy and never reaches the server;
+//!   the proxy and never reaches the server (a call made before any listing waits for the
+//!   proxy's own listing, judged alike: [`super::relay`]'s `prelist`);
 //! * advertised annotations are replaced by what the sandbox's policy guarantees (a server
 //!   cannot claim `readOnlyHint` while its grant allows writes);
 //! * what the proxy cannot parse or attribute is dropped and audited, never relayed raw;

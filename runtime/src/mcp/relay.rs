@@ -520,6 +520,11 @@ impl Relay {
             self.call_ended(*pid, f.tool.as_deref(), "the server ended");
         }
         let held = self.held_ids().into_iter();
-        pending.into_iter().map(|(_, f)| f.client_id).chain(held).map(|id| ended_error(id, &why, data.clone())).collect()
+        pending
+            .into_iter()
+            .map(|(_, f)| f.client_id)
+            .chain(held)
+            .map(|id| ended_error(id, &why, data.clone()))
+            .collect()
     }
 }

@@ -89,7 +89,11 @@ impl Relay {
                 Some(why) => {
                     self.dropped(why);
                     let id = call.get("id").cloned().unwrap_or(Value::Null);
-                    Actions::client(wire::error(id, wire::INTERNAL_ERROR, format!("refused by mcp-sandbox proxy: {why}")))
+                    Actions::client(wire::error(
+                        id,
+                        wire::INTERNAL_ERROR,
+                        format!("refused by mcp-sandbox proxy: {why}"),
+                    ))
                 }
                 None => self.client_message(call),
             };
