@@ -258,6 +258,7 @@ impl Relay {
                 // The id it names is the client's: cancel what the server knows under the
                 // proxy's id (nothing if that request is no longer in flight).
                 let named = m.get("params").and_then(|p| p.get("requestId")).cloned().unwrap_or(Value::Null);
+                self.drop_held(&named);
                 let state = lock(&self.state);
                 let ours: Vec<(u64, Option<String>)> = state
                     .in_flight

@@ -103,6 +103,11 @@ impl Relay {
         Some(all)
     }
 
+    /// The client cancelled a held call: it is not relayed.
+    pub(super) fn drop_held(&self, client_id: &Value) {
+        lock(&self.state).prelist.held.retain(|m| m.get("id") != Some(client_id));
+    }
+
     /// The server ended with calls held: their client ids, to answer with why.
     pub(super) fn held_ids(&self) -> Vec<Value> {
         let held = std::mem::take(&mut lock(&self.state).prelist.held);
