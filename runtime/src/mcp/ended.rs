@@ -2,6 +2,7 @@
 //! is told (a JSON-RPC error carrying the exit status and the last lines of the server's stderr)
 //! and the one line with the likely fix. The derivation is pure: [`likely_fix`].
 
+use super::arg_paths::Outside;
 use crate::invoke::Status;
 use std::collections::VecDeque;
 
@@ -48,8 +49,11 @@ pub fn describe(status: &Status) -> String {
 }
 
 /// The likely fix, derived from the stderr tail and the status (the last matching line wins,
-/// since the last error is usually the one that ended the server).
-pub fn likely_fix(status: &Status, tail: &[String]) -> String {
+/// since the last error is usually the one that ended the server). A file error on a path that
+/// one of the server's arguments names (or lies under) is answered with that argument's flag
+/// ([`Outside`]): a server creating `DIR/app.db` fails on the first directory of it missing in
+/// the sandbox, which is broader than the one to grant.
+pub fn likely_fix(status: &Status, tail: &[String], outside: &[Outside]) -> String {
     if matches!(status, Status::MemoryExceeded(_)) {
         return "it reached the memory limit: give it more with --memory (e.g. --memory 1GiB)".into();
     }
@@ -57,7 +61,7 @@ pub fn likely_fix(status: &Status, tail: &[String]) -> String {
         return "it reached the wall-clock limit: raise --timeout, or leave it out (proxy has none by default)".into();
     }
     for line in tail.iter().rev() {
-        if let Some(fix) = fix_for_line(line) {
+        if let Some(fix) = argument_fix(line, outside).or_else(|| fix_for_line(line)) {
             return fix;
         }
     }
@@ -69,11 +73,46 @@ pub fn likely_fix(status: &Status, tail: &[String]) -> String {
     }
 }
 
+/// Words of a file error (not found, refused, read-only) in Python's, Node's and libc's lines.
+const FILE_ERRORS: &[&str] = &[
+    "No such file or directory",
+    "ENOENT",
+    "Permission denied",
+    "EACCES",
+    "Read-only file system",
+    "read-only file system",
+    "EROFS",
+];
+
+/// A file error on a path an argument names, or on a directory above it: that argument's flag.
+fn argument_fix(line: &str, outside: &[Outside]) -> Option<String> {
+    if !FILE_ERRORS.iter().any(|w| line.contains(w)) {
+        return None;
+    }
+    let p = path_in(line)?;
+    let o = outside.iter().find(|o| o.path.starts_with(&p))?;
+    Some(format!(
+        "its argument `{}` names a path outside its grant (`{p}` is not there in the sandbox): grant it with {}",
+        o.arg, o.flag
+    ))
+}
+
 /// The first absolute path in a line, trimmed of quotes and punctuation.
 fn path_in(line: &str) -> Option<String> {
     line.split(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '`')
         .find(|w| w.starts_with('/') && w.len() > 1)
         .map(|w| w.trim_end_matches([':', ',', ';', ')', '.']).to_string())
+}
+
+/// The flag that lets a server write `path`: the nearest directory at or above it that exists
+/// on the host (a server creating `DIR/db` needs `DIR`, and `--allow-write` takes an existing
+/// path).
+fn write_flag(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    match p.ancestors().find(|a| a.is_dir()) {
+        Some(d) if d == p || Some(d) == p.parent() => format!("--allow-write {}", d.display()),
+        Some(_) | None => format!("--allow-write DIR, DIR the directory to hold `{path}` (create it first)"),
+    }
 }
 
 /// Package registries a launcher (`npx`, `uvx`) downloads from: `(host in its error line, the
@@ -106,6 +145,14 @@ fn fix_for_line(line: &str) -> Option<String> {
     if line.contains("native sandbox setup failed") {
         return Some(format!("the sandbox could not be set up ({})", line.trim_start_matches("mcp-sandbox: ")));
     }
+    // `python -m PKG` for a package without `__main__`: the command line's, not the sandbox's.
+    if line.contains("is a package and cannot be directly executed") {
+        return Some(
+            "`python -m` names a package that cannot be run (it has no `__main__`; it fails the same outside the \
+             sandbox): run its console script (VENV/bin/NAME) or the module its documentation names"
+                .into(),
+        );
+    }
     if line.contains("ModuleNotFoundError") || line.contains("No module named") {
         return Some(
             "Python cannot import its packages: grant the venv or site-packages directory with --allow-exec DIR (extension modules are mapped executable)"
@@ -114,6 +161,17 @@ fn fix_for_line(line: &str) -> Option<String> {
     }
     if line.contains("Failed to reserve virtual memory") || line.contains("can't start new thread") {
         return Some("the runtime could not reserve memory: raise --memory (e.g. --memory 4GiB)".into());
+    }
+    if line.contains("Read-only file system") || line.contains("read-only file system") || line.contains("EROFS") {
+        let how = match path_in(line) {
+            Some(p) => {
+                format!("`{p}`: the sandbox shows it read-only, or not at all; grant it with {}", write_flag(&p))
+            }
+            None => "a path: the sandbox shows it read-only, or not at all; grant it with --allow-write DIR".into(),
+        };
+        return Some(format!(
+            "it could not write {how} (its own runtime stays read-only: point its data elsewhere instead)"
+        ));
     }
     let enoent = line.contains("No such file or directory") || line.contains("ENOENT");
     let eacces = line.contains("Permission denied") || line.contains("EACCES");
@@ -141,7 +199,7 @@ mod tests {
     use super::*;
 
     fn fix(status: Status, lines: &[&str]) -> String {
-        likely_fix(&status, &lines.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
+        likely_fix(&status, &lines.iter().map(|s| (*s).to_string()).collect::<Vec<_>>(), &[])
     }
 
     #[test]
@@ -151,6 +209,46 @@ mod tests {
             &["python3: can't open file '/srv/app/server.py': [Errno 2] No such file or directory"],
         );
         assert!(f.contains("`/srv/app/server.py`") && f.contains("--allow-read /srv/app/server.py"), "{f}");
+    }
+
+    #[test]
+    fn a_read_only_path_is_named_with_allow_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        let f = fix(Status::Exited(1), &[&format!("OSError: [Errno 30] Read-only file system: '{d}/data'")]);
+        assert!(f.contains(&format!("--allow-write {d}/data")), "{f}");
+        let f = fix(Status::Exited(1), &[&format!("Error: EROFS: read-only file system, open '{d}/m.json'")]);
+        assert!(f.contains(&format!("`{d}/m.json`")) && f.contains(&format!("--allow-write {d} ")), "{f}");
+        let f = fix(Status::Exited(1), &[&format!("EROFS: read-only file system, mkdir '{d}/a/b/c'")]);
+        assert!(f.contains("create it first"), "{f}");
+    }
+
+    #[test]
+    fn a_file_error_above_an_argument_gets_the_arguments_flag() {
+        let o = Outside {
+            arg: "/srv/data/app.db".into(),
+            path: "/srv/data/app.db".into(),
+            flag: "--allow-write /srv/data".into(),
+            sees: "nothing there".into(),
+        };
+        let lines = vec!["OSError: [Errno 30] Read-only file system: '/srv'".to_string()];
+        let f = likely_fix(&Status::Exited(1), &lines, std::slice::from_ref(&o));
+        assert!(f.contains("`/srv/data/app.db`") && f.ends_with("--allow-write /srv/data"), "{f}");
+        // A path elsewhere keeps the line's own fix.
+        let lines = vec!["OSError: [Errno 30] Read-only file system: '/opt/x'".to_string()];
+        assert!(likely_fix(&Status::Exited(1), &lines, &[o]).contains("`/opt/x`"));
+    }
+
+    #[test]
+    fn a_package_without_main_is_not_blamed_on_the_grant() {
+        let f = fix(
+            Status::Exited(1),
+            &[
+                "/v/bin/python: No module named mcp_server_sqlite.__main__; 'mcp_server_sqlite' is a package and cannot be directly executed",
+            ],
+        );
+        assert!(f.contains("console script") && !f.contains("--allow-exec"), "{f}");
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod approved;
+pub mod arg_paths;
 pub mod bind;
 pub mod ended;
 pub mod guard;

@@ -5,7 +5,8 @@
 //! * every tool in a `tools/list` result is checked against its pin ([`super::pins`]); a tool
 //!   whose definition changed since it was pinned is withheld from the list;
 //! * a `tools/call` for a withheld tool, or one never listed, is answered with an error by
-//!   the proxy and never reaches the server;
+//!   the proxy and never reaches the server (a call made before any listing waits for the
+//!   proxy's own listing, judged alike: [`super::relay`]'s `prelist`);
 //! * advertised annotations are replaced by what the sandbox's policy guarantees (a server
 //!   cannot claim `readOnlyHint` while its grant allows writes);
 //! * what the proxy cannot parse or attribute is dropped and audited, never relayed raw;
@@ -133,6 +134,11 @@ pub async fn run(
         .collect();
     let window = WindowSpec { jit: options.jit, bindable };
     let grant = sandbox.issue_windowed(tool, policy, None, Some(window));
+    let granted = grant.grant().paths.iter().map(|p| p.path.clone()).chain([tool.path().to_path_buf()]);
+    let outside = super::arg_paths::outside_grant(&args, granted);
+    for o in &outside {
+        eprintln!("mcp-sandbox: proxy: note: {}", o.notice());
+    }
     let allow_degraded = options.allow_degraded;
     let bindings: Vec<_> = options.binds.iter().map(|b| b.binding.clone()).collect();
     let mut capabilities = super::guard::capabilities(policy);
@@ -178,7 +184,7 @@ pub async fn run(
             let lines = tail.lock().map(|t| t.lines()).unwrap_or_default();
             let (why, data) = match &r {
                 Ok(o) => {
-                    let fix = ended::likely_fix(&o.status, &lines);
+                    let fix = ended::likely_fix(&o.status, &lines, &outside);
                     eprintln!(
                         "mcp-sandbox: proxy: the server ended ({}); likely fix: {fix}",
                         ended::describe(&o.status)

@@ -90,6 +90,8 @@ struct State {
     /// The definitions of the tools allowed, as the server listed them (what a quarantine
     /// holds for review).
     definitions: HashMap<String, Value>,
+    /// Calls made before any listing, and the proxy's own listing for them ([`prelist`]).
+    prelist: prelist::Prelist,
 }
 
 pub struct Relay {
@@ -120,6 +122,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 mod drops;
 mod jit;
+mod prelist;
 #[cfg(test)]
 mod tests;
 mod tools;
@@ -225,6 +228,9 @@ impl Relay {
                     self.audit.emit(EventKind::Limit, Some(Capability::McpTool), Some(method), Some(why.clone()), None);
                     return Actions::client(wire::error(id, wire::INTERNAL_ERROR, why));
                 }
+                if let Some(held) = self.hold_unlisted(&method, &m) {
+                    return held;
+                }
                 let bound = match self.check_request(&method, &m, &id) {
                     Ok(bound) => bound,
                     Err(reply) => return Actions::client(reply),
@@ -252,6 +258,7 @@ impl Relay {
                 // The id it names is the client's: cancel what the server knows under the
                 // proxy's id (nothing if that request is no longer in flight).
                 let named = m.get("params").and_then(|p| p.get("requestId")).cloned().unwrap_or(Value::Null);
+                self.drop_held(&named);
                 let state = lock(&self.state);
                 let ours: Vec<(u64, Option<String>)> = state
                     .in_flight
@@ -299,7 +306,11 @@ impl Relay {
                 self.options.server
             ))
         } else if !state.allowed.contains(&name) {
-            Some(format!("tool `{name}` has not been listed (and pinned); list the tools first"))
+            Some(if state.prelist.listed {
+                format!("tool `{name}` is not among the tools the server listed: no such tool")
+            } else {
+                format!("tool `{name}` has not been listed (and pinned); list the tools first")
+            })
         } else {
             None
         };
@@ -438,6 +449,9 @@ impl Relay {
         }
         // A reply: to a request in flight, by the proxy's id exactly.
         let pid = wire::integer_id(&m);
+        if let Some(actions) = self.prelisted(pid, &mut m) {
+            return actions;
+        }
         let Some(f) = pid.and_then(|pid| lock(&self.state).in_flight.remove(&pid)) else {
             let why = format!(
                 "a reply whose id ({}) answers no request in flight (the proxy's ids are integers; each is answered once)",
@@ -463,6 +477,7 @@ impl Relay {
         let body = match (m.remove("result"), m.remove("error")) {
             (Some(result), None) => {
                 if f.method == "tools/list" {
+                    self.listed();
                     match self.listing(result) {
                         Ok(r) => ("result", r),
                         Err(why) => return Actions::client(refuse(why)),
@@ -505,6 +520,12 @@ impl Relay {
         for (pid, f) in &pending {
             self.call_ended(*pid, f.tool.as_deref(), "the server ended");
         }
-        pending.into_iter().map(|(_, f)| ended_error(f.client_id, &why, data.clone())).collect()
+        let held = self.held_ids().into_iter();
+        pending
+            .into_iter()
+            .map(|(_, f)| f.client_id)
+            .chain(held)
+            .map(|id| ended_error(id, &why, data.clone()))
+            .collect()
     }
 }
