@@ -163,8 +163,11 @@ async def call(session, tool, args=None):
 
 async def order(shared, n, what):
     """Tells the server's background thread to do `what` now; waits (bounded) for its result."""
-    with open(os.path.join(shared, f"go-{n}"), "w") as f:
+    # Written aside and renamed: the server's thread polls for the name and must never read
+    # it empty.
+    with open(os.path.join(shared, f"go-{n}.tmp"), "w") as f:
         f.write(what)
+    os.rename(os.path.join(shared, f"go-{n}.tmp"), os.path.join(shared, f"go-{n}"))
     path = os.path.join(shared, f"result-{n}")
     deadline = time.monotonic() + TIMEOUT
     while not os.path.exists(path):
