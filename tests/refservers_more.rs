@@ -2,7 +2,7 @@
 //! them in a host's configuration, driven by the official Python SDK client
 //! (`tests/mcp/more_client.py`: tools, resources, prompts, sampling, roots, logging, progress).
 //! `./dev test` installs them beside the reference servers in `target/refservers`
-//! (`mcp-server-sqlite` in its venv, `@modelcontextprotocol/server-everything` in its npm tree);
+//! (`mcp-server-sqlite` in a venv of its own, `venv-sqlite`: it needs the 1.x SDK, `@modelcontextprotocol/server-everything` in its npm tree);
 //! `MCP_SANDBOX_REFSERVERS=DIR` runs them from another install of the same layout.
 //!
 //! * `mcp-server-sqlite --db-path FILE`: the database is where an argument says. Outside the
@@ -105,7 +105,7 @@ fn sqlite_outside_its_grant_is_told_the_flag_and_following_it_works() {
     std::fs::create_dir(&data).unwrap();
     let db = data.join("app.db");
     let pins = s(&dir.path().join("pins.json")).to_string();
-    let server = installed("venv/bin/mcp-server-sqlite");
+    let server = installed("venv-sqlite/bin/mcp-server-sqlite");
     let (v, stderr) = session(&strings(&["--pins", &pins, "--", &server, "--db-path", s(&db)]), &sqlite_steps(), &[]);
     // It cannot start: initialize is answered with why, naming the directory to grant.
     let why = v["initialize"]["error"].as_str().unwrap_or_else(|| panic!("initialize was not refused: {v}"));
@@ -133,7 +133,7 @@ fn sqlite_under_tmp_without_a_grant_writes_nothing_to_the_host_and_is_told_so() 
     std::fs::create_dir(&data).unwrap();
     let db = data.join("app.db");
     let pins = s(&dir.path().join("pins.json")).to_string();
-    let server = installed("venv/bin/mcp-server-sqlite");
+    let server = installed("venv-sqlite/bin/mcp-server-sqlite");
     // Not granted: the server works in its private /tmp; the host's directory stays empty.
     let (v, stderr) = session(&strings(&["--pins", &pins, "--", &server, "--db-path", s(&db)]), &sqlite_steps(), &[]);
     assert!(text(&v, "select", false).contains("from the sandbox"), "{v}\n{stderr}");
@@ -200,7 +200,7 @@ fn a_script_that_calls_before_listing_gets_its_call_judged_against_the_pins() {
     let data = dir.path().canonicalize().unwrap().join("data");
     std::fs::create_dir(&data).unwrap();
     let (db, pins) = (data.join("app.db"), dir.path().join("pins.json"));
-    let server = installed("venv/bin/mcp-server-sqlite");
+    let server = installed("venv-sqlite/bin/mcp-server-sqlite");
     let args = strings(&["--pins", s(&pins), "--allow-write", s(&data), "--", &server, "--db-path", s(&db)]);
     // No `tools/list` step: initialize, then the calls, as a script against the SDK writes it.
     let calls = |rows: &[&str]| {
