@@ -108,19 +108,12 @@ pub struct Relay {
     watch: Option<watch::ProxyWatch>,
 }
 
-fn ended_error(id: Value, why: &str, data: Value) -> Value {
-    let mut e = wire::error(id, wire::INTERNAL_ERROR, why);
-    if let Some(err) = e.get_mut("error").and_then(Value::as_object_mut) {
-        err.insert("data".into(), data);
-    }
-    e
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 mod drops;
+mod ended;
 mod jit;
 mod prelist;
 #[cfg(test)]
@@ -218,7 +211,7 @@ impl Relay {
                 }
                 let (method, id) = (method.clone(), id.clone());
                 if let Some((why, data)) = lock(&self.state).ended.clone() {
-                    return Actions::client(ended_error(id, &why, data));
+                    return Actions::client(ended::ended_error(id, &why, data));
                 }
                 // The bound first: a call refused here must not be audited as relayed.
                 if lock(&self.state).in_flight.len() >= MAX_IN_FLIGHT {
@@ -502,30 +495,5 @@ impl Relay {
         out.insert("id".into(), f.client_id);
         out.insert(body.0.into(), body.1);
         Actions::client(Value::Object(out))
-    }
-
-    /// Whether [`Self::server_ended`] was called.
-    pub fn has_ended(&self) -> bool {
-        lock(&self.state).ended.is_some()
-    }
-
-    /// The server ended: every request in flight (and every later one) gets an error saying
-    /// why, with `data` (its exit status and stderr tail) for programs.
-    pub fn server_ended(&self, why: String, data: Value) -> Vec<Value> {
-        let mut state = lock(&self.state);
-        state.ended = Some((why.clone(), data.clone()));
-        let mut pending: Vec<(u64, InFlight)> = state.in_flight.drain().collect();
-        drop(state);
-        pending.sort_by_key(|(k, _)| *k);
-        for (pid, f) in &pending {
-            self.call_ended(*pid, f.tool.as_deref(), "the server ended");
-        }
-        let held = self.held_ids().into_iter();
-        pending
-            .into_iter()
-            .map(|(_, f)| f.client_id)
-            .chain(held)
-            .map(|id| ended_error(id, &why, data.clone()))
-            .collect()
     }
 }
