@@ -18,37 +18,18 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use support::{REF_STEP_TIMEOUT, python, root, s};
+use support::{python, refservers, root, s, sdk_session};
 
 /// `REL` in the reference servers' install (`target/refservers`, or `$MCP_SANDBOX_REFSERVERS`).
 fn installed(rel: &str) -> String {
-    let dir = std::env::var_os("MCP_SANDBOX_REFSERVERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/refservers"));
-    let p = dir.join(rel);
-    assert!(p.exists(), "{} missing: run ./dev test (it installs the reference MCP servers there)", p.display());
-    s(&p).to_string()
+    s(&refservers(rel)).to_string()
 }
 
 /// One session through `mcp-sandbox proxy PROXY_ARGS`: the client's result and the proxy's stderr.
 fn session(proxy_args: &[String], steps: &Value, roots: &[&str]) -> (Value, String) {
-    let out = Command::new(python())
-        .arg(root().join("tests/mcp/more_client.py"))
-        .arg(REF_STEP_TIMEOUT)
-        .arg(steps.to_string())
-        .arg(json!(roots).to_string())
-        .arg(env!("CARGO_BIN_EXE_mcp-sandbox"))
-        .arg("proxy")
-        .args(proxy_args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let v = serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("the client printed no result ({e}): {stdout}\n{stderr}"));
-    (v, stderr)
+    sdk_session("more_client.py", &[steps.to_string(), json!(roots).to_string()], proxy_args, &[], None)
 }
 
 fn strings(a: &[&str]) -> Vec<String> {

@@ -16,9 +16,13 @@ pub const FILESYSTEM_PACKAGE: &str = "@modelcontextprotocol/server-filesystem@20
 /// or two to start on a loaded machine; npx from its cache a few more).
 pub const REF_STEP_TIMEOUT: &str = "60";
 
-/// `target/refservers/REL`, which `./dev test` makes.
+/// `target/refservers/REL`, which `./dev test` makes (or `$MCP_SANDBOX_REFSERVERS/REL`, an
+/// install of the same layout).
 pub fn refservers(rel: &str) -> PathBuf {
-    let p = root().join("target/refservers").join(rel);
+    let dir = std::env::var_os("MCP_SANDBOX_REFSERVERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/refservers"));
+    let p = dir.join(rel);
     assert!(p.exists(), "{} missing: run ./dev test (it installs the reference MCP servers there)", p.display());
     p
 }
@@ -46,14 +50,27 @@ pub fn ref_session_in(dir: &Path, proxy_args: &[String], calls: &Value) -> (Valu
 }
 
 fn session(proxy_args: &[String], calls: &Value, env: &[(&str, String)], dir: Option<&Path>) -> (Value, String) {
+    sdk_session("ref_client.py", &[calls.to_string()], proxy_args, env, dir)
+}
+
+/// One session of the SDK client `tests/mcp/SCRIPT`, given the step timeout, `client_args`,
+/// then the proxy's command line (`mcp-sandbox proxy PROXY_ARGS`), with `env` added and started
+/// in `dir`: what the client printed last (JSON) and the proxy's stderr.
+pub fn sdk_session(
+    script: &str,
+    client_args: &[String],
+    proxy_args: &[String],
+    env: &[(&str, String)],
+    dir: Option<&Path>,
+) -> (Value, String) {
     let mut cmd = Command::new(python());
     if let Some(d) = dir {
         cmd.current_dir(d);
     }
     let out = cmd
-        .arg(root().join("tests/mcp/ref_client.py"))
+        .arg(root().join("tests/mcp").join(script))
         .arg(REF_STEP_TIMEOUT)
-        .arg(calls.to_string())
+        .args(client_args)
         .arg(env!("CARGO_BIN_EXE_mcp-sandbox"))
         .arg("proxy")
         .args(proxy_args)
