@@ -8,26 +8,12 @@ JSON-RPC error's message and data) or `timeout` (the failure this client exists 
 import asyncio
 import json
 import sys
-import time
 
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp.shared.exceptions import MCPError
+from steps import step
 
 
-async def step(out, name, timeout, coro):
-    start = time.monotonic()
-    try:
-        value = await asyncio.wait_for(coro, timeout)
-        out[name] = {"ok": value}
-    except asyncio.TimeoutError:
-        out[name] = {"timeout": True}
-    except MCPError as e:
-        out[name] = {"error": str(e), "data": e.data}
-    except Exception as e:  # the transport closing is an answer too, but not the one we want
-        out[name] = {"other": f"{type(e).__name__}: {e}"}
-    out[name]["seconds"] = round(time.monotonic() - start, 2)
-    return "ok" in out[name]
 
 
 async def main(timeout, bin_path, args):

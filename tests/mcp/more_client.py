@@ -18,25 +18,12 @@ import asyncio
 import json
 import os
 import sys
-import time
 
 from mcp import ClientSession, types
 from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp.shared.exceptions import MCPError
+from steps import step
 
 
-async def step(out, name, timeout, coro):
-    start = time.monotonic()
-    try:
-        out[name] = {"ok": await asyncio.wait_for(coro, timeout)}
-    except asyncio.TimeoutError:
-        out[name] = {"timeout": True}
-    except MCPError as e:
-        out[name] = {"error": str(e)}
-    except Exception as e:  # the transport closing is an answer too, but not the one we want
-        out[name] = {"other": f"{type(e).__name__}: {e}"}
-    out[name]["seconds"] = round(time.monotonic() - start, 2)
-    return "ok" in out[name]
 
 
 def text_of(contents):
