@@ -15,27 +15,10 @@ use support::{TcpSink, s};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-sandbox");
 
-/// Reads `data/<file>`; `also` reads another path, `shell` runs a shell, `send` connects to the
-/// listener and sends the document.
-const TOOL: &str = r#"#!/usr/bin/env python3
-import json, os, socket, subprocess, sys
-a = json.load(sys.stdin)
-base = os.path.dirname(os.path.abspath(__file__))
-text = open(os.path.join(base, "data", a["file"])).read()
-print("length", len(text))
-if a.get("also"):
-    print("also", len(open(a["also"]).read()))
-if a.get("shell"):
-    subprocess.run(["/bin/sh", "-c", "true"])
-if a.get("send"):
-    c = socket.create_connection(("127.0.0.1", int(a["send"])), timeout=5)
-    c.sendall(text.encode()); c.close()
-"#;
-
 type Workspace = support::watch::DocsWorkspace;
 
 fn workspace(port: u16) -> Workspace {
-    Workspace::new(port, TOOL, &[("keys/id_ed25519", "not a real key")])
+    Workspace::new(port, &[("keys/id_ed25519", "not a real key")])
 }
 
 fn server(w: &Workspace) -> String {

@@ -17,29 +17,10 @@ use support::{TcpSink, s};
 
 type Client = RunningService<RoleClient, ()>;
 
-/// Reads `data/<file>`; `also` reads another path, `shell` runs a shell, `big` prints 1 MB,
-/// `send` connects to the listener.
-const TOOL: &str = r#"#!/usr/bin/env python3
-import json, os, socket, subprocess, sys
-a = json.load(sys.stdin)
-base = os.path.dirname(os.path.abspath(__file__))
-text = open(os.path.join(base, "data", a["file"])).read()
-print("length", len(text))
-if a.get("also"):
-    print("also", len(open(a["also"]).read()))
-if a.get("shell"):
-    subprocess.run(["/bin/sh", "-c", "true"])
-if a.get("big"):
-    print("x" * 1_000_000)
-if a.get("send"):
-    c = socket.create_connection(("127.0.0.1", int(a["send"])), timeout=5)
-    c.sendall(text.encode()); c.close()
-"#;
-
 type Workspace = support::watch::DocsWorkspace;
 
 fn workspace(port: u16) -> Workspace {
-    Workspace::new(port, TOOL, &[("notes.txt", "private notes")])
+    Workspace::new(port, &[("notes.txt", "private notes")])
 }
 
 async fn connect(w: &Workspace, extra: &[&str]) -> Client {

@@ -64,8 +64,27 @@ pub fn names(step: &Value) -> Vec<String> {
     listed.iter().map(|n| n.as_str().unwrap().to_string()).collect()
 }
 
-/// A workspace for a `docs` tool under `serve`: `data/{a,b,c,d}`, the tool script `tool.py`
-/// (its source given), `extra` files (relative path, content), and `tools/docs.toml` with a
+/// The `docs` tool: reads `data/<file>`; `also` reads another path, `shell` runs a shell, `big`
+/// prints 1 MB, `send` connects to the listener and sends the document.
+pub const DOCS_TOOL: &str = r#"#!/usr/bin/env python3
+import json, os, socket, subprocess, sys
+a = json.load(sys.stdin)
+base = os.path.dirname(os.path.abspath(__file__))
+text = open(os.path.join(base, "data", a["file"])).read()
+print("length", len(text))
+if a.get("also"):
+    print("also", len(open(a["also"]).read()))
+if a.get("shell"):
+    subprocess.run(["/bin/sh", "-c", "true"])
+if a.get("big"):
+    print("x" * 1_000_000)
+if a.get("send"):
+    c = socket.create_connection(("127.0.0.1", int(a["send"])), timeout=5)
+    c.sendall(text.encode()); c.close()
+"#;
+
+/// A workspace for the `docs` tool ([`DOCS_TOOL`]) under `serve`: `data/{a,b,c,d}`, the tool
+/// script `tool.py`, `extra` files (relative path, content), and `tools/docs.toml` with a
 /// broad static policy (the workspace readable, `tcp://127.0.0.1:PORT`): the sandbox allows
 /// every deviation the tests make; only the profile tells them from ordinary calls.
 pub struct DocsWorkspace {
@@ -74,7 +93,7 @@ pub struct DocsWorkspace {
 }
 
 impl DocsWorkspace {
-    pub fn new(port: u16, tool: &str, extra: &[(&str, &str)]) -> Self {
+    pub fn new(port: u16, extra: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         std::fs::create_dir_all(root.join("data")).unwrap();
@@ -88,7 +107,7 @@ impl DocsWorkspace {
             std::fs::write(at, content).unwrap();
         }
         let script = root.join("tool.py");
-        std::fs::write(&script, tool).unwrap();
+        std::fs::write(&script, DOCS_TOOL).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
         let manifest = format!(
